@@ -1,0 +1,44 @@
+#pragma once
+// The pub/sub seam (seed: MVC::Keayl::Cable::PubSub): subscribe(stream,
+// callback) -> id, unsubscribe(id), broadcast(stream, message).
+// Implementations: InMemoryPubSub (one process), NatsPubSub (many).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace cable {
+
+using PubSubSubscriptionId = std::uint64_t;
+
+// Called for every message published on a subscribed stream. Runs on an
+// arbitrary thread (the publisher's, or a backend's delivery thread): copy
+// what you need and post to your own executor. Messages of one stream from
+// one publisher arrive in publish order and never concurrently.
+using PubSubCallback =
+    std::function<void(absl::string_view stream, absl::string_view message)>;
+
+class PubSub {
+ public:
+  virtual ~PubSub() = default;
+
+  // Starts delivering `stream`'s messages to `callback`. When this returns
+  // OK the subscription is live: every broadcast that starts afterwards
+  // reaches it.
+  virtual absl::StatusOr<PubSubSubscriptionId> subscribe(
+      absl::string_view stream, PubSubCallback callback) = 0;
+
+  // Stops a subscription. After it returns the callback is not running and
+  // will not run again. Unknown ids are ignored.
+  virtual void unsubscribe(PubSubSubscriptionId id) = 0;
+
+  // Publishes `message` to every subscriber of `stream`.
+  virtual absl::Status broadcast(absl::string_view stream,
+                                 absl::string_view message) = 0;
+};
+
+}  // namespace cable
