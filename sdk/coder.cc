@@ -9,8 +9,8 @@ std::string JsonCoder::encode(const nlohmann::json& value) const {
 }
 
 absl::StatusOr<nlohmann::json> JsonCoder::decode(absl::string_view text) const {
-  nlohmann::json parsed =
-      nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  nlohmann::json parsed = nlohmann::json::parse(
+      text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     return absl::InvalidArgumentError("not valid JSON");
   }

@@ -2,12 +2,11 @@
 // Coders encode what channels send and decode what clients send
 // (seed: `JsonCoder`). A seam: JSON now, a binary coder later.
 
-#include <string>
-#include "absl/strings/string_view.h"
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace cable {
 

@@ -36,9 +36,9 @@ class InMemoryPubSub final : public PubSub {
   mutable absl::Mutex delivery_mu_;
   mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(delivery_mu_);
   PubSubSubscriptionId next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  absl::flat_hash_map<std::string,
-                      absl::flat_hash_map<PubSubSubscriptionId,
-                                          std::shared_ptr<Subscriber>>>
+  absl::flat_hash_map<
+      std::string,
+      absl::flat_hash_map<PubSubSubscriptionId, std::shared_ptr<Subscriber>>>
       streams_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<PubSubSubscriptionId, std::string> stream_of_
       ABSL_GUARDED_BY(mu_);

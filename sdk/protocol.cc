@@ -22,7 +22,8 @@ absl::StatusOr<std::string> OptionalString(const json& obj, const char* key) {
 }  // namespace
 
 absl::StatusOr<ClientCommand> ParseClientCommand(absl::string_view frame) {
-  json parsed = json::parse(frame.begin(), frame.end(), nullptr, /*allow_exceptions=*/false);
+  json parsed = json::parse(frame.begin(), frame.end(), nullptr,
+                            /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     return absl::InvalidArgumentError("frame is not valid JSON");
   }
@@ -54,8 +55,8 @@ absl::StatusOr<ClientCommand> ParseClientCommand(absl::string_view frame) {
 }
 
 std::string QuoteJson(absl::string_view s) {
-  return json(std::string(s)).dump(-1, ' ', false,
-                                   json::error_handler_t::replace);
+  return json(std::string(s))
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string WelcomeFrame(absl::string_view sid) {
@@ -88,7 +89,8 @@ std::string DataFrame(absl::string_view identifier,
 }
 
 std::string MessageJson(absl::string_view data) {
-  if (!data.empty() && json::accept(data.begin(), data.end())) return std::string(data);
+  if (!data.empty() && json::accept(data.begin(), data.end()))
+    return std::string(data);
   return QuoteJson(data);
 }
 

@@ -1,0 +1,222 @@
+#include "gateway/gateway.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gateway/http_session.h"
+#include "gateway/hub.h"
+#include "gateway/metrics.h"
+#include "gateway/service_client.h"
+#include "gateway/session.h"
+#include "gateway/session_context.h"
+
+namespace cable::gateway {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string RandomHex(std::size_t bytes) {
+  std::random_device rd;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (std::size_t i = 0; i < bytes; ++i) {
+    const unsigned v = rd() & 0xff;
+    out.push_back(kHex[v >> 4]);
+    out.push_back(kHex[v & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace
+
+class Gateway::Impl {
+ public:
+  Impl(GatewayOptions options, PubSub& pubsub,
+       std::shared_ptr<grpc::ChannelInterface> channel)
+      : options_(std::move(options)),
+        id_(options_.gateway_id.empty() ? RandomHex(8) : options_.gateway_id),
+        hub_(pubsub),
+        service_(std::move(channel), options_.service_timeout),
+        context_(options_, hub_, service_, metrics_, id_,
+                 [this](const std::string& sid) { forget(sid); }),
+        acceptor_(net::make_strand(ioc_)),
+        ticker_(ioc_) {
+    routes_.ready = [this] {
+      return !stopping_.HasBeenNotified() && service_.ready();
+    };
+    routes_.metrics = [this] { return metrics_.serialize(); };
+    routes_.upgrade = [this](beast::tcp_stream&& stream, Session::Request req,
+                             std::string subprotocol) {
+      auto session =
+          std::make_shared<Session>(std::move(stream), context_, RandomHex(12));
+      {
+        absl::MutexLock lock(&mu_);
+        sessions_.emplace(session->sid(), session);
+      }
+      session->run(std::move(req), std::move(subprotocol));
+    };
+  }
+
+  absl::StatusOr<unsigned short> start() {
+    beast::error_code ec;
+    auto address = net::ip::make_address(options_.host, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad --host \"", options_.host, "\": ", ec.message()));
+    }
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options_.host, ":", options_.port,
+                       ": ", ec.message()));
+    }
+    const unsigned short port = acceptor_.local_endpoint().port();
+    accept();
+    tick();
+    unsigned n = options_.threads;
+    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < n; ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
+    return port;
+  }
+
+  void shutdown() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_.HasBeenNotified()) return;
+      stopping_.Notify();
+    }
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    std::vector<std::shared_ptr<Session>> sessions = live_sessions();
+    spdlog::info("gateway {}: shutting down, {} clients", id_, sessions.size());
+    for (auto& s : sessions) s->shutdown();
+    // Wait until every session has closed, or the bound passes.
+    {
+      absl::MutexLock lock(&mu_);
+      auto all_closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return sessions_.empty();
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&all_closed),
+                           absl::FromChrono(options_.shutdown_timeout));
+    }
+    ioc_.stop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    done_.Notify();
+  }
+
+  void wait() { done_.WaitForNotification(); }
+
+  const std::string& id() const { return id_; }
+
+  ~Impl() {
+    if (!done_.HasBeenNotified()) shutdown();
+  }
+
+ private:
+  void accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
+                                                          tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
+          return;
+        }
+        spdlog::warn("accept failed: {}", ec.message());
+      } else {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<HttpSession>(beast::tcp_stream(std::move(socket)),
+                                      options_, routes_)
+            ->run();
+      }
+      accept();
+    });
+  }
+
+  // One timer for all sessions: pings (one frame shared by every socket)
+  // and the write-timeout check.
+  void tick() {
+    ticker_.expires_after(options_.ping_interval);
+    ticker_.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      const auto now = std::chrono::system_clock::now();
+      auto ping = std::make_shared<const std::string>(
+          protocol::PingFrame(std::chrono::duration_cast<std::chrono::seconds>(
+                                  now.time_since_epoch())
+                                  .count()));
+      for (auto& s : live_sessions()) s->tick(ping);
+      tick();
+    });
+  }
+
+  std::vector<std::shared_ptr<Session>> live_sessions() {
+    std::vector<std::shared_ptr<Session>> out;
+    absl::MutexLock lock(&mu_);
+    out.reserve(sessions_.size());
+    for (auto& [sid, weak] : sessions_) {
+      if (auto s = weak.lock()) out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  void forget(const std::string& sid) {
+    absl::MutexLock lock(&mu_);
+    sessions_.erase(sid);
+  }
+
+  const GatewayOptions options_;
+  const std::string id_;
+  GatewayMetrics metrics_;
+  Hub hub_;
+  ServiceClient service_;
+  SessionContext context_;
+  HttpRoutes routes_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::steady_timer ticker_;
+  std::vector<std::thread> threads_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::weak_ptr<Session>> sessions_
+      ABSL_GUARDED_BY(mu_);
+  absl::Notification stopping_;
+  absl::Notification done_;
+};
+
+Gateway::Gateway(GatewayOptions options, PubSub& pubsub,
+                 std::shared_ptr<grpc::ChannelInterface> service_channel)
+    : impl_(std::make_unique<Impl>(std::move(options), pubsub,
+                                   std::move(service_channel))) {}
+
+Gateway::~Gateway() = default;
+
+absl::StatusOr<unsigned short> Gateway::start() { return impl_->start(); }
+void Gateway::shutdown() { impl_->shutdown(); }
+void Gateway::wait() { impl_->wait(); }
+const std::string& Gateway::id() const { return impl_->id(); }
+
+}  // namespace cable::gateway

@@ -1,0 +1,78 @@
+#include "gateway/gateway_flags.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+
+ABSL_FLAG(std::string, host, "0.0.0.0",
+          "Address the HTTP/WebSocket listener binds to.");
+ABSL_FLAG(int, port, 8080,
+          "HTTP and WebSocket port (0 picks a free port; the bound port is "
+          "logged).");
+ABSL_FLAG(int, threads, 0, "Event-loop threads (0 = one per core).");
+ABSL_FLAG(std::string, gateway_id, "",
+          "This gateway's id (worker id); random when empty.");
+ABSL_FLAG(std::vector<std::string>, allowed_origins, {},
+          "Comma-separated Origin values allowed to open a WebSocket, e.g. "
+          "https://app.example.com; empty allows any origin.");
+ABSL_FLAG(int64_t, max_frame_bytes, 64 * 1024,
+          "Largest inbound WebSocket message; larger ones close with 1009.");
+ABSL_FLAG(int64_t, max_subscriptions, 128,
+          "Subscriptions one connection may hold; more are rejected.");
+ABSL_FLAG(int64_t, max_pending_commands, 256,
+          "Commands a connection may have queued behind the one in flight; "
+          "more close it with 1008.");
+ABSL_FLAG(int64_t, max_queue_bytes, 1024 * 1024,
+          "Outbound bytes queued per socket before the client is "
+          "disconnected as too_slow.");
+ABSL_FLAG(int64_t, max_queue_frames, 4096,
+          "Outbound frames queued per socket before the client is "
+          "disconnected as too_slow.");
+ABSL_FLAG(absl::Duration, write_timeout, absl::Seconds(2),
+          "A write stuck longer than this disconnects the client (checked "
+          "every ping interval).");
+ABSL_FLAG(absl::Duration, ping_interval, absl::Seconds(3),
+          "Interval of Action Cable ping messages.");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "Time allowed for the HTTP request and WebSocket handshake.");
+ABSL_FLAG(absl::Duration, service_timeout, absl::Seconds(5),
+          "Deadline of each call to the cable service.");
+ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(5),
+          "On SIGTERM, how long to wait for clients to take their "
+          "disconnect before exiting.");
+
+namespace cable::gateway {
+
+GatewayOptions GatewayOptionsFromFlags() {
+  GatewayOptions o;
+  o.host = absl::GetFlag(FLAGS_host);
+  o.port = static_cast<unsigned short>(absl::GetFlag(FLAGS_port));
+  o.threads = static_cast<unsigned>(std::max(0, absl::GetFlag(FLAGS_threads)));
+  o.gateway_id = absl::GetFlag(FLAGS_gateway_id);
+  for (const auto& origin : absl::GetFlag(FLAGS_allowed_origins)) {
+    if (!origin.empty()) o.allowed_origins.push_back(origin);
+  }
+  auto positive = [](int64_t v) {
+    return static_cast<std::size_t>(std::max<int64_t>(1, v));
+  };
+  o.max_frame_bytes = positive(absl::GetFlag(FLAGS_max_frame_bytes));
+  o.max_subscriptions = positive(absl::GetFlag(FLAGS_max_subscriptions));
+  o.max_pending_commands = positive(absl::GetFlag(FLAGS_max_pending_commands));
+  o.max_queue_bytes = positive(absl::GetFlag(FLAGS_max_queue_bytes));
+  o.max_queue_frames = positive(absl::GetFlag(FLAGS_max_queue_frames));
+  auto ms = [](absl::Duration d) {
+    return std::chrono::milliseconds(
+        std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
+  };
+  o.write_timeout = ms(absl::GetFlag(FLAGS_write_timeout));
+  o.ping_interval = ms(absl::GetFlag(FLAGS_ping_interval));
+  o.handshake_timeout = ms(absl::GetFlag(FLAGS_handshake_timeout));
+  o.service_timeout = ms(absl::GetFlag(FLAGS_service_timeout));
+  o.shutdown_timeout = ms(absl::GetFlag(FLAGS_shutdown_timeout));
+  return o;
+}
+
+}  // namespace cable::gateway

@@ -1,0 +1,137 @@
+#include "gateway/http_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "gateway/demo_page.h"
+#include "gateway/options.h"
+#include "sdk/protocol.h"
+
+namespace cable::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+std::optional<std::string> SelectSubprotocol(const std::string& offered) {
+  bool any = false;
+  for (absl::string_view p : absl::StrSplit(offered, ',')) {
+    p = absl::StripAsciiWhitespace(p);
+    if (p.empty()) continue;
+    any = true;
+    if (p == protocol::kSubprotocol) return std::string(protocol::kSubprotocol);
+  }
+  if (!any) return std::string();
+  return std::nullopt;
+}
+
+HttpSession::HttpSession(beast::tcp_stream&& stream,
+                         const GatewayOptions& options,
+                         const HttpRoutes& routes)
+    : stream_(std::move(stream)), options_(options), routes_(routes) {}
+
+void HttpSession::run() { read(); }
+
+void HttpSession::read() {
+  parser_.emplace();
+  parser_->header_limit(
+      static_cast<std::uint32_t>(options_.max_http_header_bytes));
+  parser_->body_limit(16 * 1024);
+  stream_.expires_after(options_.handshake_timeout);
+  http::async_read(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    beast::error_code ignored;
+    stream_.socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+    return;
+  }
+  auto request = parser_->release();
+  const std::string target(request.target());
+  const std::string path = target.substr(0, target.find('?'));
+
+  auto respond = [&](http::status status, std::string content_type,
+                     std::string body) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        status, request.version());
+    res->set(http::field::server, "cable");
+    res->set(http::field::content_type, content_type);
+    res->set(http::field::cache_control, "no-store");
+    res->keep_alive(request.keep_alive());
+    res->body() = std::move(body);
+    res->prepare_payload();
+    response_ = res;
+    http::async_write(
+        stream_, *res,
+        beast::bind_front_handler(&HttpSession::on_write, shared_from_this(),
+                                  res->keep_alive()));
+  };
+
+  if (beast::websocket::is_upgrade(request)) {
+    if (path != "/cable") {
+      respond(http::status::not_found, "text/plain", "no WebSocket here\n");
+      return;
+    }
+    const std::string origin(request[http::field::origin]);
+    if (!options_.allowed_origins.empty() &&
+        std::find(options_.allowed_origins.begin(),
+                  options_.allowed_origins.end(),
+                  origin) == options_.allowed_origins.end()) {
+      spdlog::info("refused WebSocket from origin \"{}\"", origin);
+      respond(http::status::forbidden, "text/plain", "origin not allowed\n");
+      return;
+    }
+    auto subprotocol = SelectSubprotocol(
+        std::string(request[http::field::sec_websocket_protocol]));
+    if (!subprotocol) {
+      respond(http::status::bad_request, "text/plain",
+              "unsupported subprotocol: use actioncable-v1-json\n");
+      return;
+    }
+    routes_.upgrade(std::move(stream_), std::move(request),
+                    std::move(*subprotocol));
+    return;
+  }
+
+  if (request.method() != http::verb::get &&
+      request.method() != http::verb::head) {
+    respond(http::status::method_not_allowed, "text/plain",
+            "method not allowed\n");
+    return;
+  }
+  if (path == "/" || path == "/index.html") {
+    respond(http::status::ok, "text/html; charset=utf-8",
+            std::string(DemoPage()));
+  } else if (path == "/health") {
+    respond(http::status::ok, "text/plain", "ok\n");
+  } else if (path == "/ready") {
+    if (routes_.ready()) {
+      respond(http::status::ok, "text/plain", "ready\n");
+    } else {
+      respond(http::status::service_unavailable, "text/plain", "not ready\n");
+    }
+  } else if (path == "/metrics") {
+    respond(http::status::ok, "text/plain; version=0.0.4", routes_.metrics());
+  } else {
+    respond(http::status::not_found, "text/plain", "not found\n");
+  }
+}
+
+void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+  response_.reset();
+  if (ec) return;
+  if (!keep_alive) {
+    beast::error_code ignored;
+    stream_.socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+    return;
+  }
+  read();
+}
+
+}  // namespace cable::gateway

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace cable::gateway {
+
+// What an HTTP connection can ask of the gateway.
+struct HttpRoutes {
+  // Body of /ready's answer: true when the gateway can serve clients.
+  std::function<bool()> ready;
+  std::function<std::string()> metrics;
+  // Takes over the socket for a WebSocket upgrade on /cable.
+  std::function<void(
+      boost::beast::tcp_stream&&,
+      boost::beast::http::request<boost::beast::http::string_body>,
+      std::string subprotocol)>
+      upgrade;
+};
+
+// A plain HTTP connection: serves /, /health, /ready, /metrics and hands
+// WebSocket upgrades on /cable to a Session after checking the origin and
+// the subprotocol.
+class HttpSession final : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(boost::beast::tcp_stream&& stream,
+              const struct GatewayOptions& options, const HttpRoutes& routes);
+  void run();
+
+ private:
+  void read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t);
+
+  boost::beast::tcp_stream stream_;
+  const GatewayOptions& options_;
+  const HttpRoutes& routes_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<
+      boost::beast::http::request_parser<boost::beast::http::string_body>>
+      parser_;
+  std::shared_ptr<void> response_;
+};
+
+// Picks the subprotocol to answer with from a Sec-WebSocket-Protocol
+// header: "actioncable-v1-json" if offered; "" if nothing was offered;
+// nullopt if only protocols Cable does not speak were offered.
+std::optional<std::string> SelectSubprotocol(const std::string& offered);
+
+}  // namespace cable::gateway

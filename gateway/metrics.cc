@@ -1,0 +1,65 @@
+#include "gateway/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace cable::gateway {
+namespace {
+
+prometheus::Counter& MakeCounter(prometheus::Registry& registry,
+                                 const std::string& name,
+                                 const std::string& help) {
+  return prometheus::BuildCounter()
+      .Name(name)
+      .Help(help)
+      .Register(registry)
+      .Add({});
+}
+
+}  // namespace
+
+GatewayMetrics::GatewayMetrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      connections_opened(MakeCounter(*registry_, "cable_connections_total",
+                                     "WebSocket connections accepted")),
+      connections_rejected(
+          MakeCounter(*registry_, "cable_connections_rejected_total",
+                      "Connections refused (origin, auth, service error)")),
+      connections_active(prometheus::BuildGauge()
+                             .Name("cable_connections_active")
+                             .Help("Open WebSocket connections")
+                             .Register(*registry_)
+                             .Add({})),
+      commands(MakeCounter(*registry_, "cable_commands_total",
+                           "Client commands sent to the service")),
+      unknown_commands(MakeCounter(*registry_, "cable_unknown_commands_total",
+                                   "Frames with an unknown command")),
+      invalid_commands(
+          MakeCounter(*registry_, "cable_invalid_commands_total",
+                      "Commands missing their identifier or data")),
+      bad_frames(MakeCounter(*registry_, "cable_bad_frames_total",
+                             "Frames that closed the connection")),
+      duplicate_subscriptions(
+          MakeCounter(*registry_, "cable_duplicate_subscriptions_total",
+                      "Subscribe commands for an existing subscription")),
+      unknown_identifiers(
+          MakeCounter(*registry_, "cable_unknown_identifiers_total",
+                      "Commands for an identifier with no subscription")),
+      subscriptions_over_limit(
+          MakeCounter(*registry_, "cable_subscriptions_over_limit_total",
+                      "Subscriptions rejected by --max_subscriptions")),
+      slow_disconnects(
+          MakeCounter(*registry_, "cable_slow_disconnects_total",
+                      "Clients disconnected for not reading (too_slow)")),
+      service_errors(MakeCounter(*registry_, "cable_service_errors_total",
+                                 "Calls to the cable service that failed")),
+      frames_sent(MakeCounter(*registry_, "cable_frames_sent_total",
+                              "Frames written to sockets")),
+      broadcasts_received(
+          MakeCounter(*registry_, "cable_broadcasts_received_total",
+                      "Broadcast frames queued for local subscribers")) {}
+
+std::string GatewayMetrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace cable::gateway

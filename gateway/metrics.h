@@ -1,0 +1,41 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace cable::gateway {
+
+// The gateway's counters, served at /metrics in Prometheus text format.
+class GatewayMetrics final {
+ public:
+  GatewayMetrics();
+  GatewayMetrics(const GatewayMetrics&) = delete;
+  GatewayMetrics& operator=(const GatewayMetrics&) = delete;
+
+  std::string serialize() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+
+ public:
+  prometheus::Counter& connections_opened;
+  prometheus::Counter& connections_rejected;
+  prometheus::Gauge& connections_active;
+  prometheus::Counter& commands;
+  prometheus::Counter& unknown_commands;
+  prometheus::Counter& invalid_commands;
+  prometheus::Counter& bad_frames;
+  prometheus::Counter& duplicate_subscriptions;
+  prometheus::Counter& unknown_identifiers;
+  prometheus::Counter& subscriptions_over_limit;
+  prometheus::Counter& slow_disconnects;
+  prometheus::Counter& service_errors;
+  prometheus::Counter& frames_sent;
+  prometheus::Counter& broadcasts_received;
+};
+
+}  // namespace cable::gateway

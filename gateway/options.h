@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace cable::gateway {
+
+// Every client-controlled quantity is bounded here; `main` fills this from
+// flags.
+struct GatewayOptions {
+  std::string host = "0.0.0.0";
+  unsigned short port = 8080;
+  // Event-loop threads; 0 = one per core.
+  unsigned threads = 0;
+  // This gateway instance's id (worker id); generated when empty.
+  std::string gateway_id;
+  // Origins allowed to open a WebSocket (exact match of the Origin header,
+  // e.g. "https://example.com"); empty allows any.
+  std::vector<std::string> allowed_origins;
+  // Largest inbound WebSocket message; larger ones close with 1009.
+  std::size_t max_frame_bytes = 64 * 1024;
+  // Largest HTTP request header block.
+  std::size_t max_http_header_bytes = 16 * 1024;
+  // Subscriptions one connection may hold; more are rejected.
+  std::size_t max_subscriptions = 128;
+  // Commands a connection may have waiting behind the one in flight; more
+  // close the connection (1008).
+  std::size_t max_pending_commands = 256;
+  // Outbound bound per socket: queued bytes and frames. Past either, the
+  // client is disconnected with reason "too_slow".
+  std::size_t max_queue_bytes = 1024 * 1024;
+  std::size_t max_queue_frames = 4096;
+  // A single write taking longer than this disconnects the client.
+  std::chrono::milliseconds write_timeout{2000};
+  std::chrono::milliseconds ping_interval{3000};
+  std::chrono::milliseconds handshake_timeout{10000};
+  // Deadline of each call to the cable service.
+  std::chrono::milliseconds service_timeout{5000};
+  // How long shutdown waits for clients to take their disconnect.
+  std::chrono::milliseconds shutdown_timeout{5000};
+};
+
+}  // namespace cable::gateway

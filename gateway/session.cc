@@ -1,0 +1,642 @@
+#include "gateway/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/beast/websocket.hpp>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "gateway/hub.h"
+#include "gateway/metrics.h"
+#include "gateway/options.h"
+#include "gateway/service_client.h"
+#include "gateway/session_context.h"
+
+namespace cable::gateway {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+// Bytes asked of the socket per read; a message is assembled from chunks so
+// that its size is checked as it grows.
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+namespace {
+
+void ParseCookies(absl::string_view header,
+                  google::protobuf::Map<std::string, std::string>& out) {
+  for (absl::string_view part : absl::StrSplit(header, ';')) {
+    part = absl::StripAsciiWhitespace(part);
+    auto eq = part.find('=');
+    if (eq == absl::string_view::npos || eq == 0) continue;
+    out[std::string(part.substr(0, eq))] = std::string(part.substr(eq + 1));
+  }
+}
+
+template <class Map>
+void CopyTo(const Map& from, std::map<std::string, std::string>& to) {
+  to.clear();
+  for (const auto& [k, v] : from) to.emplace(k, v);
+}
+
+template <class Map>
+void CopyTo(const std::map<std::string, std::string>& from, Map& to) {
+  for (const auto& [k, v] : from) to[k] = v;
+}
+
+}  // namespace
+
+Session::Session(beast::tcp_stream&& stream, SessionContext& context,
+                 std::string sid)
+    : ws_(std::move(stream)), context_(context), sid_(std::move(sid)) {}
+
+Session::~Session() = default;
+
+void Session::run(Request request, std::string subprotocol) {
+  const auto& options = context_.options;
+  // The WebSocket stream runs its own timeouts: handshake, and an idle
+  // timeout that sends protocol pings to find dead peers.
+  beast::get_lowest_layer(ws_).expires_never();
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = options.handshake_timeout;
+  timeouts.idle_timeout = std::max<Clock::duration>(std::chrono::seconds(10),
+                                                    options.ping_interval * 10);
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  // The frame limit is enforced in on_read, not by Beast: Beast 1.74 fails
+  // an oversized message by closing the socket with the rest of it unread
+  // (its teardown stops after one read), so the client sees a reset (1006)
+  // instead of 1009. Closing ourselves drains the message properly.
+  ws_.read_message_max(0);
+  ws_.auto_fragment(false);
+  ws_.text(true);
+  ws_.set_option(websocket::stream_base::decorator(
+      [subprotocol](websocket::response_type& res) {
+        res.set(beast::http::field::server, "cable");
+        if (!subprotocol.empty()) {
+          res.set(beast::http::field::sec_websocket_protocol, subprotocol);
+        }
+      }));
+
+  env_.set_url(std::string(request.target()));
+  env_.set_subprotocol(subprotocol);
+  auto* headers = env_.mutable_headers();
+  for (const auto& field : request) {
+    std::string name = absl::AsciiStrToLower(absl::string_view(
+        field.name_string().data(), field.name_string().size()));
+    std::string value(field.value().data(), field.value().size());
+    auto [it, inserted] = headers->insert({name, value});
+    if (!inserted) it->second += ", " + value;
+  }
+  if (auto cookie = headers->find("cookie"); cookie != headers->end()) {
+    ParseCookies(cookie->second, *env_.mutable_cookies());
+  }
+  beast::error_code ec;
+  auto remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
+  if (!ec) {
+    env_.set_remote_addr(remote.address().to_string() + ":" +
+                         std::to_string(remote.port()));
+  }
+
+  ws_.async_accept(request, beast::bind_front_handler(&Session::on_accept,
+                                                      shared_from_this()));
+}
+
+void Session::on_accept(beast::error_code ec) {
+  if (ec) {
+    spdlog::debug("session {}: handshake failed: {}", sid_, ec.message());
+    on_closed();
+    return;
+  }
+  state_ = State::kConnecting;
+  context_.metrics.connections_opened.Increment();
+  context_.metrics.connections_active.Increment();
+
+  v1::ConnectRequest request;
+  *request.mutable_env() = env_;
+  request.set_sid(sid_);
+  request.set_gateway_id(context_.gateway_id);
+  context_.service.connect(
+      request, [self = shared_from_this()](
+                   absl::StatusOr<v1::ConnectResponse> response) mutable {
+        net::post(self->ws_.get_executor(),
+                  [self, response = std::move(response)]() mutable {
+                    self->on_connected(std::move(response));
+                  });
+      });
+  read();
+}
+
+void Session::on_connected(absl::StatusOr<v1::ConnectResponse> response) {
+  if (response.ok() && response->status() == v1::STATUS_SUCCESS) {
+    connected_ = true;
+    CopyTo(response->identifiers(), identifiers_);
+    CopyTo(response->cstate(), cstate_);
+  }
+  if (state_ != State::kConnecting) {
+    // The client left while the service was connecting it.
+    if (state_ == State::kClosed) send_disconnect();
+    return;
+  }
+  if (!response.ok()) {
+    context_.metrics.service_errors.Increment();
+    context_.metrics.connections_rejected.Increment();
+    spdlog::warn("session {}: Connect failed: {}", sid_,
+                 response.status().ToString());
+    close(websocket::close_code::internal_error, "service unavailable",
+          protocol::DisconnectFrame("server_restart", true));
+    return;
+  }
+  if (response->status() != v1::STATUS_SUCCESS) {
+    context_.metrics.connections_rejected.Increment();
+    for (const auto& frame : response->transmissions()) send_text(frame);
+    const bool refused = response->status() == v1::STATUS_FAILURE;
+    const std::string reason = response->disconnect().reason().empty()
+                                   ? (refused ? "unauthorized" : "error")
+                                   : response->disconnect().reason();
+    close(refused ? websocket::close_code::normal
+                  : websocket::close_code::internal_error,
+          reason);
+    return;
+  }
+  state_ = State::kOpen;
+  for (const auto& frame : response->transmissions()) send_text(frame);
+  if (!response->disconnect().reason().empty()) {
+    close(websocket::close_code::normal, response->disconnect().reason());
+    return;
+  }
+  pump_commands();
+}
+
+void Session::read() {
+  ws_.async_read_some(
+      read_buffer_, kReadChunk,
+      beast::bind_front_handler(&Session::on_read, shared_from_this()));
+}
+
+void Session::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    on_closed();
+    return;
+  }
+  if (state_ == State::kClosing || state_ == State::kClosed) {
+    // Drain (and drop) what the client still sends until its close frame.
+    read_buffer_.consume(read_buffer_.size());
+    read();
+    return;
+  }
+  if (read_buffer_.size() > context_.options.max_frame_bytes) {
+    read_buffer_.consume(read_buffer_.size());
+    context_.metrics.bad_frames.Increment();
+    spdlog::info("session {}: message over {} bytes, closed", sid_,
+                 context_.options.max_frame_bytes);
+    close(websocket::close_code::too_big, "message too big");
+    read();
+    return;
+  }
+  if (!ws_.is_message_done()) {
+    read();
+    return;
+  }
+  if (!ws_.got_text()) {
+    read_buffer_.consume(read_buffer_.size());
+    context_.metrics.bad_frames.Increment();
+    close(websocket::close_code::unknown_data,
+          "binary frames are not supported",
+          protocol::DisconnectFrame("invalid_request", false));
+    read();
+    return;
+  }
+  const auto data = read_buffer_.cdata();
+  handle_frame(
+      absl::string_view(static_cast<const char*>(data.data()), data.size()));
+  read_buffer_.consume(read_buffer_.size());
+  read();
+}
+
+void Session::handle_frame(absl::string_view text) {
+  auto parsed = protocol::ParseClientCommand(text);
+  if (!parsed.ok()) {
+    context_.metrics.bad_frames.Increment();
+    spdlog::info("session {}: bad frame: {}", sid_,
+                 std::string(parsed.status().message()));
+    // Close reasons are limited to 123 bytes by RFC 6455.
+    std::string reason(parsed.status().message().substr(0, 120));
+    close(websocket::close_code::bad_payload, reason,
+          protocol::DisconnectFrame("invalid_request", false));
+    return;
+  }
+  const std::string& command = parsed->command;
+  if (command != "subscribe" && command != "unsubscribe" &&
+      command != "message") {
+    context_.metrics.unknown_commands.Increment();
+    spdlog::info("session {}: unknown command \"{}\" ignored", sid_,
+                 command.substr(0, 64));
+    return;
+  }
+  if (parsed->identifier.empty() ||
+      (command == "message" && parsed->data.empty())) {
+    context_.metrics.invalid_commands.Increment();
+    spdlog::info("session {}: {} without {} ignored", sid_, command,
+                 parsed->identifier.empty() ? "identifier" : "data");
+    return;
+  }
+  enqueue_command({std::move(parsed->command), std::move(parsed->identifier),
+                   std::move(parsed->data)});
+}
+
+void Session::enqueue_command(PendingCommand command) {
+  if (commands_.size() >= context_.options.max_pending_commands) {
+    context_.metrics.bad_frames.Increment();
+    close(websocket::close_code::policy_error, "too many pending commands",
+          protocol::DisconnectFrame("invalid_request", false));
+    return;
+  }
+  commands_.push_back(std::move(command));
+  pump_commands();
+}
+
+bool Session::precheck(const PendingCommand& command) {
+  const bool exists = subscriptions_.contains(command.identifier);
+  if (command.command == "subscribe") {
+    if (exists) {
+      context_.metrics.duplicate_subscriptions.Increment();
+      return false;
+    }
+    if (subscriptions_.size() >= context_.options.max_subscriptions) {
+      context_.metrics.subscriptions_over_limit.Increment();
+      send_text(protocol::RejectFrame(command.identifier));
+      return false;
+    }
+    return true;
+  }
+  if (!exists && command.command != "periodic") {
+    context_.metrics.unknown_identifiers.Increment();
+  }
+  return exists;
+}
+
+void Session::pump_commands() {
+  while (state_ == State::kOpen && !command_in_flight_ && !commands_.empty()) {
+    PendingCommand command = std::move(commands_.front());
+    commands_.pop_front();
+    if (!precheck(command)) continue;
+
+    v1::CommandRequest request;
+    request.set_command(command.command);
+    request.set_identifier(command.identifier);
+    request.set_data(command.data);
+    *request.mutable_env() = env_;
+    request.set_sid(sid_);
+    request.set_gateway_id(context_.gateway_id);
+    CopyTo(identifiers_, *request.mutable_identifiers());
+    CopyTo(cstate_, *request.mutable_cstate());
+    if (auto sub = subscriptions_.find(command.identifier);
+        sub != subscriptions_.end()) {
+      CopyTo(sub->second.istate, *request.mutable_istate());
+      for (const auto& s : sub->second.streams) request.add_streams(s);
+      if (command.command == "unsubscribe") {
+        // The client has dropped the subscription: stop its streams now,
+        // so that what `unsubscribed` broadcasts does not come back to it.
+        for (const auto& s : sub->second.streams) {
+          context_.hub.unsubscribe(s, command.identifier, this);
+        }
+        sub->second.streams.clear();
+        sub->second.timers.clear();
+      }
+    }
+    command_in_flight_ = true;
+    context_.metrics.commands.Increment();
+    context_.service.command(
+        request, [self = shared_from_this(), command = std::move(command)](
+                     absl::StatusOr<v1::CommandResponse> response) mutable {
+          net::post(self->ws_.get_executor(),
+                    [self, command = std::move(command),
+                     response = std::move(response)]() mutable {
+                      self->on_command_done(command, std::move(response));
+                    });
+        });
+  }
+}
+
+void Session::on_command_done(const PendingCommand& command,
+                              absl::StatusOr<v1::CommandResponse> response) {
+  command_in_flight_ = false;
+  const bool ok = response.ok();
+  if (!ok) {
+    context_.metrics.service_errors.Increment();
+    spdlog::warn("session {}: {} failed: {}", sid_, command.command,
+                 response.status().ToString());
+  } else if (response->status() != v1::STATUS_SUCCESS &&
+             !response->error_msg().empty()) {
+    spdlog::info("session {}: {} refused: {}", sid_, command.command,
+                 response->error_msg());
+  }
+
+  if (state_ == State::kClosed) {
+    // The socket is gone; keep the books straight so that Disconnect runs
+    // `unsubscribed` for a subscription the service just made.
+    if (ok && command.command == "subscribe" &&
+        response->status() == v1::STATUS_SUCCESS &&
+        !response->subscription_removed()) {
+      auto& sub = subscriptions_[command.identifier];
+      CopyTo(response->istate(), sub.istate);
+      sub.streams.assign(response->streams().begin(),
+                         response->streams().end());
+    } else if (ok && response->subscription_removed()) {
+      subscriptions_.erase(command.identifier);
+    }
+    send_disconnect();
+    return;
+  }
+  if (state_ != State::kOpen) return;
+
+  if (!ok) {
+    // Leave no client waiting for an answer that will not come.
+    if (command.command == "subscribe") {
+      send_text(protocol::RejectFrame(command.identifier));
+    }
+    pump_commands();
+    return;
+  }
+
+  if (command.command == "subscribe" &&
+      response->status() == v1::STATUS_SUCCESS &&
+      !response->subscription_removed()) {
+    subscriptions_.try_emplace(command.identifier);
+  }
+  if (auto it = subscriptions_.find(command.identifier);
+      it != subscriptions_.end()) {
+    Subscription& sub = it->second;
+    if (response->istate_set()) CopyTo(response->istate(), sub.istate);
+    // Streams go live before any transmission, so a client that sees
+    // confirm_subscription gets every later broadcast.
+    apply_streams(command.identifier, sub, *response);
+    if (response->timers_set())
+      start_timers(command.identifier, sub, *response);
+  }
+  if (response->cstate_set()) CopyTo(response->cstate(), cstate_);
+  if (response->subscription_removed()) remove_subscription(command.identifier);
+  for (const auto& frame : response->transmissions()) send_text(frame);
+  if (!response->disconnect().reason().empty()) {
+    close(websocket::close_code::normal, response->disconnect().reason());
+    return;
+  }
+  pump_commands();
+}
+
+void Session::apply_streams(const std::string& identifier, Subscription& sub,
+                            const v1::CommandResponse& response) {
+  auto drop = [&](const std::string& stream) {
+    context_.hub.unsubscribe(stream, identifier, this);
+  };
+  if (response.stop_all_streams()) {
+    for (const auto& s : sub.streams) drop(s);
+    sub.streams.clear();
+  }
+  for (const auto& s : response.stopped_streams()) {
+    auto it = std::find(sub.streams.begin(), sub.streams.end(), s);
+    if (it == sub.streams.end()) continue;
+    drop(s);
+    sub.streams.erase(it);
+  }
+  for (const auto& s : response.streams()) {
+    if (std::find(sub.streams.begin(), sub.streams.end(), s) !=
+        sub.streams.end()) {
+      continue;
+    }
+    absl::Status st = context_.hub.subscribe(s, identifier, shared_from_this());
+    if (!st.ok()) {
+      context_.metrics.service_errors.Increment();
+      spdlog::error("session {}: stream {} not started: {}", sid_, s,
+                    st.ToString());
+      continue;
+    }
+    sub.streams.push_back(s);
+  }
+}
+
+void Session::start_timers(const std::string& identifier, Subscription& sub,
+                           const v1::CommandResponse& response) {
+  sub.timers.clear();  // destroying a timer cancels its wait
+  for (const auto& timer : response.timers()) {
+    if (timer.interval_ms() == 0 || timer.action().empty()) continue;
+    auto t = std::make_unique<net::steady_timer>(ws_.get_executor());
+    arm_timer(identifier, *t, std::chrono::milliseconds(timer.interval_ms()),
+              timer.action());
+    sub.timers.push_back(std::move(t));
+  }
+}
+
+void Session::arm_timer(const std::string& identifier, net::steady_timer& t,
+                        std::chrono::milliseconds every, std::string action) {
+  t.expires_after(every);
+  t.async_wait([self = shared_from_this(), identifier, timer = &t, every,
+                action = std::move(action)](beast::error_code ec) mutable {
+    if (ec || self->state_ != State::kOpen) return;
+    // The timer may have been destroyed after it fired: only touch it if
+    // its subscription still owns it.
+    auto it = self->subscriptions_.find(identifier);
+    if (it == self->subscriptions_.end()) return;
+    auto& timers = it->second.timers;
+    if (std::none_of(timers.begin(), timers.end(),
+                     [&](const auto& p) { return p.get() == timer; })) {
+      return;
+    }
+    // Coalesce: a tick still waiting behind a slow service is enough.
+    const bool queued = std::any_of(
+        self->commands_.begin(), self->commands_.end(), [&](const auto& c) {
+          return c.command == "periodic" && c.identifier == identifier &&
+                 c.data == action;
+        });
+    if (!queued) {
+      self->commands_.push_back({"periodic", identifier, action});
+      self->pump_commands();
+    }
+    self->arm_timer(identifier, *timer, every, std::move(action));
+  });
+}
+
+void Session::remove_subscription(const std::string& identifier) {
+  auto it = subscriptions_.find(identifier);
+  if (it == subscriptions_.end()) return;
+  for (const auto& s : it->second.streams) {
+    context_.hub.unsubscribe(s, identifier, this);
+  }
+  subscriptions_.erase(it);
+}
+
+void Session::deliver(SharedFrame frame) {
+  context_.metrics.broadcasts_received.Increment();
+  net::post(ws_.get_executor(),
+            [self = shared_from_this(), frame = std::move(frame)]() mutable {
+              if (self->state_ == State::kOpen) self->send(std::move(frame));
+            });
+}
+
+void Session::tick(SharedFrame ping) {
+  net::post(ws_.get_executor(), [self = shared_from_this(),
+                                 ping = std::move(ping)]() mutable {
+    const auto now = Clock::now();
+    const auto limit = self->context_.options.write_timeout;
+    if (self->state_ == State::kClosing && now - self->closing_since_ > limit) {
+      self->close_now();
+      return;
+    }
+    if (self->state_ != State::kOpen) return;
+    if (self->writing_ && now - self->write_started_ > limit) {
+      self->disconnect_slow();
+      return;
+    }
+    self->send(std::move(ping));
+  });
+}
+
+void Session::shutdown() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (self->state_ == State::kHandshake) {
+      self->close_now();
+      return;
+    }
+    self->close(websocket::close_code::going_away, "server shutting down",
+                protocol::DisconnectFrame("server_restart", true));
+  });
+}
+
+void Session::send_text(std::string text) {
+  send(std::make_shared<const std::string>(std::move(text)));
+}
+
+void Session::send(SharedFrame frame) {
+  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  const auto& options = context_.options;
+  if (write_queue_.size() >= options.max_queue_frames ||
+      queued_bytes_ + frame->size() > options.max_queue_bytes) {
+    disconnect_slow();
+    return;
+  }
+  queued_bytes_ += frame->size();
+  write_queue_.push_back(std::move(frame));
+  write_next();
+}
+
+void Session::disconnect_slow() {
+  context_.metrics.slow_disconnects.Increment();
+  spdlog::info("session {}: too slow ({} frames, {} bytes queued)", sid_,
+               write_queue_.size(), queued_bytes_);
+  close(websocket::close_code::policy_error, "too slow",
+        protocol::DisconnectFrame("too_slow", true));
+}
+
+void Session::write_next() {
+  if (writing_) return;
+  if (write_queue_.empty()) {
+    if (state_ == State::kClosing) finish_close();
+    return;
+  }
+  writing_ = true;
+  write_started_ = Clock::now();
+  ws_.async_write(
+      net::buffer(*write_queue_.front()),
+      beast::bind_front_handler(&Session::on_write, shared_from_this()));
+}
+
+void Session::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  queued_bytes_ -= write_queue_.front()->size();
+  write_queue_.pop_front();
+  if (ec) {
+    close_now();
+    return;
+  }
+  context_.metrics.frames_sent.Increment();
+  write_next();
+}
+
+void Session::close(websocket::close_code code, std::string reason,
+                    std::string last_frame) {
+  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  state_ = State::kClosing;
+  closing_since_ = Clock::now();
+  close_reason_ = websocket::close_reason(code, reason);
+  for (auto& [id, sub] : subscriptions_) sub.timers.clear();
+  // Drop what has not started; the frame being written must finish.
+  while (write_queue_.size() > (writing_ ? 1u : 0u)) {
+    queued_bytes_ -= write_queue_.back()->size();
+    write_queue_.pop_back();
+  }
+  if (!last_frame.empty()) {
+    queued_bytes_ += last_frame.size();
+    write_queue_.push_back(
+        std::make_shared<const std::string>(std::move(last_frame)));
+  }
+  write_next();
+}
+
+void Session::finish_close() {
+  if (close_started_) return;
+  close_started_ = true;
+  ws_.async_close(close_reason_,
+                  [self = shared_from_this()](beast::error_code ec) {
+                    if (ec) self->close_now();
+                  });
+}
+
+void Session::close_now() {
+  beast::error_code ec;
+  beast::get_lowest_layer(ws_).socket().shutdown(
+      net::socket_base::shutdown_both, ec);
+  beast::get_lowest_layer(ws_).close();
+}
+
+void Session::on_closed() {
+  if (state_ == State::kClosed) return;
+  const bool was_accepted = state_ != State::kHandshake;
+  state_ = State::kClosed;
+  for (auto& [identifier, sub] : subscriptions_) {
+    sub.timers.clear();
+    for (const auto& s : sub.streams) {
+      context_.hub.unsubscribe(s, identifier, this);
+    }
+  }
+  write_queue_.clear();
+  queued_bytes_ = 0;
+  commands_.clear();
+  if (was_accepted) context_.metrics.connections_active.Decrement();
+  context_.forget(sid_);
+  // A command in flight finishes first (see on_command_done) so that the
+  // service hears about every subscription it made.
+  if (!command_in_flight_) send_disconnect();
+}
+
+void Session::send_disconnect() {
+  if (!connected_) return;
+  connected_ = false;
+  v1::DisconnectRequest request;
+  *request.mutable_env() = env_;
+  request.set_sid(sid_);
+  request.set_gateway_id(context_.gateway_id);
+  CopyTo(identifiers_, *request.mutable_identifiers());
+  CopyTo(cstate_, *request.mutable_cstate());
+  for (const auto& [identifier, sub] : subscriptions_) {
+    auto* snapshot = request.add_subscriptions();
+    snapshot->set_identifier(identifier);
+    CopyTo(sub.istate, *snapshot->mutable_istate());
+    for (const auto& s : sub.streams) snapshot->add_streams(s);
+  }
+  subscriptions_.clear();
+  context_.service.disconnect(
+      request, [sid = sid_](absl::StatusOr<v1::DisconnectResponse> response) {
+        if (!response.ok()) {
+          spdlog::warn("session {}: Disconnect failed: {}", sid,
+                       response.status().ToString());
+        }
+      });
+}
+
+}  // namespace cable::gateway

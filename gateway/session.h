@@ -1,0 +1,127 @@
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "cable/v1/cable.pb.h"
+#include "gateway/frame_sink.h"
+#include "sdk/protocol.h"
+
+namespace cable::gateway {
+
+class SessionContext;
+
+// One client's WebSocket connection. Everything it owns is touched only on
+// its strand (the socket's executor); `deliver`, `ping` and `shutdown` may
+// be called from any thread and post onto it.
+//
+// Commands take effect in the order sent: one call to the service is in
+// flight per connection and the rest wait in `commands_`. Outbound frames
+// wait in a bounded queue with one write in flight; a client that lets the
+// queue overflow is dropped ("too_slow") without delaying anyone else.
+class Session final : public FrameSink,
+                      public std::enable_shared_from_this<Session> {
+ public:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+  Session(boost::beast::tcp_stream&& stream, SessionContext& context,
+          std::string sid);
+  ~Session() override;
+
+  // Completes the WebSocket handshake for `request` and starts the session.
+  void run(Request request, std::string subprotocol);
+
+  void deliver(SharedFrame frame) override;
+  // Called every ping interval by the gateway: sends the shared `ping`
+  // frame once the connection is welcomed, and cuts a socket whose write
+  // (or close) has been stuck longer than the write timeout.
+  void tick(SharedFrame ping);
+  // Sends disconnect{server_restart, reconnect: true} and closes with 1001.
+  void shutdown();
+
+  const std::string& sid() const { return sid_; }
+
+ private:
+  struct Subscription {
+    std::map<std::string, std::string> istate;
+    std::vector<std::string> streams;
+    std::vector<std::unique_ptr<boost::asio::steady_timer>> timers;
+  };
+  struct PendingCommand {
+    std::string command;
+    std::string identifier;
+    std::string data;
+  };
+  enum class State { kHandshake, kConnecting, kOpen, kClosing, kClosed };
+
+  void on_accept(boost::beast::error_code ec);
+  void on_connected(absl::StatusOr<v1::ConnectResponse> response);
+  void read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void handle_frame(absl::string_view text);
+  void enqueue_command(PendingCommand command);
+  void pump_commands();
+  bool precheck(const PendingCommand& command);
+  void on_command_done(const PendingCommand& command,
+                       absl::StatusOr<v1::CommandResponse> response);
+  void apply_streams(const std::string& identifier, Subscription& sub,
+                     const v1::CommandResponse& response);
+  void start_timers(const std::string& identifier, Subscription& sub,
+                    const v1::CommandResponse& response);
+  void arm_timer(const std::string& identifier, boost::asio::steady_timer& t,
+                 std::chrono::milliseconds every, std::string action);
+  void remove_subscription(const std::string& identifier);
+
+  void send(SharedFrame frame);
+  void send_text(std::string text);
+  void write_next();
+  void on_write(boost::beast::error_code ec, std::size_t bytes);
+
+  // Closes the connection: optional last frame, then a close frame with
+  // `code`. A stuck socket is cut after the write timeout.
+  void close(boost::beast::websocket::close_code code, std::string reason,
+             std::string last_frame = {});
+  void close_now();
+  void finish_close();
+  void on_closed();
+  void send_disconnect();
+  void disconnect_slow();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  SessionContext& context_;
+  const std::string sid_;
+  State state_ = State::kHandshake;
+  boost::beast::flat_buffer read_buffer_;
+  v1::Env env_;
+  std::map<std::string, std::string> identifiers_;
+  std::map<std::string, std::string> cstate_;
+  absl::flat_hash_map<std::string, Subscription> subscriptions_;
+
+  std::deque<PendingCommand> commands_;
+  bool command_in_flight_ = false;
+
+  std::deque<SharedFrame> write_queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  std::chrono::steady_clock::time_point write_started_;
+  std::chrono::steady_clock::time_point closing_since_;
+  boost::beast::websocket::close_reason close_reason_;
+  bool close_started_ = false;
+  // The service ran `connect` for us: it must hear `Disconnect` once.
+  bool connected_ = false;
+};
+
+}  // namespace cable::gateway

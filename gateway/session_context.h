@@ -1,0 +1,36 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace cable::gateway {
+
+struct GatewayOptions;
+class Hub;
+class ServiceClient;
+class GatewayMetrics;
+
+// What every session shares; owned by the Gateway and outliving sessions.
+class SessionContext {
+ public:
+  SessionContext(const GatewayOptions& options, Hub& hub,
+                 ServiceClient& service, GatewayMetrics& metrics,
+                 std::string gateway_id,
+                 std::function<void(const std::string& sid)> forget)
+      : options(options),
+        hub(hub),
+        service(service),
+        metrics(metrics),
+        gateway_id(std::move(gateway_id)),
+        forget(std::move(forget)) {}
+
+  const GatewayOptions& options;
+  Hub& hub;
+  ServiceClient& service;
+  GatewayMetrics& metrics;
+  const std::string gateway_id;
+  // Removes a closed session from the gateway's registry.
+  const std::function<void(const std::string& sid)> forget;
+};
+
+}  // namespace cable::gateway

@@ -1,0 +1,393 @@
+#include "service/command_handler.h"
+
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cable/v1/cable.pb.h"
+#include "sdk/protocol.h"
+#include "sdk/pubsub.h"
+#include "service/channel.h"
+#include "service/channel_class.h"
+#include "service/connection.h"
+#include "service/identifier.h"
+#include "service/registry.h"
+#include "spdlog/spdlog.h"
+
+namespace cable::service {
+namespace {
+
+constexpr absl::string_view kSubscribe = "subscribe";
+constexpr absl::string_view kUnsubscribe = "unsubscribe";
+constexpr absl::string_view kMessage = "message";
+constexpr absl::string_view kPeriodic = "periodic";
+
+// Application code may throw; that is its bug, but it must not take the
+// server down. Runs `f` and turns an exception into an Internal status.
+// Logged at warn: these are server bugs. Client mistakes (unknown actions,
+// malformed identifiers) are only logged at debug.
+template <typename F>
+absl::Status RunAppCode(absl::string_view what, F&& f) {
+  absl::Status status;
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    status = absl::InternalError(absl::StrCat(what, " failed: ", e.what()));
+  } catch (...) {
+    status = absl::InternalError(
+        absl::StrCat(what, " failed: non-standard exception"));
+  }
+  spdlog::warn("{}", std::string(status.message()));
+  return status;
+}
+
+StringMap ToMap(const google::protobuf::Map<std::string, std::string>& in) {
+  return StringMap(in.begin(), in.end());
+}
+
+void CopyMap(const StringMap& in,
+             google::protobuf::Map<std::string, std::string>* out) {
+  out->clear();
+  for (const auto& [key, value] : in) (*out)[key] = value;
+}
+
+ConnectionEnv ToEnv(const v1::Env& env) {
+  ConnectionEnv out;
+  out.url = env.url();
+  out.headers = ToMap(env.headers());
+  out.cookies = ToMap(env.cookies());
+  out.remote_addr = env.remote_addr();
+  out.subprotocol = env.subprotocol();
+  return out;
+}
+
+ConnectionState StateOf(
+    const v1::Env& env, const std::string& sid, const std::string& gateway_id,
+    const google::protobuf::Map<std::string, std::string>& identifiers,
+    const google::protobuf::Map<std::string, std::string>& cstate) {
+  ConnectionState state;
+  state.env = ToEnv(env);
+  state.sid = sid;
+  state.gateway_id = gateway_id;
+  state.identifiers = ToMap(identifiers);
+  state.cstate = ToMap(cstate);
+  return state;
+}
+
+// A subscription that ends with this call (rejected, failed to subscribe,
+// unsubscribed): tell the gateway to drop it and all its streams.
+void RemoveSubscription(v1::CommandResponse& response) {
+  response.clear_streams();
+  response.clear_stopped_streams();
+  response.set_stop_all_streams(true);
+  response.set_subscription_removed(true);
+}
+
+void Fail(v1::CommandResponse& response, v1::Status status,
+          const std::string& message) {
+  response.set_status(status);
+  response.set_error_msg(message);
+}
+
+void CopyStreamEffects(const ChannelEffects& effects,
+                       v1::CommandResponse& response) {
+  for (const auto& s : effects.started_streams) response.add_streams(s);
+  for (const auto& s : effects.stopped_streams) response.add_stopped_streams(s);
+  response.set_stop_all_streams(effects.stop_all_streams);
+}
+
+void CopyTransmissions(const ChannelEffects& effects,
+                       v1::CommandResponse& response) {
+  for (const auto& frame : effects.transmissions) {
+    response.add_transmissions(frame);
+  }
+}
+
+// Decodes a "message" command's data: an object whose "action" names the
+// action (Action Cable: "receive" when absent).
+absl::Status DecodeMessage(const ChannelClass& channel_class,
+                           absl::string_view data, std::string* action,
+                           nlohmann::json* decoded) {
+  absl::StatusOr<nlohmann::json> parsed = channel_class.coder().decode(data);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("message data: ", parsed.status().message()));
+  }
+  if (!parsed->is_object()) {
+    return absl::InvalidArgumentError("message data is not a JSON object");
+  }
+  auto it = parsed->find("action");
+  if (it == parsed->end()) {
+    *action = "receive";
+  } else if (it->is_string()) {
+    *action = it->get<std::string>();
+  } else {
+    return absl::InvalidArgumentError("message \"action\" is not a string");
+  }
+  *decoded = *std::move(parsed);
+  return absl::OkStatus();
+}
+
+v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
+                               const v1::CommandRequest& request) {
+  v1::CommandResponse response;
+  const std::string& command = request.command();
+  const bool subscribe = command == kSubscribe;
+  const bool unsubscribe = command == kUnsubscribe;
+  if (!subscribe && !unsubscribe && command != kMessage &&
+      command != kPeriodic) {
+    Fail(response, v1::STATUS_ERROR,
+         absl::StrCat("unknown command \"", command, "\""));
+    return response;
+  }
+
+  // A subscribe that cannot go ahead is answered with reject_subscription;
+  // an unsubscribe that cannot run still removes the subscription.
+  auto refuse = [&](v1::Status status, const std::string& message) {
+    Fail(response, status, message);
+    if (subscribe) {
+      response.add_transmissions(protocol::RejectFrame(request.identifier()));
+    }
+    if (subscribe || unsubscribe) RemoveSubscription(response);
+    return response;
+  };
+
+  absl::StatusOr<ChannelIdentifier> id =
+      ParseChannelIdentifier(request.identifier());
+  if (!id.ok()) {
+    return refuse(v1::STATUS_ERROR, std::string(id.status().message()));
+  }
+  const ChannelClass* channel_class = app.find_channel(id->channel);
+  if (channel_class == nullptr) {
+    return refuse(subscribe ? v1::STATUS_FAILURE : v1::STATUS_ERROR,
+                  absl::StrCat("unknown channel \"", id->channel, "\""));
+  }
+
+  std::unique_ptr<Connection> connection = app.connection_class().Create(
+      StateOf(request.env(), request.sid(), request.gateway_id(),
+              request.identifiers(), request.cstate()));
+  ChannelBinding binding;
+  binding.identifier = request.identifier();
+  binding.params = std::move(id->params);
+  binding.connection = connection.get();
+  binding.pubsub = &pubsub;
+  if (!subscribe) binding.istate = ToMap(request.istate());
+  binding.streams.assign(request.streams().begin(), request.streams().end());
+  const StringMap istate_before = binding.istate;
+  const StringMap cstate_before = connection->cstate();
+
+  std::unique_ptr<Channel> channel;
+  absl::Status status = RunAppCode(channel_class->name(), [&] {
+    channel = channel_class->Create(std::move(binding));
+    return absl::OkStatus();
+  });
+  if (!status.ok())
+    return refuse(v1::STATUS_ERROR, std::string(status.message()));
+
+  if (subscribe) {
+    status = RunAppCode("subscribed", [&] {
+      channel->subscribed();
+      return absl::OkStatus();
+    });
+    if (!status.ok())
+      return refuse(v1::STATUS_ERROR, std::string(status.message()));
+    if (channel->is_rejected()) {
+      // Streams started before reject() never go live; Rails does not run
+      // unsubscribed for a rejected subscription either.
+      spdlog::debug("subscription rejected: {}", request.identifier());
+      return refuse(v1::STATUS_FAILURE, "subscription rejected");
+    }
+    response.set_status(v1::STATUS_SUCCESS);
+    response.add_transmissions(protocol::ConfirmFrame(request.identifier()));
+    CopyTransmissions(channel->effects(), response);
+    CopyStreamEffects(channel->effects(), response);
+    response.set_timers_set(true);
+    for (const TimerSpec& timer : channel_class->timers()) {
+      v1::Timer* out = response.add_timers();
+      out->set_action(timer.action);
+      out->set_interval_ms(static_cast<std::uint32_t>(timer.every.count()));
+    }
+    response.set_istate_set(true);
+    CopyMap(channel->istate(), response.mutable_istate());
+  } else if (unsubscribe) {
+    status = RunAppCode("unsubscribed", [&] {
+      channel->unsubscribed();
+      return absl::OkStatus();
+    });
+    // Transmissions to a client that has unsubscribed are dropped.
+    RemoveSubscription(response);
+    if (status.ok()) {
+      response.set_status(v1::STATUS_SUCCESS);
+    } else {
+      Fail(response, v1::STATUS_ERROR, std::string(status.message()));
+    }
+  } else {
+    std::string action;
+    nlohmann::json data;
+    if (command == kMessage) {
+      status = DecodeMessage(*channel_class, request.data(), &action, &data);
+      if (status.ok()) {
+        status = RunAppCode(absl::StrCat("action \"", action, "\""),
+                            [&] { return channel->perform(action, data); });
+      }
+    } else {
+      action = request.data();
+      const ChannelClass::Action* run =
+          channel_class->FindPeriodicAction(action);
+      if (run == nullptr) {
+        status = absl::NotFoundError(absl::StrCat("no periodic timer \"",
+                                                  action, "\" in channel \"",
+                                                  channel_class->name(), "\""));
+      } else {
+        status = RunAppCode(absl::StrCat("timer \"", action, "\""), [&] {
+          (*run)(*channel, nlohmann::json::object());
+          return absl::OkStatus();
+        });
+      }
+    }
+    // What the action did before failing has happened (broadcasts are out),
+    // so its effects are reported even with an error status.
+    CopyTransmissions(channel->effects(), response);
+    CopyStreamEffects(channel->effects(), response);
+    if (channel->istate() != istate_before) {
+      response.set_istate_set(true);
+      CopyMap(channel->istate(), response.mutable_istate());
+    }
+    if (status.ok()) {
+      response.set_status(v1::STATUS_SUCCESS);
+    } else {
+      Fail(response, v1::STATUS_ERROR, std::string(status.message()));
+    }
+  }
+  if (connection->cstate() != cstate_before) {
+    response.set_cstate_set(true);
+    CopyMap(connection->cstate(), response.mutable_cstate());
+  }
+  return response;
+}
+
+}  // namespace
+
+CommandHandler::CommandHandler(const Application& app, PubSub& pubsub)
+    : app_(app), pubsub_(pubsub) {}
+
+v1::ConnectResponse CommandHandler::Connect(
+    const v1::ConnectRequest& request) const {
+  v1::ConnectResponse response;
+  std::unique_ptr<Connection> connection;
+  absl::Status status = RunAppCode("connect", [&] {
+    ConnectionState state;
+    state.env = ToEnv(request.env());
+    state.sid = request.sid();
+    state.gateway_id = request.gateway_id();
+    connection = app_.connection_class().Create(std::move(state));
+    connection->connect();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    response.set_status(v1::STATUS_ERROR);
+    response.set_error_msg(std::string(status.message()));
+    response.add_transmissions(protocol::DisconnectFrame("server_error", true));
+    response.mutable_disconnect()->set_reason("server_error");
+    response.mutable_disconnect()->set_reconnect(true);
+    return response;
+  }
+  if (connection->is_rejected()) {
+    spdlog::debug("connection rejected (sid {}, {})", request.sid(),
+                  request.env().remote_addr());
+    response.set_status(v1::STATUS_FAILURE);
+    response.set_error_msg("unauthorized");
+    response.add_transmissions(
+        protocol::DisconnectFrame("unauthorized", false));
+    response.mutable_disconnect()->set_reason("unauthorized");
+    response.mutable_disconnect()->set_reconnect(false);
+    return response;
+  }
+  response.set_status(v1::STATUS_SUCCESS);
+  CopyMap(connection->identifiers(), response.mutable_identifiers());
+  CopyMap(connection->cstate(), response.mutable_cstate());
+  response.add_transmissions(protocol::WelcomeFrame(request.sid()));
+  return response;
+}
+
+v1::CommandResponse CommandHandler::Command(
+    const v1::CommandRequest& request) const {
+  try {
+    v1::CommandResponse response = RunCommand(app_, pubsub_, request);
+    if (response.status() == v1::STATUS_ERROR) {
+      spdlog::debug("command {} {}: {}", request.command(),
+                    request.identifier(), response.error_msg());
+    }
+    return response;
+  } catch (const std::exception& e) {
+    // Only allocation failures and the like get here; app code is wrapped.
+    v1::CommandResponse response;
+    Fail(response, v1::STATUS_ERROR, e.what());
+    spdlog::warn("command {} failed: {}", request.command(), e.what());
+    return response;
+  }
+}
+
+v1::DisconnectResponse CommandHandler::Disconnect(
+    const v1::DisconnectRequest& request) const {
+  v1::DisconnectResponse response;
+  std::vector<std::string> errors;
+  std::unique_ptr<Connection> connection;
+  absl::Status status = RunAppCode("disconnect", [&] {
+    connection = app_.connection_class().Create(
+        StateOf(request.env(), request.sid(), request.gateway_id(),
+                request.identifiers(), request.cstate()));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) errors.push_back(std::string(status.message()));
+
+  // One failing subscription must not keep the others from unsubscribing.
+  for (const v1::SubscriptionSnapshot& sub : request.subscriptions()) {
+    if (connection == nullptr) break;
+    status = RunAppCode(absl::StrCat("unsubscribed ", sub.identifier()), [&] {
+      absl::StatusOr<ChannelIdentifier> id =
+          ParseChannelIdentifier(sub.identifier());
+      if (!id.ok()) return id.status();
+      const ChannelClass* channel_class = app_.find_channel(id->channel);
+      if (channel_class == nullptr) {
+        return absl::NotFoundError(
+            absl::StrCat("unknown channel \"", id->channel, "\""));
+      }
+      ChannelBinding binding;
+      binding.identifier = sub.identifier();
+      binding.params = std::move(id->params);
+      binding.connection = connection.get();
+      binding.pubsub = &pubsub_;
+      binding.istate = ToMap(sub.istate());
+      binding.streams.assign(sub.streams().begin(), sub.streams().end());
+      std::unique_ptr<Channel> channel =
+          channel_class->Create(std::move(binding));
+      channel->unsubscribed();
+      return absl::OkStatus();
+    });
+    if (!status.ok()) errors.push_back(std::string(status.message()));
+  }
+  if (connection != nullptr) {
+    status = RunAppCode("disconnect", [&] {
+      connection->disconnect();
+      return absl::OkStatus();
+    });
+    if (!status.ok()) errors.push_back(std::string(status.message()));
+  }
+
+  if (errors.empty()) {
+    response.set_status(v1::STATUS_SUCCESS);
+  } else {
+    response.set_status(v1::STATUS_ERROR);
+    response.set_error_msg(absl::StrJoin(errors, "; "));
+    spdlog::debug("disconnect (sid {}): {}", request.sid(),
+                  response.error_msg());
+  }
+  return response;
+}
+
+}  // namespace cable::service

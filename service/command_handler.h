@@ -1,0 +1,45 @@
+#pragma once
+// The cable service's core, independent of the transport: Connect, Command
+// and Disconnect on the cable.v1 messages. Every call rebuilds the
+// connection (and the channel) from the request, runs the application's
+// hook, and collects what happened into the response. Broadcasts go to the
+// PubSub synchronously, before the call returns.
+//
+// Thread-safe: the Application is read-only and nothing else is shared, so
+// any number of calls may run at once. Never throws: malformed input and
+// exceptions from application code become STATUS_ERROR with error_msg.
+
+namespace cable {
+class PubSub;
+namespace v1 {
+class ConnectRequest;
+class ConnectResponse;
+class CommandRequest;
+class CommandResponse;
+class DisconnectRequest;
+class DisconnectResponse;
+}  // namespace v1
+}  // namespace cable
+
+namespace cable::service {
+
+class Application;
+
+class CommandHandler final {
+ public:
+  // Both must outlive the handler.
+  CommandHandler(const Application& app, PubSub& pubsub);
+
+  // Runs the connection's `connect()`: `welcome`, or a rejection.
+  v1::ConnectResponse Connect(const v1::ConnectRequest& request) const;
+  // "subscribe", "unsubscribe", "message" or "periodic".
+  v1::CommandResponse Command(const v1::CommandRequest& request) const;
+  // Runs `unsubscribed` for every subscription, then `disconnect()`.
+  v1::DisconnectResponse Disconnect(const v1::DisconnectRequest& request) const;
+
+ private:
+  const Application& app_;
+  PubSub& pubsub_;
+};
+
+}  // namespace cable::service

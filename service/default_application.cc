@@ -1,0 +1,31 @@
+#include "service/default_application.h"
+
+#include "service/app_connection.h"
+#include "service/chat_channel.h"
+#include "service/presence_channel.h"
+#include "service/signed_stream_verifier.h"
+#include "service/turbo_streams_channel.h"
+
+namespace cable::service {
+
+std::unique_ptr<Application> MakeDefaultApplication(
+    const DefaultApplicationOptions& options) {
+  auto app = std::make_unique<Application>();
+  app->set_connection([secret = options.jwt_secret] {
+       return std::make_unique<AppConnection>(secret);
+     })
+      .identified_by({std::string(AppConnection::kCurrentUser)});
+
+  app->add<ChatChannel>("ChatChannel").action("speak", &ChatChannel::speak);
+  app->add<PresenceChannel>("PresenceChannel")
+      .periodically("ping", &PresenceChannel::ping,
+                    options.presence_ping_interval);
+  auto verifier =
+      std::make_shared<const SignedStreamVerifier>(options.streams_secret);
+  app->add<TurboStreamsChannel>(
+      std::string(TurboStreamsChannel::kName),
+      [verifier] { return std::make_unique<TurboStreamsChannel>(verifier); });
+  return app;
+}
+
+}  // namespace cable::service

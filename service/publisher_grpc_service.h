@@ -1,0 +1,35 @@
+#pragma once
+// cable.v1.Publisher over gRPC: what applications in any language call to
+// publish to streams through the configured PubSub.
+
+#include "cable/v1/cable.grpc.pb.h"
+
+namespace cable {
+class PubSub;
+}  // namespace cable
+
+namespace cable::service {
+
+class PublisherGrpcService final
+    : public cable::v1::Publisher::CallbackService {
+ public:
+  // `pubsub` must outlive the service.
+  explicit PublisherGrpcService(PubSub& pubsub) : pubsub_(pubsub) {}
+
+  // INVALID_ARGUMENT for an empty stream name.
+  grpc::ServerUnaryReactor* Broadcast(
+      grpc::CallbackServerContext* context,
+      const cable::v1::BroadcastRequest* request,
+      cable::v1::BroadcastResponse* response) override;
+  // Validates every broadcast first (nothing is published if one is
+  // invalid), then publishes in order; stops at the first pub/sub error.
+  grpc::ServerUnaryReactor* BroadcastBatch(
+      grpc::CallbackServerContext* context,
+      const cable::v1::BroadcastBatchRequest* request,
+      cable::v1::BroadcastResponse* response) override;
+
+ private:
+  PubSub& pubsub_;
+};
+
+}  // namespace cable::service

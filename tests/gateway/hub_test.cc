@@ -1,0 +1,110 @@
+#include "gateway/hub.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "sdk/in_memory_pubsub.h"
+
+namespace cable::gateway {
+namespace {
+
+class RecordingSink final : public FrameSink {
+ public:
+  void deliver(SharedFrame frame) override {
+    absl::MutexLock lock(&mu_);
+    frames_.push_back(std::move(frame));
+  }
+  std::vector<SharedFrame> frames() {
+    absl::MutexLock lock(&mu_);
+    return frames_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<SharedFrame> frames_;
+};
+
+TEST(Hub, OneBackendSubscriptionPerStream) {
+  InMemoryPubSub pubsub;
+  Hub hub(pubsub);
+  auto a = std::make_shared<RecordingSink>();
+  auto b = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(hub.subscribe("s", "id", a).ok());
+  ASSERT_TRUE(hub.subscribe("s", "id", b).ok());
+  EXPECT_EQ(pubsub.subscriber_count("s"), 1u);
+  EXPECT_EQ(hub.subscriber_count("s"), 2u);
+  hub.unsubscribe("s", "id", a.get());
+  EXPECT_EQ(pubsub.subscriber_count("s"), 1u);
+  hub.unsubscribe("s", "id", b.get());
+  EXPECT_EQ(pubsub.subscriber_count("s"), 0u);
+  EXPECT_EQ(hub.stream_count(), 0u);
+}
+
+TEST(Hub, SharesOneFramePerIdentifier) {
+  InMemoryPubSub pubsub;
+  Hub hub(pubsub);
+  auto a = std::make_shared<RecordingSink>();
+  auto b = std::make_shared<RecordingSink>();
+  auto c = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(hub.subscribe("s", "one", a).ok());
+  ASSERT_TRUE(hub.subscribe("s", "one", b).ok());
+  ASSERT_TRUE(hub.subscribe("s", "two", c).ok());
+  ASSERT_TRUE(pubsub.broadcast("s", R"({"x":1})").ok());
+  ASSERT_EQ(a->frames().size(), 1u);
+  ASSERT_EQ(b->frames().size(), 1u);
+  ASSERT_EQ(c->frames().size(), 1u);
+  // Same object, not just equal bytes.
+  EXPECT_EQ(a->frames()[0].get(), b->frames()[0].get());
+  EXPECT_EQ(*a->frames()[0], R"({"identifier":"one","message":{"x":1}})");
+  EXPECT_EQ(*c->frames()[0], R"({"identifier":"two","message":{"x":1}})");
+}
+
+TEST(Hub, NonJsonDataBecomesAJsonString) {
+  InMemoryPubSub pubsub;
+  Hub hub(pubsub);
+  auto a = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(hub.subscribe("s", "i", a).ok());
+  ASSERT_TRUE(pubsub.broadcast("s", "hello \"world\"").ok());
+  ASSERT_TRUE(pubsub.broadcast("s", "").ok());
+  ASSERT_EQ(a->frames().size(), 2u);
+  EXPECT_EQ(*a->frames()[0],
+            R"({"identifier":"i","message":"hello \"world\""})");
+  EXPECT_EQ(*a->frames()[1], R"({"identifier":"i","message":""})");
+}
+
+TEST(Hub, DuplicateSubscribeIsANoOpAndUnsubscribeStopsDelivery) {
+  InMemoryPubSub pubsub;
+  Hub hub(pubsub);
+  auto a = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(hub.subscribe("s", "i", a).ok());
+  ASSERT_TRUE(hub.subscribe("s", "i", a).ok());
+  ASSERT_TRUE(pubsub.broadcast("s", "1").ok());
+  EXPECT_EQ(a->frames().size(), 1u);
+  hub.unsubscribe("s", "i", a.get());
+  hub.unsubscribe("s", "i", a.get());  // unknown: ignored
+  ASSERT_TRUE(pubsub.broadcast("s", "2").ok());
+  EXPECT_EQ(a->frames().size(), 1u);
+}
+
+TEST(Hub, KeepsOrderPerStream) {
+  InMemoryPubSub pubsub;
+  Hub hub(pubsub);
+  auto a = std::make_shared<RecordingSink>();
+  ASSERT_TRUE(hub.subscribe("s", "i", a).ok());
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(pubsub.broadcast("s", std::to_string(i)).ok());
+  }
+  auto frames = a->frames();
+  ASSERT_EQ(frames.size(), 100u);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(*frames[i],
+              "{\"identifier\":\"i\",\"message\":" + std::to_string(i) + "}");
+  }
+}
+
+}  // namespace
+}  // namespace cable::gateway

@@ -1,0 +1,84 @@
+#include "sdk/protocol.h"
+
+#include <gtest/gtest.h>
+
+#include "sdk/in_memory_pubsub.h"
+
+namespace cable {
+namespace {
+
+using protocol::ParseClientCommand;
+
+TEST(ParseClientCommand, ReadsTheActionCableCommands) {
+  auto c = ParseClientCommand(
+      R"({"command":"message","identifier":"{\"channel\":\"C\"}","data":"{\"action\":\"a\"}"})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->command, "message");
+  EXPECT_EQ(c->identifier, R"({"channel":"C"})");
+  EXPECT_EQ(c->data, R"({"action":"a"})");
+}
+
+TEST(ParseClientCommand, AcceptsDataAsAnObject) {
+  auto c = ParseClientCommand(
+      R"({"command":"message","identifier":"i","data":{"action":"a"}})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->data, R"({"action":"a"})");
+}
+
+TEST(ParseClientCommand, RejectsMalformedFrames) {
+  for (const char* bad :
+       {"", "{", "[]", "42", R"({"identifier":"i"})", R"({"command":1})",
+        R"({"command":"subscribe","identifier":5})",
+        R"({"command":"message","identifier":"i","data":[1]})"}) {
+    EXPECT_FALSE(ParseClientCommand(bad).ok()) << bad;
+  }
+}
+
+TEST(Frames, MatchActionCable) {
+  EXPECT_EQ(protocol::WelcomeFrame("abc"), R"({"type":"welcome","sid":"abc"})");
+  EXPECT_EQ(protocol::PingFrame(1732271234),
+            R"({"type":"ping","message":1732271234})");
+  EXPECT_EQ(
+      protocol::ConfirmFrame(R"({"channel":"C"})"),
+      R"({"identifier":"{\"channel\":\"C\"}","type":"confirm_subscription"})");
+  EXPECT_EQ(protocol::RejectFrame("x"),
+            R"({"identifier":"x","type":"reject_subscription"})");
+  EXPECT_EQ(
+      protocol::DisconnectFrame("unauthorized", false),
+      R"({"type":"disconnect","reason":"unauthorized","reconnect":false})");
+  EXPECT_EQ(protocol::DataFrame("i", "[1,2]"),
+            R"({"identifier":"i","message":[1,2]})");
+}
+
+TEST(MessageJson, KeepsValidJsonAndQuotesTheRest) {
+  EXPECT_EQ(protocol::MessageJson(R"({"a":1})"), R"({"a":1})");
+  EXPECT_EQ(protocol::MessageJson("42"), "42");
+  EXPECT_EQ(protocol::MessageJson("hi"), R"("hi")");
+  EXPECT_EQ(protocol::MessageJson(""), R"("")");
+  EXPECT_EQ(protocol::MessageJson("{\"a\":"), R"("{\"a\":")");
+  // Invalid UTF-8 is replaced, never produces invalid JSON.
+  EXPECT_EQ(protocol::MessageJson("\xff"), "\"\xEF\xBF\xBD\"");
+}
+
+TEST(InMemoryPubSub, DeliversToEachSubscriberOfTheStream) {
+  InMemoryPubSub pubsub;
+  std::vector<std::string> got;
+  auto a =
+      pubsub.subscribe("s", [&](absl::string_view stream, absl::string_view m) {
+        got.push_back(std::string(stream) + ":" + std::string(m));
+      });
+  ASSERT_TRUE(a.ok());
+  auto b = pubsub.subscribe("t", [&](absl::string_view, absl::string_view m) {
+    got.push_back("t-only:" + std::string(m));
+  });
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(pubsub.broadcast("s", "1").ok());
+  pubsub.unsubscribe(*a);
+  ASSERT_TRUE(pubsub.broadcast("s", "2").ok());
+  ASSERT_TRUE(pubsub.broadcast("t", "3").ok());
+  EXPECT_EQ(got, (std::vector<std::string>{"s:1", "t-only:3"}));
+  EXPECT_FALSE(pubsub.subscribe("s", nullptr).ok());
+}
+
+}  // namespace
+}  // namespace cable

@@ -1,0 +1,52 @@
+#include "tests/support/publisher_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "cable/v1/cable.grpc.pb.h"
+
+namespace cable::testing {
+namespace {
+
+std::unique_ptr<v1::Publisher::Stub> Stub(int grpc_port) {
+  return v1::Publisher::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port),
+                          grpc::InsecureChannelCredentials()));
+}
+
+absl::Status ToAbsl(const grpc::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      s.error_message());
+}
+
+}  // namespace
+
+absl::Status Broadcast(int grpc_port, const std::string& stream,
+                       const std::string& data) {
+  v1::BroadcastRequest request;
+  request.set_stream(stream);
+  request.set_data(data);
+  v1::BroadcastResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  return ToAbsl(Stub(grpc_port)->Broadcast(&context, request, &response));
+}
+
+absl::Status BroadcastBatch(
+    int grpc_port,
+    const std::vector<std::pair<std::string, std::string>>& broadcasts) {
+  v1::BroadcastBatchRequest request;
+  for (const auto& [stream, data] : broadcasts) {
+    auto* b = request.add_broadcasts();
+    b->set_stream(stream);
+    b->set_data(data);
+  }
+  v1::BroadcastResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(30));
+  return ToAbsl(Stub(grpc_port)->BroadcastBatch(&context, request, &response));
+}
+
+}  // namespace cable::testing

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace cable::testing {
+
+// Calls cable.v1.Publisher on 127.0.0.1:port over real gRPC.
+absl::Status Broadcast(int grpc_port, const std::string& stream,
+                       const std::string& data);
+absl::Status BroadcastBatch(
+    int grpc_port,
+    const std::vector<std::pair<std::string, std::string>>& broadcasts);
+
+}  // namespace cable::testing
