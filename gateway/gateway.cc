@@ -21,6 +21,7 @@
 #include "gateway/service_client.h"
 #include "gateway/session.h"
 #include "gateway/session_context.h"
+#include "sdk/control_bus.h"
 
 namespace cable::gateway {
 
@@ -47,20 +48,21 @@ std::string RandomHex(std::size_t bytes) {
 
 class Gateway::Impl {
  public:
-  Impl(GatewayOptions options, PubSub& pubsub,
-       std::shared_ptr<grpc::ChannelInterface> channel)
+  Impl(GatewayOptions options, GatewayBackends backends)
       : options_(std::move(options)),
         id_(options_.gateway_id.empty() ? RandomHex(8) : options_.gateway_id),
-        hub_(pubsub),
-        service_(std::move(channel), options_.service_timeout),
+        backends_(std::move(backends)),
+        hub_(*backends_.streams),
+        service_(backends_.service, options_.service_timeout,
+                 backends_.service_in_process),
         context_(options_, hub_, service_, metrics_, id_,
                  [this](const std::string& sid) { forget(sid); }),
         acceptor_(net::make_strand(ioc_)),
         ticker_(ioc_) {
-    routes_.ready = [this] {
-      return !stopping_.HasBeenNotified() && service_.ready();
+    routes_.ready = [this] { return ready(); };
+    routes_.metrics = [this] {
+      return metrics_.serialize(hub_.messages_received());
     };
-    routes_.metrics = [this] { return metrics_.serialize(); };
     routes_.upgrade = [this](beast::tcp_stream&& stream, Session::Request req,
                              std::string subprotocol) {
       auto session =
@@ -91,6 +93,19 @@ class Gateway::Impl {
                        ": ", ec.message()));
     }
     const unsigned short port = acceptor_.local_endpoint().port();
+    for (const std::string& stream :
+         {std::string(control::kAllGateways), control::GatewayStream(id_)}) {
+      auto id = backends_.control->subscribe(
+          stream, [this](absl::string_view, absl::string_view payload) {
+            on_control(payload);
+          });
+      if (!id.ok()) {
+        return absl::Status(
+            id.status().code(),
+            absl::StrCat("control bus: ", id.status().message()));
+      }
+      control_ids_.push_back(*id);
+    }
     accept();
     tick();
     unsigned n = options_.threads;
@@ -113,6 +128,8 @@ class Gateway::Impl {
     });
     std::vector<std::shared_ptr<Session>> sessions = live_sessions();
     spdlog::info("gateway {}: shutting down, {} clients", id_, sessions.size());
+    for (auto id : control_ids_) backends_.control->unsubscribe(id);
+    control_ids_.clear();
     for (auto& s : sessions) s->shutdown();
     // Wait until every session has closed, or the bound passes.
     {
@@ -131,6 +148,11 @@ class Gateway::Impl {
   }
 
   void wait() { done_.WaitForNotification(); }
+
+  bool ready() const {
+    return !stopping_.HasBeenNotified() && service_.ready() &&
+           (!backends_.pubsub_ready || backends_.pubsub_ready());
+  }
 
   const std::string& id() const { return id_; }
 
@@ -174,6 +196,31 @@ class Gateway::Impl {
     });
   }
 
+  // Runs on a pub/sub thread: decode, then post to the sessions concerned.
+  void on_control(absl::string_view payload) {
+    v1::ControlMessage message;
+    if (!message.ParseFromArray(payload.data(),
+                                static_cast<int>(payload.size()))) {
+      spdlog::warn("gateway {}: undecodable control message", id_);
+      return;
+    }
+    if (message.has_disconnect()) {
+      auto request = std::make_shared<const v1::DisconnectClientsRequest>(
+          std::move(*message.mutable_disconnect()));
+      for (auto& s : live_sessions()) s->disconnect_if_matches(request);
+    } else if (message.has_transmit()) {
+      auto transmission = std::make_shared<const v1::DirectTransmission>(
+          std::move(*message.mutable_transmit()));
+      std::shared_ptr<Session> session;
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = sessions_.find(transmission->sid());
+        if (it != sessions_.end()) session = it->second.lock();
+      }
+      if (session) session->transmit(transmission);
+    }
+  }
+
   std::vector<std::shared_ptr<Session>> live_sessions() {
     std::vector<std::shared_ptr<Session>> out;
     absl::MutexLock lock(&mu_);
@@ -191,6 +238,7 @@ class Gateway::Impl {
 
   const GatewayOptions options_;
   const std::string id_;
+  const GatewayBackends backends_;
   GatewayMetrics metrics_;
   Hub hub_;
   ServiceClient service_;
@@ -200,17 +248,16 @@ class Gateway::Impl {
   tcp::acceptor acceptor_;
   net::steady_timer ticker_;
   std::vector<std::thread> threads_;
-  absl::Mutex mu_;
+  std::vector<PubSubSubscriptionId> control_ids_;
+  mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::weak_ptr<Session>> sessions_
       ABSL_GUARDED_BY(mu_);
   absl::Notification stopping_;
   absl::Notification done_;
 };
 
-Gateway::Gateway(GatewayOptions options, PubSub& pubsub,
-                 std::shared_ptr<grpc::ChannelInterface> service_channel)
-    : impl_(std::make_unique<Impl>(std::move(options), pubsub,
-                                   std::move(service_channel))) {}
+Gateway::Gateway(GatewayOptions options, GatewayBackends backends)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(backends))) {}
 
 Gateway::~Gateway() = default;
 
@@ -218,5 +265,6 @@ absl::StatusOr<unsigned short> Gateway::start() { return impl_->start(); }
 void Gateway::shutdown() { impl_->shutdown(); }
 void Gateway::wait() { impl_->wait(); }
 const std::string& Gateway::id() const { return impl_->id(); }
+bool Gateway::ready() const { return impl_->ready(); }
 
 }  // namespace cable::gateway

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -13,14 +14,27 @@ class ChannelInterface;
 
 namespace cable::gateway {
 
+// What a gateway is connected to.
+struct GatewayBackends {
+  // Streams (the Hub's backend) and the control bus (sdk/control_bus.h);
+  // both must outlive the gateway.
+  PubSub* streams = nullptr;
+  PubSub* control = nullptr;
+  // The cable service: a network channel (MakeServiceChannel) or the
+  // in-process channel of the all-in-one server.
+  std::shared_ptr<grpc::ChannelInterface> service;
+  bool service_in_process = false;
+  // Whether the pub/sub backends are connected; empty means always.
+  std::function<bool()> pubsub_ready;
+};
+
 // The WebSocket gateway: accepts clients on one port (HTTP and WebSocket),
-// keeps their subscriptions in a Hub over `pubsub`, and reaches the cable
-// service through `service_channel` (a network channel, or the in-process
-// channel of the all-in-one server).
+// keeps their subscriptions in a Hub over the streams PubSub, reaches the
+// cable service over gRPC, and obeys the control bus (remote disconnects,
+// direct transmissions).
 class Gateway final {
  public:
-  Gateway(GatewayOptions options, PubSub& pubsub,
-          std::shared_ptr<grpc::ChannelInterface> service_channel);
+  Gateway(GatewayOptions options, GatewayBackends backends);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
@@ -38,6 +52,9 @@ class Gateway final {
   void wait();
 
   const std::string& id() const;
+  // Whether /ready answers 200: not shutting down, the service answers and
+  // the pub/sub is connected.
+  bool ready() const;
 
  private:
   class Impl;

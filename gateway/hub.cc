@@ -128,6 +128,7 @@ void Hub::on_message(const std::shared_ptr<Stream>& stream,
                      absl::string_view message) {
   // Encode once per broadcast, then once per identifier; every sink of an
   // identifier shares the same frame.
+  messages_received_.fetch_add(1, std::memory_order_relaxed);
   const std::string message_json = protocol::MessageJson(message);
   absl::MutexLock stream_lock(&stream->mu);
   for (const auto& [identifier, sinks] : stream->subscribers) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -40,6 +42,10 @@ class Hub final {
   std::size_t stream_count() const;
   // Number of local subscriptions to `stream`.
   std::size_t subscriber_count(absl::string_view stream) const;
+  // Messages received from the PubSub backend, all streams together.
+  std::uint64_t messages_received() const {
+    return messages_received_.load(std::memory_order_relaxed);
+  }
 
  private:
   struct Stream;
@@ -47,6 +53,7 @@ class Hub final {
                   absl::string_view message);
 
   PubSub& pubsub_;
+  std::atomic<std::uint64_t> messages_received_{0};
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Stream>> streams_
       ABSL_GUARDED_BY(mu_);

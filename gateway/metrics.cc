@@ -19,6 +19,12 @@ prometheus::Counter& MakeCounter(prometheus::Registry& registry,
 
 GatewayMetrics::GatewayMetrics()
     : registry_(std::make_shared<prometheus::Registry>()),
+      stream_messages_(&prometheus::BuildGauge()
+                            .Name("cable_stream_messages_total")
+                            .Help("Messages received from the pub/sub "
+                                  "backend (NATS), all streams")
+                            .Register(*registry_)
+                            .Add({})),
       connections_opened(MakeCounter(*registry_, "cable_connections_total",
                                      "WebSocket connections accepted")),
       connections_rejected(
@@ -58,7 +64,9 @@ GatewayMetrics::GatewayMetrics()
           MakeCounter(*registry_, "cable_broadcasts_received_total",
                       "Broadcast frames queued for local subscribers")) {}
 
-std::string GatewayMetrics::serialize() const {
+std::string GatewayMetrics::serialize(std::uint64_t stream_messages) const {
+  // Counted by the Hub (an atomic on its hot path); copied in at scrape.
+  stream_messages_->Set(static_cast<double>(stream_messages));
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

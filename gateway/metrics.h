@@ -4,6 +4,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -16,10 +17,13 @@ class GatewayMetrics final {
   GatewayMetrics(const GatewayMetrics&) = delete;
   GatewayMetrics& operator=(const GatewayMetrics&) = delete;
 
-  std::string serialize() const;
+  // `stream_messages` is the Hub's count of messages from the pub/sub
+  // backend, exported as cable_stream_messages_total.
+  std::string serialize(std::uint64_t stream_messages) const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Gauge* stream_messages_;
 
  public:
   prometheus::Counter& connections_opened;

@@ -1,9 +1,15 @@
 #include "gateway/service_client.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "cable/v1/cable.grpc.pb.h"
 
 namespace cable::gateway {
@@ -27,6 +33,7 @@ struct Call {
 
 struct ServiceClient::Impl {
   std::shared_ptr<grpc::ChannelInterface> channel;
+  bool in_process = false;
   // Whether the latest completed call reached the service. The in-process
   // channel has no connectivity state, so outcomes are what tells.
   std::atomic<bool> reachable{true};
@@ -57,8 +64,9 @@ struct ServiceClient::Impl {
 };
 
 ServiceClient::ServiceClient(std::shared_ptr<grpc::ChannelInterface> channel,
-                             std::chrono::milliseconds timeout)
+                             std::chrono::milliseconds timeout, bool in_process)
     : impl_(std::make_unique<Impl>()) {
+  impl_->in_process = in_process;
   impl_->stub = v1::Cable::NewStub(channel);
   impl_->channel = std::move(channel);
   impl_->timeout = timeout;
@@ -94,7 +102,78 @@ void ServiceClient::disconnect(const v1::DisconnectRequest& request,
 }
 
 bool ServiceClient::ready() const {
+  if (!impl_->in_process) {
+    const grpc_connectivity_state state = impl_->channel->GetState(true);
+    if (state == GRPC_CHANNEL_READY) return true;
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE ||
+        state == GRPC_CHANNEL_SHUTDOWN) {
+      return false;
+    }
+  }
   return impl_->reachable.load(std::memory_order_relaxed);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelInterface>> MakeServiceChannel(
+    const std::string& targets) {
+  std::string target;
+  if (targets.find(":///") != std::string::npos ||
+      targets.rfind("ipv4:", 0) == 0 || targets.rfind("ipv6:", 0) == 0) {
+    target = targets;
+  } else {
+    // host:port[,host:port...]: IP literals become one ipv4:/ipv6: target
+    // (gRPC balances over them); a single name goes through DNS.
+    std::vector<std::string> parts =
+        absl::StrSplit(targets, ',', absl::SkipWhitespace());
+    if (parts.empty()) return absl::InvalidArgumentError("--service is empty");
+    bool all_ipv4 = true;
+    for (auto& p : parts) {
+      p = std::string(absl::StripAsciiWhitespace(p));
+      const auto colon = p.rfind(':');
+      if (colon == std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--service address \"", p, "\" has no port"));
+      }
+      in_addr a;
+      if (inet_pton(AF_INET, p.substr(0, colon).c_str(), &a) != 1) {
+        all_ipv4 = false;
+      }
+    }
+    if (all_ipv4) {
+      target = absl::StrCat("ipv4:", absl::StrJoin(parts, ","));
+    } else if (parts.size() == 1) {
+      target = absl::StrCat("dns:///", parts[0]);
+    } else {
+      return absl::InvalidArgumentError(
+          "--service: several addresses must be IPv4 literals; for names "
+          "use one dns:///name:port target");
+    }
+  }
+  grpc::ChannelArguments args;
+  // Round-robin over every replica; UNAVAILABLE (a replica died or is
+  // restarting) is retried on another one with backoff.
+  args.SetServiceConfigJSON(R"({
+    "loadBalancingConfig": [{"round_robin": {}}],
+    "methodConfig": [{
+      "name": [{"service": "cable.v1.Cable"}],
+      "retryPolicy": {
+        "maxAttempts": 5,
+        "initialBackoff": "0.05s",
+        "maxBackoff": "1s",
+        "backoffMultiplier": 2,
+        "retryableStatusCodes": ["UNAVAILABLE"]
+      }
+    }]
+  })");
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  auto channel = grpc::CreateCustomChannel(
+      target, grpc::InsecureChannelCredentials(), args);
+  if (!channel) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot make a channel to ", target));
+  }
+  return channel;
 }
 
 }  // namespace cable::gateway

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "cable/v1/cable.pb.h"
@@ -22,8 +23,10 @@ class ServiceClient final {
   template <class T>
   using Callback = std::function<void(absl::StatusOr<T>)>;
 
+  // `in_process` channels have no connectivity state; readiness then comes
+  // from call outcomes alone.
   ServiceClient(std::shared_ptr<grpc::ChannelInterface> channel,
-                std::chrono::milliseconds timeout);
+                std::chrono::milliseconds timeout, bool in_process);
   ~ServiceClient();
 
   void connect(const v1::ConnectRequest& request,
@@ -33,13 +36,21 @@ class ServiceClient final {
   void disconnect(const v1::DisconnectRequest& request,
                   Callback<v1::DisconnectResponse> done);
 
-  // False when the latest call failed because the service could not be
-  // reached (UNAVAILABLE, DEADLINE_EXCEEDED).
+  // False when no replica is connected (network channels), or when the
+  // latest call failed because the service could not be reached
+  // (UNAVAILABLE, DEADLINE_EXCEEDED).
   bool ready() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// A channel to cable service replicas. `targets` is a comma-separated list
+// of IP:port addresses, or one gRPC target such as dns:///cable-service:50051
+// (every address the name resolves to is used). Calls are balanced
+// round-robin; UNAVAILABLE is retried with backoff on another replica.
+absl::StatusOr<std::shared_ptr<grpc::ChannelInterface>> MakeServiceChannel(
+    const std::string& targets);
 
 }  // namespace cable::gateway

@@ -508,6 +508,29 @@ void Session::shutdown() {
   });
 }
 
+void Session::disconnect_if_matches(
+    std::shared_ptr<const v1::DisconnectClientsRequest> request) {
+  net::post(ws_.get_executor(), [self = shared_from_this(),
+                                 request = std::move(request)] {
+    if (self->state_ != State::kOpen) return;
+    for (const auto& [name, value] : request->identifiers()) {
+      auto it = self->identifiers_.find(name);
+      if (it == self->identifiers_.end() || it->second != value) return;
+    }
+    self->close(websocket::close_code::normal, "remote",
+                protocol::DisconnectFrame("remote", request->reconnect()));
+  });
+}
+
+void Session::transmit(
+    std::shared_ptr<const v1::DirectTransmission> transmission) {
+  net::post(ws_.get_executor(), [self = shared_from_this(),
+                                 transmission = std::move(transmission)] {
+    if (self->state_ != State::kOpen) return;
+    for (const auto& frame : transmission->frames()) self->send_text(frame);
+  });
+}
+
 void Session::send_text(std::string text) {
   send(std::make_shared<const std::string>(std::move(text)));
 }

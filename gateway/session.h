@@ -51,6 +51,12 @@ class Session final : public FrameSink,
   void tick(SharedFrame ping);
   // Sends disconnect{server_restart, reconnect: true} and closes with 1001.
   void shutdown();
+  // Publisher.Disconnect: if this connection carries every identifier in
+  // `request`, sends disconnect{remote} and closes with 1000.
+  void disconnect_if_matches(
+      std::shared_ptr<const v1::DisconnectClientsRequest> request);
+  // Sends frames a service addressed to this connection.
+  void transmit(std::shared_ptr<const v1::DirectTransmission> transmission);
 
   const std::string& sid() const { return sid_; }
 

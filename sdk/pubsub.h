@@ -39,6 +39,11 @@ class PubSub {
   // Publishes `message` to every subscriber of `stream`.
   virtual absl::Status broadcast(absl::string_view stream,
                                  absl::string_view message) = 0;
+
+  // Returns once every broadcast made so far has reached the backend, so
+  // that a later broadcast from another process cannot overtake it. The
+  // Publisher API calls it before answering.
+  virtual absl::Status flush() { return absl::OkStatus(); }
 };
 
 }  // namespace cable

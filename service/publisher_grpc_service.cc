@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "sdk/control_bus.h"
 #include "sdk/pubsub.h"
 #include "service/grpc_status.h"
 
@@ -24,6 +25,9 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Broadcast(
   absl::Status status = Validate(*request);
   if (status.ok())
     status = pubsub_.broadcast(request->stream(), request->data());
+  // Answer only once the backend has it: a broadcast sent next through
+  // another replica then cannot overtake this one.
+  if (status.ok()) status = pubsub_.flush();
   if (status.ok()) response->set_accepted(1);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
@@ -56,7 +60,28 @@ grpc::ServerUnaryReactor* PublisherGrpcService::BroadcastBatch(
                        accepted, " published before it)"));
     }
   }
+  if (status.ok() && accepted > 0) status = pubsub_.flush();
   response->set_accepted(accepted);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::Disconnect(
+    grpc::CallbackServerContext* context,
+    const cable::v1::DisconnectClientsRequest* request,
+    cable::v1::DisconnectClientsResponse* /*response*/) {
+  absl::Status status;
+  if (request->identifiers().empty()) {
+    status = absl::InvalidArgumentError(
+        "identifiers must not be empty (that would disconnect everyone)");
+  } else {
+    cable::v1::ControlMessage message;
+    *message.mutable_disconnect() = *request;
+    status =
+        control_.broadcast(control::kAllGateways, message.SerializeAsString());
+    if (status.ok()) status = control_.flush();
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;

@@ -13,8 +13,10 @@ namespace cable::service {
 class PublisherGrpcService final
     : public cable::v1::Publisher::CallbackService {
  public:
-  // `pubsub` must outlive the service.
-  explicit PublisherGrpcService(PubSub& pubsub) : pubsub_(pubsub) {}
+  // `pubsub` carries streams, `control` the gateways' control bus
+  // (sdk/control_bus.h); both must outlive the service.
+  PublisherGrpcService(PubSub& pubsub, PubSub& control)
+      : pubsub_(pubsub), control_(control) {}
 
   // INVALID_ARGUMENT for an empty stream name.
   grpc::ServerUnaryReactor* Broadcast(
@@ -27,9 +29,17 @@ class PublisherGrpcService final
       grpc::CallbackServerContext* context,
       const cable::v1::BroadcastBatchRequest* request,
       cable::v1::BroadcastResponse* response) override;
+  // Publishes the request on the control bus to every gateway, which
+  // disconnects each matching connection with disconnect{remote}.
+  // INVALID_ARGUMENT for an empty identifier set.
+  grpc::ServerUnaryReactor* Disconnect(
+      grpc::CallbackServerContext* context,
+      const cable::v1::DisconnectClientsRequest* request,
+      cable::v1::DisconnectClientsResponse* response) override;
 
  private:
   PubSub& pubsub_;
+  PubSub& control_;
 };
 
 }  // namespace cable::service

@@ -27,11 +27,13 @@ using ::testing::HasSubstr;
 
 constexpr char kLobby[] = R"({"channel":"ChatChannel","room":"lobby"})";
 
-ServerProcess StartServer(std::vector<std::string> extra = {}) {
+ServerProcess StartServer(std::vector<std::string> extra = {},
+                          std::vector<std::string> env = {}) {
   std::vector<std::string> args = {"--host=127.0.0.1", "--port=0",
                                    "--grpc_port=0", "--log_level=warn"};
   args.insert(args.end(), extra.begin(), extra.end());
-  auto server = ServerProcess::Start(CableServerBinary(), args);
+  auto server = ServerProcess::Start(CableServerBinary(), args,
+                                     std::chrono::seconds(20), env);
   if (!server.ok()) {
     ADD_FAILURE() << server.status();
     std::abort();
@@ -97,6 +99,21 @@ TEST(CableServer, SendsPingsAtTheConfiguredInterval) {
   ASSERT_TRUE(ping.ok()) << ping.status();
   EXPECT_EQ((*ping)["type"], "ping");
   EXPECT_GT((*ping)["message"].get<int64_t>(), 1700000000);
+}
+
+TEST(CableServer, ReadsFlagsFromTheEnvironment) {
+  // CABLE_<FLAG> sets --<flag>; the command line would win.
+  auto server = StartServer(
+      {}, {"CABLE_PING_INTERVAL=100ms", "CABLE_MAX_SUBSCRIPTIONS=1"});
+  auto client = Welcomed(server);
+  ASSERT_TRUE(client);
+  auto ping = client->ReceiveJson();
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_EQ((*ping)["type"], "ping");
+  EXPECT_EQ(*client->Subscribe(Identifier("ChatChannel", "1")),
+            "confirm_subscription");
+  EXPECT_EQ(*client->Subscribe(Identifier("ChatChannel", "2")),
+            "reject_subscription");
 }
 
 std::string MakeJwt(const std::string& secret, const std::string& subject,
@@ -472,7 +489,10 @@ TEST(CableServer, TurboStreamsChannelVerifiesSignedNames) {
 }
 
 TEST(CableServer, SlowClientIsDisconnectedWithoutDelayingOthers) {
-  auto server = StartServer({"--max_queue_bytes=262144"});
+  // The queue bound is under test; a generous write timeout keeps a
+  // loaded machine's scheduling hiccups from cutting the fast client.
+  auto server =
+      StartServer({"--max_queue_bytes=262144", "--write_timeout=60s"});
   WsClient::Options slow_options;
   slow_options.receive_buffer = 4096;
   auto slow = Welcomed(server, slow_options);

@@ -31,7 +31,7 @@ class GrpcServicesTest : public ::testing::Test {
       : app_(MakeDefaultApplication({})),
         handler_(*app_, pubsub_),
         cable_service_(handler_),
-        publisher_service_(pubsub_) {
+        publisher_service_(pubsub_, control_) {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -48,6 +48,7 @@ class GrpcServicesTest : public ::testing::Test {
   ~GrpcServicesTest() override { server_->Shutdown(); }
 
   InMemoryPubSub pubsub_;
+  InMemoryPubSub control_;
   std::unique_ptr<Application> app_;
   CommandHandler handler_;
   CableGrpcService cable_service_;
@@ -120,6 +121,29 @@ TEST_F(GrpcServicesTest, BroadcastToEmptyStreamIsInvalid) {
   grpc::Status status = publisher_->Broadcast(&context, request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("stream must not be empty"));
+}
+
+TEST_F(GrpcServicesTest, DisconnectGoesToEveryGatewayOnTheControlBus) {
+  StreamRecorder recorder(control_, "all");
+  grpc::ClientContext context;
+  v1::DisconnectClientsRequest request;
+  (*request.mutable_identifiers())["current_user"] = "bob";
+  request.set_reconnect(true);
+  v1::DisconnectClientsResponse response;
+  ASSERT_TRUE(publisher_->Disconnect(&context, request, &response).ok());
+  ASSERT_EQ(recorder.messages().size(), 1u);
+  v1::ControlMessage message;
+  ASSERT_TRUE(message.ParseFromString(recorder.messages()[0]));
+  ASSERT_TRUE(message.has_disconnect());
+  EXPECT_EQ(message.disconnect().identifiers().at("current_user"), "bob");
+  EXPECT_TRUE(message.disconnect().reconnect());
+
+  grpc::ClientContext empty_context;
+  v1::DisconnectClientsRequest empty;
+  grpc::Status status =
+      publisher_->Disconnect(&empty_context, empty, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(recorder.messages().size(), 1u);
 }
 
 TEST_F(GrpcServicesTest, BroadcastBatchKeepsOrder) {

@@ -49,4 +49,20 @@ absl::Status BroadcastBatch(
   return ToAbsl(Stub(grpc_port)->BroadcastBatch(&context, request, &response));
 }
 
+absl::Status DisconnectClients(
+    int grpc_port,
+    const std::vector<std::pair<std::string, std::string>>& identifiers,
+    bool reconnect) {
+  v1::DisconnectClientsRequest request;
+  for (const auto& [name, value] : identifiers) {
+    (*request.mutable_identifiers())[name] = value;
+  }
+  request.set_reconnect(reconnect);
+  v1::DisconnectClientsResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  return ToAbsl(Stub(grpc_port)->Disconnect(&context, request, &response));
+}
+
 }  // namespace cable::testing

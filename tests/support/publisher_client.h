@@ -15,4 +15,9 @@ absl::Status BroadcastBatch(
     int grpc_port,
     const std::vector<std::pair<std::string, std::string>>& broadcasts);
 
+absl::Status DisconnectClients(
+    int grpc_port,
+    const std::vector<std::pair<std::string, std::string>>& identifiers,
+    bool reconnect);
+
 }  // namespace cable::testing

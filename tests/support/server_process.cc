@@ -23,7 +23,7 @@ std::string CableServerBinary() {
 
 absl::StatusOr<ServerProcess> ServerProcess::Start(
     const std::string& binary, const std::vector<std::string>& args,
-    std::chrono::milliseconds timeout) {
+    std::chrono::milliseconds timeout, const std::vector<std::string>& env) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe");
   posix_spawn_file_actions_t actions;
@@ -34,9 +34,14 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_storage = env;
+  for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
   ServerProcess process;
   int rc = posix_spawn(&process.pid_, binary.c_str(), &actions, nullptr,
-                       argv.data(), environ);
+                       argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
   if (rc != 0) {

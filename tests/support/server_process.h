@@ -16,9 +16,11 @@ class ServerProcess final {
  public:
   // Starts `binary` with `args` and waits (up to `timeout`) for its
   // listening line.
+  // `env` adds NAME=VALUE entries to this process's environment.
   static absl::StatusOr<ServerProcess> Start(
       const std::string& binary, const std::vector<std::string>& args,
-      std::chrono::milliseconds timeout = std::chrono::seconds(20));
+      std::chrono::milliseconds timeout = std::chrono::seconds(20),
+      const std::vector<std::string>& env = {});
 
   ServerProcess(ServerProcess&& other) noexcept;
   ServerProcess& operator=(ServerProcess&&) = delete;

@@ -1,0 +1,74 @@
+// cable-gateway: the WebSocket gateway alone. It reaches cable-service
+// replicas over gRPC (--service) and the other gateways through NATS
+// (--nats_url). Kubernetes runs this.
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "gateway/gateway.h"
+#include "gateway/gateway_flags.h"
+#include "gateway/service_client.h"
+#include "sdk/backends.h"
+#include "sdk/process.h"
+
+ABSL_FLAG(std::string, nats_url, "",
+          "NATS server(s), e.g. nats://nats:4222 (required).");
+ABSL_FLAG(std::string, service, "",
+          "cable-service replicas: comma-separated IP:port list, or one gRPC "
+          "target such as dns:///cable-service:50051 (required).");
+ABSL_FLAG(std::string, log_level, "info",
+          "trace, debug, info, warn, error or off.");
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "cable-gateway: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cable::BlockStopSignals();
+  cable::ParseFlags(argc, argv,
+                    "Cable WebSocket gateway: speaks Action Cable to clients, "
+                    "calls cable-service over gRPC, shares broadcasts over "
+                    "NATS.");
+  cable::SetUpLogging(absl::GetFlag(FLAGS_log_level));
+  if (absl::GetFlag(FLAGS_nats_url).empty())
+    return Fail("--nats_url is required");
+  if (absl::GetFlag(FLAGS_service).empty())
+    return Fail("--service is required");
+
+  cable::gateway::GatewayOptions options =
+      cable::gateway::GatewayOptionsFromFlags();
+  auto backends =
+      cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-gateway");
+  if (!backends.ok()) return Fail(std::string(backends.status().message()));
+  auto channel =
+      cable::gateway::MakeServiceChannel(absl::GetFlag(FLAGS_service));
+  if (!channel.ok()) return Fail(std::string(channel.status().message()));
+
+  cable::gateway::GatewayBackends gateway_backends;
+  gateway_backends.streams = backends->streams.get();
+  gateway_backends.control = backends->control.get();
+  gateway_backends.service = *channel;
+  gateway_backends.pubsub_ready = backends->ready;
+  cable::gateway::Gateway gateway(options, gateway_backends);
+  auto port = gateway.start();
+  if (!port.ok()) return Fail(std::string(port.status().message()));
+
+  spdlog::info("gateway {} serving ws://{}:{}/cable", gateway.id(),
+               options.host, *port);
+  std::printf("cable-gateway listening http=%s:%u grpc=none:0 id=%s\n",
+              options.host.c_str(), static_cast<unsigned>(*port),
+              gateway.id().c_str());
+  std::fflush(stdout);
+
+  spdlog::info("signal {}: shutting down", cable::WaitForStopSignal());
+  gateway.shutdown();
+  return 0;
+}

@@ -1,0 +1,13 @@
+#pragma once
+
+#include "service/service_server.h"
+
+namespace cable::service {
+
+// The service's flags (--grpc_port, --grpc_host, --streams_secret,
+// --jwt_secret), read after absl::ParseCommandLine. `default_host` is used
+// when --grpc_host is empty. Shared by cable-service and cable-server.
+ServiceServerOptions ServiceServerOptionsFromFlags(
+    const std::string& default_host);
+
+}  // namespace cable::service

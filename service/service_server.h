@@ -1,0 +1,50 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "service/default_application.h"
+
+namespace grpc {
+class ChannelInterface;
+}  // namespace grpc
+
+namespace cable {
+class PubSub;
+}  // namespace cable
+
+namespace cable::service {
+
+struct ServiceServerOptions {
+  std::string host = "0.0.0.0";
+  // 0 picks a free port.
+  int port = 50051;
+  DefaultApplicationOptions application;
+};
+
+// The cable service's gRPC server: cable.v1.Cable (for gateways),
+// cable.v1.Publisher (for applications), grpc.health.v1 and server
+// reflection, over the default application. Shared by cable-service and
+// the all-in-one cable-server.
+class ServiceServer final {
+ public:
+  // `pubsub` carries streams, `control` the gateways' control bus; both
+  // must outlive the server.
+  static absl::StatusOr<std::unique_ptr<ServiceServer>> Start(
+      const ServiceServerOptions& options, PubSub& pubsub, PubSub& control);
+  ~ServiceServer();
+
+  int port() const;
+  // An in-process channel to this server (the all-in-one gateway's).
+  std::shared_ptr<grpc::ChannelInterface> in_process_channel();
+  // Stops accepting calls; waits up to `grace_ms` for calls in flight.
+  void shutdown(int grace_ms);
+
+ private:
+  struct Impl;
+  explicit ServiceServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cable::service

@@ -1,0 +1,339 @@
+// Cable as it runs on Kubernetes: a real nats-server, several cable-service
+// replicas and several cable-gateways, each a separate process on
+// ephemeral ports, driven by real WebSocket clients and gRPC publishers.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "tests/support/nats_server.h"
+#include "tests/support/publisher_client.h"
+#include "tests/support/server_process.h"
+#include "tests/support/ws_client.h"
+
+namespace cable::testing {
+namespace {
+
+using ::nlohmann::json;
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+template <class T>
+T Must(absl::StatusOr<T> value) {
+  if (!value.ok()) {
+    ADD_FAILURE() << value.status();
+    std::abort();
+  }
+  return std::move(*value);
+}
+
+std::string Binary(const char* variable, const char* built) {
+  const char* path = std::getenv(variable);
+  return path != nullptr ? path : built;
+}
+
+class Cluster {
+ public:
+  Cluster(int services, int gateways) : nats_(Must(NatsServer::Start({}))) {
+    for (int i = 0; i < services; ++i) services_.push_back(StartService());
+    for (int i = 0; i < gateways; ++i) gateways_.push_back(StartGateway());
+  }
+
+  ServerProcess StartService() {
+    return Must(
+        ServerProcess::Start(Binary("CABLE_SERVICE", CABLE_SERVICE_BUILT),
+                             {"--nats_url=" + nats_.url(), "--host=127.0.0.1",
+                              "--grpc_port=0", "--log_level=warn"}));
+  }
+
+  ServerProcess StartGateway() {
+    std::vector<std::string> addresses;
+    for (const auto& s : services_) {
+      addresses.push_back(absl::StrCat("127.0.0.1:", s.grpc_port()));
+    }
+    return Must(ServerProcess::Start(
+        Binary("CABLE_GATEWAY", CABLE_GATEWAY_BUILT),
+        {"--nats_url=" + nats_.url(), "--host=127.0.0.1", "--port=0",
+         "--service=" + absl::StrJoin(addresses, ","), "--log_level=warn"}));
+  }
+
+  NatsServer& nats() { return nats_; }
+  std::vector<ServerProcess>& services() { return services_; }
+  std::vector<ServerProcess>& gateways() { return gateways_; }
+
+ private:
+  NatsServer nats_;
+  std::vector<ServerProcess> services_;
+  std::vector<ServerProcess> gateways_;
+};
+
+std::unique_ptr<WsClient> Welcomed(int port,
+                                   const std::string& path = "/cable") {
+  WsClient::Options options;
+  options.path = path;
+  options.timeout = std::chrono::seconds(20);
+  auto client = Must(WsClient::Connect(port, options));
+  auto welcome = client->ReceiveNonPing();
+  EXPECT_TRUE(welcome.ok()) << welcome.status();
+  return client;
+}
+
+std::string Room(const std::string& room) {
+  return json{{"channel", "ChatChannel"}, {"room", room}}.dump();
+}
+
+json NextMessage(WsClient& client) {
+  auto m = client.ReceiveNonPing();
+  if (!m.ok()) {
+    ADD_FAILURE() << m.status();
+    return json();
+  }
+  return (*m)["message"];
+}
+
+// A counter from a gateway's /metrics.
+double Metric(int http_port, const std::string& name) {
+  auto metrics = Must(HttpGet(http_port, "/metrics"));
+  for (absl::string_view line : absl::StrSplit(metrics.second, '\n')) {
+    if (absl::StartsWith(line, name + " ")) {
+      return std::stod(std::string(line.substr(name.size() + 1)));
+    }
+  }
+  ADD_FAILURE() << name << " not in /metrics";
+  return -1;
+}
+
+TEST(Distributed, BroadcastsReachEveryGatewayOnceAndInOrder) {
+  Cluster cluster(/*services=*/2, /*gateways=*/3);
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int g = 0; g < 2; ++g) {
+    for (int c = 0; c < 2; ++c) {
+      clients.push_back(Welcomed(cluster.gateways()[g].http_port()));
+      ASSERT_EQ(*clients.back()->Subscribe(Room("seq")),
+                "confirm_subscription");
+    }
+  }
+  // The third gateway's client listens elsewhere: NATS must not send it
+  // the "seq" stream at all.
+  auto elsewhere = Welcomed(cluster.gateways()[2].http_port());
+  ASSERT_EQ(*elsewhere->Subscribe(Room("elsewhere")), "confirm_subscription");
+
+  constexpr int kMessages = 1000;
+  for (int i = 0; i < kMessages; ++i) {
+    const int grpc_port = cluster.services()[i % 2].grpc_port();
+    ASSERT_TRUE(Broadcast(grpc_port, "chat:seq", json{{"seq", i}}.dump()).ok());
+  }
+  ASSERT_TRUE(
+      Broadcast(cluster.services()[0].grpc_port(), "chat:seq", R"("end")")
+          .ok());
+  for (auto& client : clients) {
+    for (int i = 0; i < kMessages; ++i) {
+      json m = NextMessage(*client);
+      ASSERT_EQ(m, (json{{"seq", i}})) << "message " << i;
+    }
+    // Nothing duplicated after the last one either.
+    EXPECT_EQ(NextMessage(*client), "end");
+  }
+  const int idle_gateway = cluster.gateways()[2].http_port();
+  ASSERT_TRUE(Broadcast(cluster.services()[1].grpc_port(), "chat:elsewhere",
+                        R"("marker")")
+                  .ok());
+  EXPECT_EQ(NextMessage(*elsewhere), "marker");
+  // It received exactly the marker from NATS, none of the 1,001 others.
+  EXPECT_EQ(Metric(idle_gateway, "cable_stream_messages_total"), 1);
+  EXPECT_GE(
+      Metric(cluster.gateways()[0].http_port(), "cable_stream_messages_total"),
+      kMessages + 1);
+}
+
+TEST(Distributed, HostileStreamNamesRoundTripThroughNats) {
+  Cluster cluster(1, 2);
+  const std::vector<std::string> rooms = {
+      "a.b", "*", ">", "a b", "..",    ".lead",     "trail.",
+      "_2E", "_", "",  "ü😀",  "x>y*z", "tab\there", "quote\"s"};
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (std::size_t i = 0; i < rooms.size(); ++i) {
+    clients.push_back(Welcomed(cluster.gateways()[i % 2].http_port()));
+    const std::string expect =
+        rooms[i].empty() ? "reject_subscription" : "confirm_subscription";
+    ASSERT_EQ(*clients.back()->Subscribe(Room(rooms[i])), expect)
+        << "room \"" << rooms[i] << "\"";
+  }
+  for (std::size_t i = 0; i < rooms.size(); ++i) {
+    if (rooms[i].empty()) continue;
+    ASSERT_TRUE(Broadcast(cluster.services()[0].grpc_port(), "chat:" + rooms[i],
+                          json{{"room", rooms[i]}}.dump())
+                    .ok());
+  }
+  for (std::size_t i = 0; i < rooms.size(); ++i) {
+    if (rooms[i].empty()) continue;
+    // The first message each client sees is its own room's.
+    EXPECT_EQ(NextMessage(*clients[i]), (json{{"room", rooms[i]}}))
+        << "room \"" << rooms[i] << "\"";
+  }
+}
+
+TEST(Distributed, ClientsOnDifferentGatewaysChat) {
+  Cluster cluster(2, 2);
+  auto ann = Welcomed(cluster.gateways()[0].http_port(), "/cable?user=ann");
+  auto bob = Welcomed(cluster.gateways()[1].http_port(), "/cable?user=bob");
+  ASSERT_EQ(*ann->Subscribe(Room("lobby")), "confirm_subscription");
+  ASSERT_EQ(*bob->Subscribe(Room("lobby")), "confirm_subscription");
+  ASSERT_TRUE(
+      ann->Perform(Room("lobby"), {{"action", "speak"}, {"message", "hi bob"}})
+          .ok());
+  const json expected = {{"message", "hi bob"}, {"user", "ann"}};
+  EXPECT_EQ(NextMessage(*ann), expected);
+  EXPECT_EQ(NextMessage(*bob), expected);
+  ASSERT_TRUE(
+      bob->Perform(Room("lobby"), {{"action", "speak"}, {"message", "hi ann"}})
+          .ok());
+  EXPECT_EQ(NextMessage(*ann)["message"], "hi ann");
+  EXPECT_EQ(NextMessage(*bob)["message"], "hi ann");
+}
+
+TEST(Distributed, PublisherDisconnectReachesEveryGateway) {
+  Cluster cluster(1, 2);
+  auto bob1 = Welcomed(cluster.gateways()[0].http_port(), "/cable?user=bob");
+  auto bob2 = Welcomed(cluster.gateways()[1].http_port(), "/cable?user=bob");
+  auto ann = Welcomed(cluster.gateways()[0].http_port(), "/cable?user=ann");
+  ASSERT_TRUE(DisconnectClients(cluster.services()[0].grpc_port(),
+                                {{"current_user", "bob"}}, false)
+                  .ok());
+  for (auto* bob : {bob1.get(), bob2.get()}) {
+    auto m = bob->ReceiveNonPing();
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_EQ(
+        *m,
+        json::parse(
+            R"({"type":"disconnect","reason":"remote","reconnect":false})"));
+    EXPECT_EQ(*bob->WaitClosed(), 1000);
+  }
+  EXPECT_EQ(*ann->Subscribe(Room("lobby")), "confirm_subscription");
+}
+
+TEST(Distributed, KillingAServiceReplicaUnderLoadLosesNoClient) {
+  Cluster cluster(2, 1);
+  const int gateway = cluster.gateways()[0].http_port();
+  constexpr int kClients = 20;
+  constexpr int kRounds = 20;
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int c = 0; c < kClients; ++c) clients.push_back(Welcomed(gateway));
+
+  // Kill one replica with SIGKILL while the load runs.
+  std::atomic<int> progress{0};
+  absl::Notification killed;
+  std::thread killer([&] {
+    while (progress.load() < kClients * kRounds / 4) {
+      std::this_thread::yield();
+    }
+    kill(cluster.services()[0].pid(), SIGKILL);
+    killed.Notify();
+  });
+  for (int round = 0; round < kRounds; ++round) {
+    for (int c = 0; c < kClients; ++c) {
+      const std::string room = Room(absl::StrCat("r", c, "-", round));
+      // Subscribes and actions both go through the service.
+      ASSERT_EQ(*clients[c]->Subscribe(room), "confirm_subscription")
+          << "client " << c << " round " << round;
+      ASSERT_TRUE(clients[c]
+                      ->Perform(room, {{"action", "speak"},
+                                       {"message", std::to_string(round)}})
+                      .ok());
+      json m = NextMessage(*clients[c]);
+      // A command retried after the replica died mid-call may run twice;
+      // the client sees no error either way.
+      EXPECT_EQ(m["message"], std::to_string(round));
+      ++progress;
+    }
+  }
+  killer.join();
+  EXPECT_TRUE(killed.HasBeenNotified());
+  EXPECT_EQ(Must(HttpGet(gateway, "/ready")).first, 200);
+}
+
+TEST(Distributed, DeliveryResumesAfterNatsRestarts) {
+  Cluster cluster(1, 2);
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (auto& g : cluster.gateways()) {
+    clients.push_back(Welcomed(g.http_port()));
+    ASSERT_EQ(*clients.back()->Subscribe(Room("outage")),
+              "confirm_subscription");
+  }
+  const int grpc_port = cluster.services()[0].grpc_port();
+  ASSERT_TRUE(Broadcast(grpc_port, "chat:outage", R"("before")").ok());
+  for (auto& c : clients) EXPECT_EQ(NextMessage(*c), "before");
+
+  ASSERT_TRUE(cluster.nats().Stop().ok());
+  // Gateways report not ready while cut off from NATS.
+  for (auto& g : cluster.gateways()) {
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (Must(HttpGet(g.http_port(), "/ready")).first != 503 &&
+           Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(Must(HttpGet(g.http_port(), "/ready")).first, 503);
+  }
+
+  const auto restarted = Clock::now();
+  ASSERT_TRUE(cluster.nats().Restart().ok());
+  // Probe until every gateway delivers again; the probes are the
+  // measurement, the clients' reads are what we wait on.
+  std::atomic<bool> stop{false};
+  std::thread prober([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      (void)Broadcast(grpc_port, "chat:outage", json{{"probe", i}}.dump());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  for (auto& c : clients) {
+    json m = NextMessage(*c);
+    EXPECT_TRUE(m.contains("probe")) << m.dump();
+  }
+  const auto resumed = Clock::now();
+  stop = true;
+  prober.join();
+  std::printf(
+      "[ MEASURE  ] delivery resumed on every gateway %lld ms after "
+      "nats-server restarted\n",
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(resumed -
+                                                                restarted)
+              .count()));
+
+  // No duplicates and nothing lost from here on: drain the probes, then a
+  // numbered run arrives exactly once, in order.
+  ASSERT_TRUE(Broadcast(grpc_port, "chat:outage", R"("drained")").ok());
+  for (auto& c : clients) {
+    for (json m = NextMessage(*c); m != "drained"; m = NextMessage(*c)) {
+      ASSERT_TRUE(m.contains("probe")) << m.dump();
+    }
+  }
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(
+        Broadcast(grpc_port, "chat:outage", json{{"n", i}}.dump()).ok());
+  }
+  ASSERT_TRUE(Broadcast(grpc_port, "chat:outage", R"("end")").ok());
+  for (auto& c : clients) {
+    for (int i = 0; i < 100; ++i) ASSERT_EQ(NextMessage(*c), (json{{"n", i}}));
+    EXPECT_EQ(NextMessage(*c), "end");
+  }
+  for (auto& g : cluster.gateways()) {
+    EXPECT_EQ(Must(HttpGet(g.http_port(), "/ready")).first, 200);
+  }
+}
+
+}  // namespace
+}  // namespace cable::testing

@@ -1,0 +1,567 @@
+// NatsPubSub against a real nats-server on ephemeral ports. Waiting is done
+// on conditions signalled by callbacks, each bounded by kWait (a failure
+// bound, never what the test waits for).
+
+#include "sdk/nats_pubsub.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "tests/support/nats_server.h"
+
+namespace cable {
+namespace {
+
+using namespace std::string_literals;
+using testing::NatsServer;
+
+constexpr absl::Duration kWait = absl::Seconds(10);
+constexpr std::chrono::milliseconds kWaitMs{10000};
+
+// Collects what a subscription receives.
+class Inbox {
+ public:
+  PubSubCallback callback() {
+    return [this](absl::string_view stream, absl::string_view message) {
+      absl::MutexLock lock(&mu_);
+      items_.emplace_back(std::string(stream), std::string(message));
+    };
+  }
+
+  // Waits until at least `n` messages arrived.
+  bool AwaitCount(std::size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return items_.size() >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), kWait);
+  }
+
+  // Waits until `message` arrived.
+  bool AwaitMessage(const std::string& message) {
+    absl::MutexLock lock(&mu_);
+    auto seen = [this, &message]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      for (const auto& item : items_) {
+        if (item.second == message) return true;
+      }
+      return false;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&seen), kWait);
+  }
+
+  std::vector<std::pair<std::string, std::string>> items() const {
+    absl::MutexLock lock(&mu_);
+    return items_;
+  }
+
+  std::vector<std::string> messages() const {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> out;
+    for (const auto& [stream, message] : items_) out.push_back(message);
+    return out;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<std::pair<std::string, std::string>> items_ ABSL_GUARDED_BY(mu_);
+};
+
+// Records connected() transitions reported through on_connection_change.
+class ConnectionEvents {
+ public:
+  std::function<void(bool)> callback() {
+    return [this](bool up) {
+      absl::MutexLock lock(&mu_);
+      events_.push_back(up);
+    };
+  }
+  // Waits for an event equal to `up` at index >= `from`; returns its index
+  // or -1.
+  int Await(bool up, std::size_t from = 0) {
+    absl::MutexLock lock(&mu_);
+    int found = -1;
+    auto seen = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      for (std::size_t i = from; i < events_.size(); ++i) {
+        if (events_[i] == up) {
+          found = static_cast<int>(i);
+          return true;
+        }
+      }
+      return false;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&seen), kWait);
+    return found;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<bool> events_ ABSL_GUARDED_BY(mu_);
+};
+
+NatsPubSubOptions FastOptions(const std::string& url, const std::string& name) {
+  NatsPubSubOptions o;
+  o.url = url;
+  o.name = name;
+  o.reconnect_wait = std::chrono::milliseconds(20);
+  o.max_reconnect_wait = std::chrono::milliseconds(200);
+  o.reconnect_jitter = std::chrono::milliseconds(10);
+  o.connect_timeout = std::chrono::milliseconds(1000);
+  return o;
+}
+
+// A port nothing listens on (bound and released; nobody else takes it in
+// the test's lifetime in practice).
+int UnusedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class NatsPubSubTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = NatsServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::make_unique<NatsServer>(std::move(*server));
+  }
+
+  std::unique_ptr<NatsPubSub> Connect(const std::string& name,
+                                      ConnectionEvents* events = nullptr) {
+    NatsPubSubOptions o = FastOptions(server_->url(), name);
+    if (events != nullptr) o.on_connection_change = events->callback();
+    auto ps = NatsPubSub::Connect(o);
+    EXPECT_TRUE(ps.ok()) << ps.status();
+    if (!ps.ok()) return nullptr;
+    EXPECT_TRUE((*ps)->connected());
+    return std::move(*ps);
+  }
+
+  std::unique_ptr<NatsServer> server_;
+};
+
+TEST_F(NatsPubSubTest, ServerHelperReportsPorts) {
+  EXPECT_GT(server_->port(), 0);
+  EXPECT_GT(server_->monitoring_port(), 0);
+  EXPECT_NE(server_->port(), server_->monitoring_port());
+  EXPECT_EQ(server_->url(), absl::StrCat("nats://127.0.0.1:", server_->port()));
+}
+
+TEST_F(NatsPubSubTest, DeliversOnceAcrossConnections) {
+  Inbox inbox;
+  auto sub = Connect("sub");
+  auto pub = Connect("pub");
+  ASSERT_TRUE(sub && pub);
+  auto id = sub->subscribe("chat", inbox.callback());
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(sub->subscription_count(), 1u);
+  ASSERT_TRUE(pub->broadcast("chat", "hello").ok());
+  ASSERT_TRUE(pub->broadcast("other", "not for chat").ok());
+  ASSERT_TRUE(pub->broadcast("chat", "end").ok());
+  ASSERT_TRUE(inbox.AwaitCount(2));
+  // "end" came after "hello" on the same stream: a duplicate of "hello"
+  // would have come before it.
+  using Item = std::pair<std::string, std::string>;
+  EXPECT_EQ(inbox.items(),
+            (std::vector<Item>{{"chat", "hello"}, {"chat", "end"}}));
+}
+
+TEST_F(NatsPubSubTest, ASubscriptionIsLiveWhenSubscribeReturns) {
+  auto sub = Connect("sub");
+  auto pub = Connect("pub");
+  ASSERT_TRUE(sub && pub);
+  // No warm-up: the first broadcast after subscribe returns must arrive.
+  for (int i = 0; i < 20; ++i) {
+    Inbox inbox;
+    const std::string stream = absl::StrCat("live-", i);
+    auto id = sub->subscribe(stream, inbox.callback());
+    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_TRUE(pub->broadcast(stream, "first").ok());
+    ASSERT_TRUE(inbox.AwaitCount(1)) << stream;
+    sub->unsubscribe(*id);
+  }
+}
+
+TEST_F(NatsPubSubTest, KeepsPublishOrderOfAThousandMessages) {
+  Inbox inbox;
+  auto sub = Connect("sub");
+  auto pub = Connect("pub");
+  ASSERT_TRUE(sub && pub);
+  ASSERT_TRUE(sub->subscribe("ordered", inbox.callback()).ok());
+  std::vector<std::string> sent;
+  for (int i = 0; i < 1000; ++i) {
+    sent.push_back(absl::StrCat("m", i));
+    ASSERT_TRUE(pub->broadcast("ordered", sent.back()).ok());
+  }
+  ASSERT_TRUE(inbox.AwaitCount(1000));
+  EXPECT_EQ(inbox.messages(), sent);
+}
+
+TEST_F(NatsPubSubTest, HostileStreamNamesRoundTripThroughTheServer) {
+  const std::vector<std::string> names = {
+      ""s,
+      " "s,
+      "a b"s,
+      "."s,
+      ".."s,
+      ".a"s,
+      "a."s,
+      "a.b"s,
+      "a"s,
+      "A"s,
+      "*"s,
+      ">"s,
+      "a.*"s,
+      "a.>"s,
+      "_"s,
+      "_2E"s,
+      "__"s,
+      "😀"s,
+      "é"s,
+      "\0"s,
+      "a\0b"s,
+      "\t"s,
+      "\r\n"s,
+      "$JS"s,
+      "-"s,
+      "chat"s,
+      "chat.room 1"s,
+      "{\"channel\":\"ChatChannel\",\"room\":\"1\"}"s,
+      std::string(338, '.'),  // the longest all-escaped name under the limit
+  };
+  auto sub = Connect("sub");
+  auto pub = Connect("pub");
+  ASSERT_TRUE(sub && pub);
+  std::vector<std::unique_ptr<Inbox>> inboxes;
+  for (const std::string& name : names) {
+    inboxes.push_back(std::make_unique<Inbox>());
+    auto id = sub->subscribe(name, inboxes.back()->callback());
+    ASSERT_TRUE(id.ok()) << id.status();
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    ASSERT_TRUE(pub->broadcast(names[i], absl::StrCat("msg ", i)).ok());
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    ASSERT_TRUE(pub->broadcast(names[i], "end").ok());
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    ASSERT_TRUE(inboxes[i]->AwaitCount(2)) << i;
+    using Item = std::pair<std::string, std::string>;
+    EXPECT_EQ(inboxes[i]->items(),
+              (std::vector<Item>{{names[i], absl::StrCat("msg ", i)},
+                                 {names[i], "end"}}))
+        << "stream #" << i;
+  }
+}
+
+TEST_F(NatsPubSubTest, RejectsNamesOverTheLimit) {
+  auto ps = Connect("ps");
+  ASSERT_TRUE(ps);
+  const std::string too_long(339, '.');
+  Inbox inbox;
+  EXPECT_EQ(ps->subscribe(too_long, inbox.callback()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ps->broadcast(too_long, "x").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ps->subscribe("ok", nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Over the server's max payload (1 MB by default).
+  EXPECT_EQ(ps->broadcast("big", std::string(2 << 20, 'x')).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ps->flush().ok());
+  EXPECT_EQ(ps->subscription_count(), 0u);
+}
+
+TEST_F(NatsPubSubTest, UnsubscribeStopsDelivery) {
+  std::atomic<bool> unsubscribed{false};
+  std::atomic<int> after{0};
+  Inbox counted;
+  Inbox witness;  // a second subscription on the same stream
+  std::atomic<bool> stop{false};
+  PubSubCallback inner = counted.callback();
+  auto sub = Connect("sub");
+  auto pub = Connect("pub");
+  ASSERT_TRUE(sub && pub);
+  auto id = sub->subscribe("s", [&](absl::string_view s, absl::string_view m) {
+    if (unsubscribed.load()) after.fetch_add(1);
+    inner(s, m);
+  });
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(sub->subscribe("s", witness.callback()).ok());
+
+  std::thread publisher([&] {
+    for (int i = 0; i < 20000 && !stop.load(); ++i) {
+      if (!pub->broadcast("s", absl::StrCat(i)).ok()) break;
+    }
+  });
+  const bool flowing = counted.AwaitCount(100);
+  sub->unsubscribe(*id);
+  unsubscribed.store(true);
+  const std::size_t at_unsubscribe = counted.messages().size();
+  stop.store(true);
+  publisher.join();
+  ASSERT_TRUE(flowing);
+  ASSERT_TRUE(pub->broadcast("s", "sentinel").ok());
+  // The witness gets the sentinel after everything published before it.
+  ASSERT_TRUE(witness.AwaitMessage("sentinel"));
+  EXPECT_EQ(after.load(), 0);
+  EXPECT_EQ(counted.messages().size(), at_unsubscribe);
+  EXPECT_EQ(sub->subscription_count(), 1u);
+  sub->unsubscribe(*id);  // unknown by now: ignored
+}
+
+TEST_F(NatsPubSubTest, UnsubscribeWaitsForARunningCallback) {
+  absl::Notification entered;
+  absl::Notification release;
+  absl::Mutex log_mu;
+  std::vector<std::string> log;
+  absl::Notification calling;
+  auto sub = Connect("sub");
+  auto pub = Connect("pub");
+  ASSERT_TRUE(sub && pub);
+  auto id = sub->subscribe("block", [&](absl::string_view, absl::string_view) {
+    entered.Notify();
+    release.WaitForNotificationWithTimeout(kWait);
+    absl::MutexLock lock(&log_mu);
+    log.push_back("callback returned");
+  });
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(pub->broadcast("block", "x").ok());
+  ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kWait));
+  std::thread unsubscriber([&] {
+    calling.Notify();
+    sub->unsubscribe(*id);
+    absl::MutexLock lock(&log_mu);
+    log.push_back("unsubscribe returned");
+  });
+  const bool called = calling.WaitForNotificationWithTimeout(kWait);
+  release.Notify();
+  unsubscriber.join();
+  ASSERT_TRUE(called);
+  absl::MutexLock lock(&log_mu);
+  EXPECT_EQ(log, (std::vector<std::string>{"callback returned",
+                                           "unsubscribe returned"}));
+}
+
+TEST_F(NatsPubSubTest, ACallbackCanUnsubscribeItself) {
+  std::atomic<PubSubSubscriptionId> self_id{0};
+  std::atomic<int> calls{0};
+  absl::Notification id_known;
+  absl::Notification unsubscribed;
+  Inbox witness;
+  auto sub = Connect("sub");
+  auto pub = Connect("pub");
+  ASSERT_TRUE(sub && pub);
+  auto id = sub->subscribe("self", [&](absl::string_view, absl::string_view) {
+    if (calls.fetch_add(1) != 0) return;
+    id_known.WaitForNotificationWithTimeout(kWait);
+    sub->unsubscribe(self_id.load());  // must not deadlock
+    unsubscribed.Notify();
+  });
+  ASSERT_TRUE(id.ok());
+  self_id.store(*id);
+  id_known.Notify();
+  ASSERT_TRUE(sub->subscribe("self", witness.callback()).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(pub->broadcast("self", "x").ok());
+  ASSERT_TRUE(unsubscribed.WaitForNotificationWithTimeout(kWait));
+  // The two subscriptions may run on different delivery threads: wait for
+  // the witness to get all ten, by which time the first subscription has
+  // had every chance to be called again.
+  ASSERT_TRUE(witness.AwaitCount(10));
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(sub->subscription_count(), 1u);
+}
+
+TEST_F(NatsPubSubTest, RawSubjects) {
+  Inbox inbox;
+  auto sub = Connect("sub");
+  auto pub = Connect("pub");
+  ASSERT_TRUE(sub && pub);
+  auto id = sub->subscribe_subject("cable.internal.>", inbox.callback());
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(pub->publish_subject("cable.internal.a.b", "one").ok());
+  ASSERT_TRUE(pub->publish_subject("cable.other", "no").ok());
+  ASSERT_TRUE(pub->publish_subject("cable.internal.c", "two").ok());
+  ASSERT_TRUE(inbox.AwaitCount(2));
+  using Item = std::pair<std::string, std::string>;
+  EXPECT_EQ(inbox.items(), (std::vector<Item>{{"cable.internal.a.b", "one"},
+                                              {"cable.internal.c", "two"}}));
+  EXPECT_EQ(pub->publish_subject("a.*", "x").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pub->publish_subject("a b", "x").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(sub->subscribe_subject("a..b", inbox.callback()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  sub->unsubscribe(*id);
+  EXPECT_EQ(sub->subscription_count(), 0u);
+}
+
+TEST_F(NatsPubSubTest, ResumesDeliveryAfterTheServerRestarts) {
+  Inbox inbox;
+  Inbox never;
+  Inbox fresh;
+  ConnectionEvents sub_events;
+  ConnectionEvents pub_events;
+  auto sub = Connect("sub", &sub_events);
+  auto pub = Connect("pub", &pub_events);
+  ASSERT_TRUE(sub && pub);
+  ASSERT_TRUE(sub->subscribe("durable", inbox.callback()).ok());
+  ASSERT_TRUE(pub->broadcast("durable", "before").ok());
+  ASSERT_TRUE(inbox.AwaitCount(1));
+
+  ASSERT_TRUE(server_->Stop().ok());
+  const int sub_down = sub_events.Await(false);
+  ASSERT_GE(sub_down, 0);
+  ASSERT_GE(pub_events.Await(false), 0);
+  EXPECT_FALSE(sub->connected());
+  EXPECT_FALSE(pub->connected());
+  EXPECT_TRUE(sub->AwaitConnected(false, kWaitMs));
+
+  // While down: no live subscription can be promised; nothing is left.
+  auto down = sub->subscribe("while-down", never.callback());
+  EXPECT_EQ(down.status().code(), absl::StatusCode::kUnavailable)
+      << down.status();
+  EXPECT_EQ(sub->subscription_count(), 1u);
+  // Broadcasts go to the reconnect buffer.
+  EXPECT_TRUE(pub->broadcast("elsewhere", "during").ok());
+
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_GE(sub_events.Await(true, sub_down + 1), 0);
+  ASSERT_TRUE(sub->AwaitConnected(true, kWaitMs));
+  ASSERT_TRUE(pub->AwaitConnected(true, kWaitMs));
+  // nats.c re-sent the subscription when it reconnected; make sure the
+  // server processed it before publishing.
+  ASSERT_TRUE(sub->Flush(kWaitMs).ok());
+  ASSERT_TRUE(pub->broadcast("durable", "after").ok());
+  ASSERT_TRUE(inbox.AwaitCount(2));
+  EXPECT_EQ(inbox.messages(), (std::vector<std::string>{"before", "after"}));
+  EXPECT_EQ(sub->subscription_count(), 1u);
+
+  // And new subscriptions work again.
+  ASSERT_TRUE(sub->subscribe("fresh", fresh.callback()).ok());
+  ASSERT_TRUE(pub->broadcast("fresh", "hi").ok());
+  ASSERT_TRUE(fresh.AwaitCount(1));
+}
+
+TEST_F(NatsPubSubTest, SurvivesAServerCrash) {
+  Inbox inbox;
+  auto sub = Connect("sub");
+  auto pub = Connect("pub");
+  ASSERT_TRUE(sub && pub);
+  ASSERT_TRUE(sub->subscribe("crash", inbox.callback()).ok());
+  ASSERT_TRUE(server_->Kill().ok());
+  ASSERT_TRUE(sub->AwaitConnected(false, kWaitMs));
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_TRUE(sub->AwaitConnected(true, kWaitMs));
+  ASSERT_TRUE(pub->AwaitConnected(true, kWaitMs));
+  ASSERT_TRUE(sub->Flush(kWaitMs).ok());
+  ASSERT_TRUE(pub->broadcast("crash", "after").ok());
+  ASSERT_TRUE(inbox.AwaitCount(1));
+}
+
+TEST(NatsPubSubConnect, FailsFastWithoutRetryWhenNothingListens) {
+  NatsPubSubOptions o =
+      FastOptions(absl::StrCat("nats://127.0.0.1:", UnusedPort()), "no-retry");
+  o.retry_on_failed_connect = false;
+  auto ps = NatsPubSub::Connect(o);
+  EXPECT_EQ(ps.status().code(), absl::StatusCode::kUnavailable) << ps.status();
+}
+
+TEST(NatsPubSubConnect, WithRetryConnectsOnceTheServerComesUp) {
+  Inbox inbox;
+  const int port = UnusedPort();
+  ConnectionEvents events;
+  NatsPubSubOptions o =
+      FastOptions(absl::StrCat("nats://127.0.0.1:", port), "retry");
+  o.on_connection_change = events.callback();
+  auto ps = NatsPubSub::Connect(o);
+  ASSERT_TRUE(ps.ok()) << ps.status();
+  EXPECT_FALSE((*ps)->connected());
+  EXPECT_EQ((*ps)->subscribe("early", inbox.callback()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*ps)->subscription_count(), 0u);
+  absl::Status early = (*ps)->broadcast("early", "x");
+  EXPECT_TRUE(early.ok()) << early;
+
+  NatsServer::Options so;
+  so.port = port;
+  auto server = NatsServer::Start(so);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_GE(events.Await(true), 0);
+  ASSERT_TRUE((*ps)->AwaitConnected(true, kWaitMs));
+  ASSERT_TRUE((*ps)->subscribe("late", inbox.callback()).ok());
+  ASSERT_TRUE((*ps)->broadcast("late", "hello").ok());
+  ASSERT_TRUE(inbox.AwaitCount(1));
+}
+
+TEST(NatsPubSubConnect, NeverConnectedInstanceIsDestroyedCleanly) {
+  NatsPubSubOptions o =
+      FastOptions(absl::StrCat("nats://127.0.0.1:", UnusedPort()), "never");
+  auto ps = NatsPubSub::Connect(o);
+  ASSERT_TRUE(ps.ok()) << ps.status();
+  EXPECT_FALSE((*ps)->connected());
+  ps->reset();
+}
+
+TEST(NatsPubSubConnect, RejectsBadOptions) {
+  NatsPubSubOptions o;
+  o.url = " , ";
+  EXPECT_EQ(NatsPubSub::Connect(o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  o = NatsPubSubOptions{};
+  o.subject_prefix = "cable.*";
+  EXPECT_EQ(NatsPubSub::Connect(o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  o = NatsPubSubOptions{};
+  o.reconnect_wait = std::chrono::milliseconds(0);
+  EXPECT_EQ(NatsPubSub::Connect(o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(NatsPubSubConnect, AcceptsAServerList) {
+  auto server = NatsServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  NatsPubSubOptions o = FastOptions(
+      absl::StrCat("nats://127.0.0.1:", UnusedPort(), ", ", server->url()),
+      "list");
+  o.retry_on_failed_connect = false;
+  auto ps = NatsPubSub::Connect(o);
+  ASSERT_TRUE(ps.ok()) << ps.status();
+  EXPECT_TRUE((*ps)->connected());
+}
+
+TEST(NatsServerHelper, JetStreamServerStartsWithAStoreDirectory) {
+  NatsServer::Options so;
+  so.jetstream = true;
+  auto server = NatsServer::Start(so);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_FALSE(server->store_dir().empty());
+  EXPECT_NE(server->log().find("JetStream"), std::string::npos);
+  const int port = server->port();
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(server->port(), port);
+}
+
+}  // namespace
+}  // namespace cable
