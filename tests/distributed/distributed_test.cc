@@ -264,6 +264,30 @@ TEST(Distributed, KillingAServiceReplicaUnderLoadLosesNoClient) {
   EXPECT_EQ(Must(HttpGet(gateway, "/ready")).first, 200);
 }
 
+TEST(Distributed, TwoAllInOneServersShareBroadcastsThroughNats) {
+  NatsServer nats = Must(NatsServer::Start());
+  std::vector<ServerProcess> servers;
+  for (int i = 0; i < 2; ++i) {
+    servers.push_back(Must(ServerProcess::Start(
+        Binary("CABLE_SERVER", CABLE_SERVER_BUILT),
+        {"--nats_url=" + nats.url(), "--host=127.0.0.1", "--port=0",
+         "--grpc_port=0", "--log_level=warn"})));
+  }
+  auto ann = Welcomed(servers[0].http_port(), "/cable?user=ann");
+  auto bob = Welcomed(servers[1].http_port(), "/cable?user=bob");
+  ASSERT_EQ(*ann->Subscribe(Room("shared")), "confirm_subscription");
+  ASSERT_EQ(*bob->Subscribe(Room("shared")), "confirm_subscription");
+  ASSERT_TRUE(
+      ann->Perform(Room("shared"), {{"action", "speak"}, {"message", "hi"}})
+          .ok());
+  EXPECT_EQ(NextMessage(*bob)["message"], "hi");
+  ASSERT_TRUE(
+      Broadcast(servers[1].grpc_port(), "chat:shared", R"("via grpc")").ok());
+  EXPECT_EQ(NextMessage(*ann)["message"], "hi");
+  EXPECT_EQ(NextMessage(*ann), "via grpc");
+  EXPECT_EQ(NextMessage(*bob), "via grpc");
+}
+
 TEST(Distributed, DeliveryResumesAfterNatsRestarts) {
   Cluster cluster(1, 2);
   std::vector<std::unique_ptr<WsClient>> clients;
