@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { startServer, within } = require('./cable_server.js');
+const { startServer, within } = require('../support/cable_server.js');
 
 const WAIT = 10000; // failure bound for every single wait
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';

@@ -5,7 +5,7 @@
 //   CABLE_SERVER=/path/to/cable-server node --test actioncable.test.js
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startServer, within } = require('./cable_server.js');
+const { startServer, within } = require('../support/cable_server.js');
 
 // The Rails client reads `WebSocket` when it is loaded, and its connection
 // monitor listens for page visibility changes: give it what a browser would.
