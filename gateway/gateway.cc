@@ -55,8 +55,13 @@ class Gateway::Impl {
         hub_(*backends_.streams),
         service_(backends_.service, options_.service_timeout,
                  backends_.service_in_process),
-        context_(options_, hub_, service_, metrics_, id_,
-                 [this](const std::string& sid) { forget(sid); }),
+        context_(
+            options_, hub_, service_, metrics_, id_,
+            [this](const std::string& sid) { forget(sid); },
+            [this](int delta) {
+              absl::MutexLock lock(&mu_);
+              disconnects_in_flight_ += delta;
+            }),
         acceptor_(net::make_strand(ioc_)),
         ticker_(ioc_) {
     routes_.ready = [this] { return ready(); };
@@ -131,11 +136,12 @@ class Gateway::Impl {
     for (auto id : control_ids_) backends_.control->unsubscribe(id);
     control_ids_.clear();
     for (auto& s : sessions) s->shutdown();
-    // Wait until every session has closed, or the bound passes.
+    // Wait until every session has closed and the service has run its
+    // Disconnect, or the bound passes.
     {
       absl::MutexLock lock(&mu_);
       auto all_closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return sessions_.empty();
+        return sessions_.empty() && disconnects_in_flight_ == 0;
       };
       mu_.AwaitWithTimeout(absl::Condition(&all_closed),
                            absl::FromChrono(options_.shutdown_timeout));
@@ -252,6 +258,7 @@ class Gateway::Impl {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::weak_ptr<Session>> sessions_
       ABSL_GUARDED_BY(mu_);
+  int disconnects_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Notification stopping_;
   absl::Notification done_;
 };

@@ -216,6 +216,8 @@ void Session::on_read(beast::error_code ec, std::size_t) {
   handle_frame(
       absl::string_view(static_cast<const char*>(data.data()), data.size()));
   read_buffer_.consume(read_buffer_.size());
+  // Give back what a large message grew the buffer to.
+  if (read_buffer_.capacity() > kReadChunk) read_buffer_.shrink_to_fit();
   read();
 }
 
