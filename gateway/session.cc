@@ -23,8 +23,9 @@ namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 // Bytes asked of the socket per read; a message is assembled from chunks so
-// that its size is checked as it grows.
-constexpr std::size_t kReadChunk = 16 * 1024;
+// that its size is checked as it grows. A read is always pending, so this
+// bounds what an idle connection's buffer holds.
+constexpr std::size_t kReadChunk = 1024;
 
 namespace {
 
@@ -573,6 +574,8 @@ void Session::write_next() {
 
 void Session::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
+  // The frame just written is still at the front: everything that trims the
+  // queue keeps it while writing_ is set (Beast reads from it).
   queued_bytes_ -= write_queue_.front()->size();
   write_queue_.pop_front();
   if (ec) {
@@ -614,6 +617,10 @@ void Session::finish_close() {
 
 void Session::close_now() {
   beast::error_code ec;
+  // Cut, don't drain: without this the kernel keeps pushing what is still
+  // in the send buffer (megabytes, for a slow client) after close.
+  beast::get_lowest_layer(ws_).socket().set_option(
+      net::socket_base::linger(true, 0), ec);
   beast::get_lowest_layer(ws_).socket().shutdown(
       net::socket_base::shutdown_both, ec);
   beast::get_lowest_layer(ws_).close();
@@ -629,8 +636,11 @@ void Session::on_closed() {
       context_.hub.unsubscribe(s, identifier, this);
     }
   }
-  write_queue_.clear();
-  queued_bytes_ = 0;
+  // Keep the frame being written: Beast still reads from it until on_write.
+  while (write_queue_.size() > (writing_ ? 1u : 0u)) {
+    queued_bytes_ -= write_queue_.back()->size();
+    write_queue_.pop_back();
+  }
   commands_.clear();
   if (was_accepted) context_.metrics.connections_active.Decrement();
   context_.forget(sid_);

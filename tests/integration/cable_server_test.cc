@@ -561,6 +561,56 @@ TEST(CableServer, SlowClientIsDisconnectedWithoutDelayingOthers) {
   EXPECT_THAT(metrics->second, HasSubstr("cable_slow_disconnects_total 1"));
 }
 
+TEST(CableServer, StuckWriteIsCutByTheWriteTimeout) {
+  // One large message blocks the write to a client that reads nothing; the
+  // write-timeout check cuts the socket while Beast is still writing from
+  // the queued frame (a use-after-free once). The server stays up and the
+  // other client keeps receiving.
+  auto server = StartServer({"--write_timeout=100ms", "--ping_interval=100ms",
+                             "--max_queue_bytes=33554432"});
+  WsClient::Options stuck_options;
+  stuck_options.receive_buffer = 4096;
+  constexpr int kStuck = 20;
+  std::vector<std::unique_ptr<WsClient>> stuck;
+  for (int i = 0; i < kStuck; ++i) {
+    stuck.push_back(Welcomed(server, stuck_options));
+    ASSERT_TRUE(stuck.back());
+    ASSERT_EQ(*stuck.back()->Subscribe(kLobby), "confirm_subscription");
+  }
+  auto other = Welcomed(server);
+  ASSERT_TRUE(other);
+  const std::string room_two = Identifier("ChatChannel", "two");
+  ASSERT_EQ(*other->Subscribe(room_two), "confirm_subscription");
+  const std::string big = json{{"pad", std::string(3 << 20, 'x')}}.dump();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Broadcast(server.grpc_port(), "chat:lobby", big).ok());
+  }
+  // Wait (bounded) until the server has cut all of them; the clients
+  // themselves read nothing.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string metrics_text;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto m = HttpGet(server.http_port(), "/metrics");
+    ASSERT_TRUE(m.ok()) << "server gone: " << m.status();
+    metrics_text = m->second;
+    if (metrics_text.find("cable_slow_disconnects_total 20\n") !=
+        std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_THAT(metrics_text, HasSubstr("cable_slow_disconnects_total 20"));
+  // The server is alive and serving.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Broadcast(server.grpc_port(), "chat:two", "after").ok());
+    EXPECT_EQ(NextMessage(*other, room_two), "after");
+  }
+  auto status = server.Stop(SIGTERM, std::chrono::seconds(10));
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(WIFEXITED(*status)) << "server crashed";
+}
+
 TEST(CableServer, SigtermDisconnectsClientsAndExits) {
   auto server = StartServer();
   auto client = Welcomed(server);
