@@ -71,7 +71,8 @@ class Gateway::Impl {
     routes_.upgrade = [this](beast::tcp_stream&& stream, Session::Request req,
                              std::string subprotocol) {
       auto session =
-          std::make_shared<Session>(std::move(stream), context_, RandomHex(12));
+          std::make_shared<Session>(std::move(stream), context_,
+                                    control::SessionId(id_, RandomHex(12)));
       {
         absl::MutexLock lock(&mu_);
         sessions_.emplace(session->sid(), session);

@@ -18,4 +18,19 @@ inline std::string GatewayStream(absl::string_view gateway_id) {
   return absl::StrCat("gateway.", gateway_id);
 }
 
+// Session ids are "<gateway id>.<random>": the gateway holding a
+// connection is known from its sid alone (gateway ids may contain dots; the
+// random part never does).
+inline std::string SessionId(absl::string_view gateway_id,
+                             absl::string_view random) {
+  return absl::StrCat(gateway_id, ".", random);
+}
+
+// The gateway id in a session id; empty if it has none.
+inline absl::string_view GatewayOfSession(absl::string_view sid) {
+  const auto dot = sid.rfind('.');
+  if (dot == absl::string_view::npos || dot == 0) return {};
+  return sid.substr(0, dot);
+}
+
 }  // namespace cable::control

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "sdk/control_bus.h"
+#include "sdk/protocol.h"
 #include "sdk/pubsub.h"
 #include "service/grpc_status.h"
 
@@ -80,6 +81,32 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Disconnect(
     *message.mutable_disconnect() = *request;
     status =
         control_.broadcast(control::kAllGateways, message.SerializeAsString());
+    if (status.ok()) status = control_.flush();
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::Transmit(
+    grpc::CallbackServerContext* context,
+    const cable::v1::TransmitRequest* request,
+    cable::v1::TransmitResponse* /*response*/) {
+  absl::Status status;
+  const absl::string_view gateway = control::GatewayOfSession(request->sid());
+  if (gateway.empty()) {
+    status = absl::InvalidArgumentError(
+        "sid must be a session id from welcome (\"<gateway>.<random>\")");
+  } else if (request->identifier().empty()) {
+    status = absl::InvalidArgumentError("identifier must not be empty");
+  } else {
+    cable::v1::ControlMessage message;
+    auto* transmission = message.mutable_transmit();
+    transmission->set_sid(request->sid());
+    transmission->add_frames(protocol::DataFrame(
+        request->identifier(), protocol::MessageJson(request->data())));
+    status = control_.broadcast(control::GatewayStream(gateway),
+                                message.SerializeAsString());
     if (status.ok()) status = control_.flush();
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();

@@ -36,6 +36,14 @@ class PublisherGrpcService final
       grpc::CallbackServerContext* context,
       const cable::v1::DisconnectClientsRequest* request,
       cable::v1::DisconnectClientsResponse* response) override;
+  // Publishes one data message for (sid, identifier) on the control subject
+  // of the gateway named in the sid. INVALID_ARGUMENT for a sid without a
+  // gateway or an empty identifier. Nothing is sent if the connection is
+  // gone (fire and forget, like a broadcast).
+  grpc::ServerUnaryReactor* Transmit(
+      grpc::CallbackServerContext* context,
+      const cable::v1::TransmitRequest* request,
+      cable::v1::TransmitResponse* response) override;
 
  private:
   PubSub& pubsub_;

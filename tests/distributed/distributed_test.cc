@@ -224,6 +224,36 @@ TEST(Distributed, PublisherDisconnectReachesEveryGateway) {
   EXPECT_EQ(*ann->Subscribe(Room("lobby")), "confirm_subscription");
 }
 
+TEST(Distributed, TransmitReachesOneConnectionThroughItsGateway) {
+  Cluster cluster(2, 2);
+  // Learn each client's session id from its welcome.
+  auto connect = [&](int gateway, std::string* sid) {
+    auto client =
+        Must(WsClient::Connect(cluster.gateways()[gateway].http_port()));
+    auto welcome = client->ReceiveNonPing();
+    EXPECT_TRUE(welcome.ok()) << welcome.status();
+    *sid = welcome.ok() ? (*welcome)["sid"].get<std::string>() : "";
+    return client;
+  };
+  std::string sid_a, sid_b;
+  auto a = connect(0, &sid_a);
+  auto b = connect(1, &sid_b);
+  ASSERT_EQ(*a->Subscribe(Room("t")), "confirm_subscription");
+  ASSERT_EQ(*b->Subscribe(Room("t")), "confirm_subscription");
+  // Through either service: each message goes to its connection only.
+  ASSERT_TRUE(Transmit(cluster.services()[1].grpc_port(), sid_b, Room("t"),
+                       R"({"to":"b"})")
+                  .ok());
+  ASSERT_TRUE(Transmit(cluster.services()[0].grpc_port(), sid_a, Room("t"),
+                       R"({"to":"a"})")
+                  .ok());
+  EXPECT_EQ(NextMessage(*a), json::parse(R"({"to":"a"})"));
+  EXPECT_EQ(NextMessage(*b), json::parse(R"({"to":"b"})"));
+  EXPECT_EQ(Transmit(cluster.services()[0].grpc_port(), "nodot", Room("t"), "x")
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(Distributed, KillingAServiceReplicaUnderLoadLosesNoClient) {
   Cluster cluster(2, 1);
   const int gateway = cluster.gateways()[0].http_port();

@@ -65,4 +65,17 @@ absl::Status DisconnectClients(
   return ToAbsl(Stub(grpc_port)->Disconnect(&context, request, &response));
 }
 
+absl::Status Transmit(int grpc_port, const std::string& sid,
+                      const std::string& identifier, const std::string& data) {
+  v1::TransmitRequest request;
+  request.set_sid(sid);
+  request.set_identifier(identifier);
+  request.set_data(data);
+  v1::TransmitResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  return ToAbsl(Stub(grpc_port)->Transmit(&context, request, &response));
+}
+
 }  // namespace cable::testing

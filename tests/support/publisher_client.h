@@ -20,4 +20,7 @@ absl::Status DisconnectClients(
     const std::vector<std::pair<std::string, std::string>>& identifiers,
     bool reconnect);
 
+absl::Status Transmit(int grpc_port, const std::string& sid,
+                      const std::string& identifier, const std::string& data);
+
 }  // namespace cable::testing
