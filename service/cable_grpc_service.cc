@@ -1,6 +1,7 @@
 #include "service/cable_grpc_service.h"
 
 #include "service/command_handler.h"
+#include "service/grpc_status.h"
 
 namespace cable::service {
 
@@ -12,9 +13,7 @@ grpc::ServerUnaryReactor* CableGrpcService::Connect(
     const cable::v1::ConnectRequest* request,
     cable::v1::ConnectResponse* response) {
   *response = handler_.Connect(*request);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* CableGrpcService::Command(
@@ -22,9 +21,7 @@ grpc::ServerUnaryReactor* CableGrpcService::Command(
     const cable::v1::CommandRequest* request,
     cable::v1::CommandResponse* response) {
   *response = handler_.Command(*request);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
@@ -32,9 +29,7 @@ grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
     const cable::v1::DisconnectRequest* request,
     cable::v1::DisconnectResponse* response) {
   *response = handler_.Disconnect(*request);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return FinishUnary(context, absl::OkStatus());
 }
 
 }  // namespace cable::service

@@ -1,6 +1,7 @@
 #pragma once
 // The one place absl::Status becomes grpc::Status (the codes are the same).
 
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
@@ -8,5 +9,9 @@
 namespace cable::service {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Ends a unary callback call at once with `status`.
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
+                                      const absl::Status& status);
 
 }  // namespace cable::service

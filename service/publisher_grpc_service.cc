@@ -30,9 +30,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Broadcast(
   // another replica then cannot overtake this one.
   if (status.ok()) status = pubsub_.flush();
   if (status.ok()) response->set_accepted(1);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return FinishUnary(context, status);
 }
 
 grpc::ServerUnaryReactor* PublisherGrpcService::BroadcastBatch(
@@ -63,9 +61,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::BroadcastBatch(
   }
   if (status.ok() && accepted > 0) status = pubsub_.flush();
   response->set_accepted(accepted);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return FinishUnary(context, status);
 }
 
 grpc::ServerUnaryReactor* PublisherGrpcService::Disconnect(
@@ -83,9 +79,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Disconnect(
         control_.broadcast(control::kAllGateways, message.SerializeAsString());
     if (status.ok()) status = control_.flush();
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return FinishUnary(context, status);
 }
 
 grpc::ServerUnaryReactor* PublisherGrpcService::Transmit(
@@ -109,9 +103,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Transmit(
                                 message.SerializeAsString());
     if (status.ok()) status = control_.flush();
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+  return FinishUnary(context, status);
 }
 
 }  // namespace cable::service
