@@ -22,11 +22,6 @@ namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-// Bytes asked of the socket per read; a message is assembled from chunks so
-// that its size is checked as it grows. A read is always pending, so this
-// bounds what an idle connection's buffer holds.
-constexpr std::size_t kReadChunk = 1024;
-
 namespace {
 
 void ParseCookies(absl::string_view header,
@@ -176,36 +171,43 @@ void Session::on_connected(absl::StatusOr<v1::ConnectResponse> response) {
 
 void Session::read() {
   ws_.async_read_some(
-      read_buffer_, kReadChunk,
+      net::buffer(read_chunk_),
       beast::bind_front_handler(&Session::on_read, shared_from_this()));
 }
 
-void Session::on_read(beast::error_code ec, std::size_t) {
+void Session::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) {
     on_closed();
     return;
   }
   if (state_ == State::kClosing || state_ == State::kClosed) {
     // Drain (and drop) what the client still sends until its close frame.
-    read_buffer_.consume(read_buffer_.size());
+    message_.clear();
     read();
     return;
   }
-  if (read_buffer_.size() > context_.options.max_frame_bytes) {
-    read_buffer_.consume(read_buffer_.size());
-    context_.metrics.bad_frames.Increment();
-    spdlog::info("session {}: message over {} bytes, closed", sid_,
-                 context_.options.max_frame_bytes);
-    close(websocket::close_code::too_big, "message too big");
-    read();
-    return;
-  }
-  if (!ws_.is_message_done()) {
-    read();
-    return;
+  const absl::string_view chunk(read_chunk_.data(), bytes);
+  const bool done = ws_.is_message_done();
+  if (!done || !message_.empty()) {
+    // A message longer than one read: assemble it, checking its size as it
+    // grows (Beast's own limit is off, see run()).
+    if (message_.size() + chunk.size() > context_.options.max_frame_bytes) {
+      message_.clear();
+      context_.metrics.bad_frames.Increment();
+      spdlog::info("session {}: message over {} bytes, closed", sid_,
+                   context_.options.max_frame_bytes);
+      close(websocket::close_code::too_big, "message too big");
+      read();
+      return;
+    }
+    message_.append(chunk.data(), chunk.size());
+    if (!done) {
+      read();
+      return;
+    }
   }
   if (!ws_.got_text()) {
-    read_buffer_.consume(read_buffer_.size());
+    message_.clear();
     context_.metrics.bad_frames.Increment();
     close(websocket::close_code::unknown_data,
           "binary frames are not supported",
@@ -213,12 +215,10 @@ void Session::on_read(beast::error_code ec, std::size_t) {
     read();
     return;
   }
-  const auto data = read_buffer_.cdata();
-  handle_frame(
-      absl::string_view(static_cast<const char*>(data.data()), data.size()));
-  read_buffer_.consume(read_buffer_.size());
+  handle_frame(message_.empty() ? chunk : absl::string_view(message_));
+  message_.clear();
   // Give back what a large message grew the buffer to.
-  if (read_buffer_.capacity() > kReadChunk) read_buffer_.shrink_to_fit();
+  if (message_.capacity() > read_chunk_.size()) std::string().swap(message_);
   read();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -8,7 +9,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "cable/v1/cable.pb.h"
 #include "gateway/frame_sink.h"
+#include "gateway/small_queue.h"
 #include "sdk/protocol.h"
 
 namespace cable::gateway {
@@ -110,16 +111,20 @@ class Session final : public FrameSink,
   SessionContext& context_;
   const std::string sid_;
   State state_ = State::kHandshake;
-  boost::beast::flat_buffer read_buffer_;
+  // Reads land here; a message longer than one read is assembled in
+  // `message_`. Inline, so an idle connection holds no read buffer on the
+  // heap.
+  std::array<char, 512> read_chunk_;
+  std::string message_;
   v1::Env env_;
   std::map<std::string, std::string> identifiers_;
   std::map<std::string, std::string> cstate_;
   absl::flat_hash_map<std::string, Subscription> subscriptions_;
 
-  std::deque<PendingCommand> commands_;
+  SmallQueue<PendingCommand> commands_;
   bool command_in_flight_ = false;
 
-  std::deque<SharedFrame> write_queue_;
+  SmallQueue<SharedFrame> write_queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   std::chrono::steady_clock::time_point write_started_;
