@@ -187,6 +187,9 @@ TEST(Distributed, HostileStreamNamesRoundTripThroughNats) {
 
 TEST(Distributed, ClientsOnDifferentGatewaysChat) {
   Cluster cluster(2, 2);
+  for (auto& service : cluster.services()) {
+    EXPECT_EQ(Must(HealthStatus(service.grpc_port())), 1);  // SERVING
+  }
   auto ann = Welcomed(cluster.gateways()[0].http_port(), "/cable?user=ann");
   auto bob = Welcomed(cluster.gateways()[1].http_port(), "/cable?user=bob");
   ASSERT_EQ(*ann->Subscribe(Room("lobby")), "confirm_subscription");

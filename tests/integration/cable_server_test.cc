@@ -441,6 +441,10 @@ TEST(CableServer, ServesHealthReadinessMetricsAndTheDemoPage) {
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->first, 200);
   EXPECT_THAT(page->second, HasSubstr("<html"));
+  // gRPC side: the standard health service reports SERVING.
+  auto health_status = HealthStatus(server.grpc_port());
+  ASSERT_TRUE(health_status.ok()) << health_status.status();
+  EXPECT_EQ(*health_status, 1);
   auto missing = HttpGet(server.http_port(), "/nope");
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->first, 404);

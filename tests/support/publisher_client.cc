@@ -1,6 +1,10 @@
 #include "tests/support/publisher_client.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cable/v1/cable.grpc.pb.h"
@@ -76,6 +80,46 @@ absl::Status Transmit(int grpc_port, const std::string& sid,
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(10));
   return ToAbsl(Stub(grpc_port)->Transmit(&context, request, &response));
+}
+
+absl::StatusOr<int> HealthStatus(int grpc_port) {
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port),
+                                     grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  // HealthCheckRequest{service: ""} encodes to zero bytes.
+  grpc::Slice empty;
+  grpc::ByteBuffer request(&empty, 1);
+  auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check",
+                                    request, &cq);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  if (!cq.Next(&tag, &ok) || !ok) {
+    return absl::UnavailableError("health check did not complete");
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  if (!status.ok()) return ToAbsl(status);
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return absl::DataLossError("no reply");
+  std::string bytes;
+  for (const auto& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  // HealthCheckResponse{status = 1}: field 1, varint.
+  if (bytes.empty()) return 0;
+  if (bytes.size() != 2 || bytes[0] != 0x08) {
+    return absl::DataLossError("unexpected HealthCheckResponse");
+  }
+  return static_cast<int>(bytes[1]);
 }
 
 }  // namespace cable::testing

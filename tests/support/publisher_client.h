@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace cable::testing {
 
@@ -22,5 +23,9 @@ absl::Status DisconnectClients(
 
 absl::Status Transmit(int grpc_port, const std::string& sid,
                       const std::string& identifier, const std::string& data);
+
+// grpc.health.v1.Health/Check for the whole server: the serving status
+// (1 = SERVING), called through a generic stub (no health .proto needed).
+absl::StatusOr<int> HealthStatus(int grpc_port);
 
 }  // namespace cable::testing
