@@ -55,13 +55,8 @@ class Gateway::Impl {
         hub_(*backends_.streams),
         service_(backends_.service, options_.service_timeout,
                  backends_.service_in_process),
-        context_(
-            options_, hub_, service_, metrics_, id_,
-            [this](const std::string& sid) { forget(sid); },
-            [this](int delta) {
-              absl::MutexLock lock(&mu_);
-              disconnects_in_flight_ += delta;
-            }),
+        context_(options_, hub_, service_, metrics_, id_,
+                 [this](const std::string& sid) { forget(sid); }),
         acceptor_(net::make_strand(ioc_)),
         ticker_(ioc_) {
     routes_.ready = [this] { return ready(); };
@@ -70,9 +65,8 @@ class Gateway::Impl {
     };
     routes_.upgrade = [this](beast::tcp_stream&& stream, Session::Request req,
                              std::string subprotocol) {
-      auto session =
-          std::make_shared<Session>(std::move(stream), context_,
-                                    control::SessionId(id_, RandomHex(12)));
+      auto session = std::make_shared<Session>(
+          std::move(stream), context_, control::SessionId(id_, RandomHex(12)));
       {
         absl::MutexLock lock(&mu_);
         sessions_.emplace(session->sid(), session);
@@ -137,12 +131,12 @@ class Gateway::Impl {
     for (auto id : control_ids_) backends_.control->unsubscribe(id);
     control_ids_.clear();
     for (auto& s : sessions) s->shutdown();
-    // Wait until every session has closed and the service has run its
-    // Disconnect, or the bound passes.
+    // Wait until every session has finished (socket closed, the service
+    // ran its Disconnect: see Session::release), or the bound passes.
     {
       absl::MutexLock lock(&mu_);
       auto all_closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return sessions_.empty() && disconnects_in_flight_ == 0;
+        return sessions_.empty();
       };
       mu_.AwaitWithTimeout(absl::Condition(&all_closed),
                            absl::FromChrono(options_.shutdown_timeout));
@@ -259,7 +253,6 @@ class Gateway::Impl {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::weak_ptr<Session>> sessions_
       ABSL_GUARDED_BY(mu_);
-  int disconnects_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Notification stopping_;
   absl::Notification done_;
 };

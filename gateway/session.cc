@@ -110,6 +110,7 @@ void Session::on_accept(beast::error_code ec) {
     return;
   }
   state_ = State::kConnecting;
+  connect_pending_ = true;
   context_.metrics.connections_opened.Increment();
   context_.metrics.connections_active.Increment();
 
@@ -129,6 +130,7 @@ void Session::on_accept(beast::error_code ec) {
 }
 
 void Session::on_connected(absl::StatusOr<v1::ConnectResponse> response) {
+  connect_pending_ = false;
   if (response.ok() && response->status() == v1::STATUS_SUCCESS) {
     connected_ = true;
     CopyTo(response->identifiers(), identifiers_);
@@ -136,7 +138,7 @@ void Session::on_connected(absl::StatusOr<v1::ConnectResponse> response) {
   }
   if (state_ != State::kConnecting) {
     // The client left while the service was connecting it.
-    if (state_ == State::kClosed) send_disconnect();
+    if (state_ == State::kClosed) release();
     return;
   }
   if (!response.ok()) {
@@ -354,7 +356,7 @@ void Session::on_command_done(const PendingCommand& command,
     } else if (ok && response->subscription_removed()) {
       subscriptions_.erase(command.identifier);
     }
-    send_disconnect();
+    release();
     return;
   }
   if (state_ != State::kOpen) return;
@@ -643,14 +645,21 @@ void Session::on_closed() {
   }
   commands_.clear();
   if (was_accepted) context_.metrics.connections_active.Decrement();
-  context_.forget(sid_);
-  // A command in flight finishes first (see on_command_done) so that the
-  // service hears about every subscription it made.
-  if (!command_in_flight_) send_disconnect();
+  release();
+}
+
+void Session::release() {
+  // A call in flight finishes first (on_connected, on_command_done call
+  // back here) so that the service hears about every subscription it made.
+  if (connect_pending_ || command_in_flight_) return;
+  if (connected_) {
+    send_disconnect();
+  } else {
+    context_.forget(sid_);
+  }
 }
 
 void Session::send_disconnect() {
-  if (!connected_) return;
   connected_ = false;
   v1::DisconnectRequest request;
   *request.mutable_env() = env_;
@@ -665,12 +674,16 @@ void Session::send_disconnect() {
     for (const auto& s : sub.streams) snapshot->add_streams(s);
   }
   subscriptions_.clear();
+  // The session stays in the gateway's registry until the service has run
+  // its Disconnect: shutdown waits for that before stopping the service.
   context_.service.disconnect(
-      request, [sid = sid_](absl::StatusOr<v1::DisconnectResponse> response) {
+      request, [sid = sid_, forget = context_.forget](
+                   absl::StatusOr<v1::DisconnectResponse> response) {
         if (!response.ok()) {
           spdlog::warn("session {}: Disconnect failed: {}", sid,
                        response.status().ToString());
         }
+        forget(sid);
       });
 }
 

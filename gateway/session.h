@@ -104,6 +104,9 @@ class Session final : public FrameSink,
   void close_now();
   void finish_close();
   void on_closed();
+  // Once no Connect or command call is pending: sends Disconnect if the
+  // service connected us, then leaves the gateway's registry.
+  void release();
   void send_disconnect();
   void disconnect_slow();
 
@@ -133,6 +136,7 @@ class Session final : public FrameSink,
   bool close_started_ = false;
   // The service ran `connect` for us: it must hear `Disconnect` once.
   bool connected_ = false;
+  bool connect_pending_ = false;
 };
 
 }  // namespace cable::gateway

@@ -16,27 +16,22 @@ class SessionContext {
   SessionContext(const GatewayOptions& options, Hub& hub,
                  ServiceClient& service, GatewayMetrics& metrics,
                  std::string gateway_id,
-                 std::function<void(const std::string& sid)> forget,
-                 std::function<void(int delta)> track_disconnect)
+                 std::function<void(const std::string& sid)> forget)
       : options(options),
         hub(hub),
         service(service),
         metrics(metrics),
         gateway_id(std::move(gateway_id)),
-        forget(std::move(forget)),
-        track_disconnect(std::move(track_disconnect)) {}
+        forget(std::move(forget)) {}
 
   const GatewayOptions& options;
   Hub& hub;
   ServiceClient& service;
   GatewayMetrics& metrics;
   const std::string gateway_id;
-  // Removes a closed session from the gateway's registry.
+  // Removes a finished session from the gateway's registry: after its
+  // socket closed and the service ran its Disconnect.
   const std::function<void(const std::string& sid)> forget;
-  // +1 when a Disconnect call starts, -1 when it ends: shutdown waits for
-  // them so that `unsubscribed` runs for every client before the service
-  // stops.
-  const std::function<void(int delta)> track_disconnect;
 };
 
 }  // namespace cable::gateway

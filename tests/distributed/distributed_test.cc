@@ -321,6 +321,38 @@ TEST(Distributed, TwoAllInOneServersShareBroadcastsThroughNats) {
   EXPECT_EQ(NextMessage(*bob), "via grpc");
 }
 
+TEST(Distributed, SigtermRunsUnsubscribedForEveryClient) {
+  // bob's server shuts down; ann, on another server, sees the leave that
+  // PresenceChannel's `unsubscribed` broadcasts for him.
+  NatsServer nats = Must(NatsServer::Start());
+  std::vector<ServerProcess> servers;
+  for (int i = 0; i < 2; ++i) {
+    servers.push_back(Must(ServerProcess::Start(
+        Binary("CABLE_SERVER", CABLE_SERVER_BUILT),
+        {"--nats_url=" + nats.url(), "--host=127.0.0.1", "--port=0",
+         "--grpc_port=0", "--log_level=warn"})));
+  }
+  const std::string presence =
+      json{{"channel", "PresenceChannel"}, {"room", "bye"}}.dump();
+  auto ann = Welcomed(servers[0].http_port(), "/cable?user=ann");
+  auto bob = Welcomed(servers[1].http_port(), "/cable?user=bob");
+  ASSERT_EQ(*ann->Subscribe(presence), "confirm_subscription");
+  ASSERT_EQ(*bob->Subscribe(presence), "confirm_subscription");
+  auto next_event = [&] {
+    json m = NextMessage(*ann);
+    while (m == "ping") m = NextMessage(*ann);  // PresenceChannel's timer
+    return m;
+  };
+  EXPECT_EQ(next_event(), json::parse(R"({"event":"join","who":"bob"})"));
+  // bob answers the close handshake on his own; the server must not stop
+  // its service before his Disconnect has run.
+  std::thread bob_reader([&] { (void)bob->WaitClosed(); });
+  auto status = servers[1].Stop(SIGTERM, std::chrono::seconds(20));
+  bob_reader.join();
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(next_event(), json::parse(R"({"event":"leave","who":"bob"})"));
+}
+
 TEST(Distributed, DeliveryResumesAfterNatsRestarts) {
   Cluster cluster(1, 2);
   std::vector<std::unique_ptr<WsClient>> clients;
