@@ -308,9 +308,7 @@ void Session::pump_commands() {
       if (command.command == "unsubscribe") {
         // The client has dropped the subscription: stop its streams now,
         // so that what `unsubscribed` broadcasts does not come back to it.
-        for (const auto& s : sub->second.streams) {
-          context_.hub.unsubscribe(s, command.identifier, this);
-        }
+        leave_streams(command.identifier, sub->second);
         sub->second.streams.clear();
         sub->second.timers.clear();
       }
@@ -397,17 +395,14 @@ void Session::on_command_done(const PendingCommand& command,
 
 void Session::apply_streams(const std::string& identifier, Subscription& sub,
                             const v1::CommandResponse& response) {
-  auto drop = [&](const std::string& stream) {
-    context_.hub.unsubscribe(stream, identifier, this);
-  };
   if (response.stop_all_streams()) {
-    for (const auto& s : sub.streams) drop(s);
+    leave_streams(identifier, sub);
     sub.streams.clear();
   }
   for (const auto& s : response.stopped_streams()) {
     auto it = std::find(sub.streams.begin(), sub.streams.end(), s);
     if (it == sub.streams.end()) continue;
-    drop(s);
+    context_.hub.unsubscribe(s, identifier, this);
     sub.streams.erase(it);
   }
   for (const auto& s : response.streams()) {
@@ -470,10 +465,22 @@ void Session::arm_timer(const std::string& identifier, net::steady_timer& t,
 void Session::remove_subscription(const std::string& identifier) {
   auto it = subscriptions_.find(identifier);
   if (it == subscriptions_.end()) return;
-  for (const auto& s : it->second.streams) {
+  leave_streams(identifier, it->second);
+  subscriptions_.erase(it);
+}
+
+void Session::leave_streams(const std::string& identifier,
+                            const Subscription& sub) {
+  for (const auto& s : sub.streams) {
     context_.hub.unsubscribe(s, identifier, this);
   }
-  subscriptions_.erase(it);
+}
+
+void Session::drop_unwritten() {
+  while (write_queue_.size() > (writing_ ? 1u : 0u)) {
+    queued_bytes_ -= write_queue_.back()->size();
+    write_queue_.pop_back();
+  }
 }
 
 void Session::deliver(SharedFrame frame) {
@@ -595,11 +602,7 @@ void Session::close(websocket::close_code code, std::string reason,
   closing_since_ = Clock::now();
   close_reason_ = websocket::close_reason(code, reason);
   for (auto& [id, sub] : subscriptions_) sub.timers.clear();
-  // Drop what has not started; the frame being written must finish.
-  while (write_queue_.size() > (writing_ ? 1u : 0u)) {
-    queued_bytes_ -= write_queue_.back()->size();
-    write_queue_.pop_back();
-  }
+  drop_unwritten();
   if (!last_frame.empty()) {
     queued_bytes_ += last_frame.size();
     write_queue_.push_back(
@@ -632,17 +635,12 @@ void Session::on_closed() {
   if (state_ == State::kClosed) return;
   const bool was_accepted = state_ != State::kHandshake;
   state_ = State::kClosed;
+  // The streams stay listed: Disconnect reports them to the service.
   for (auto& [identifier, sub] : subscriptions_) {
     sub.timers.clear();
-    for (const auto& s : sub.streams) {
-      context_.hub.unsubscribe(s, identifier, this);
-    }
+    leave_streams(identifier, sub);
   }
-  // Keep the frame being written: Beast still reads from it until on_write.
-  while (write_queue_.size() > (writing_ ? 1u : 0u)) {
-    queued_bytes_ -= write_queue_.back()->size();
-    write_queue_.pop_back();
-  }
+  drop_unwritten();
   commands_.clear();
   if (was_accepted) context_.metrics.connections_active.Decrement();
   release();

@@ -91,6 +91,11 @@ class Session final : public FrameSink,
   void arm_timer(const std::string& identifier, boost::asio::steady_timer& t,
                  std::chrono::milliseconds every, std::string action);
   void remove_subscription(const std::string& identifier);
+  // Takes the subscription's streams off the Hub (its list is kept).
+  void leave_streams(const std::string& identifier, const Subscription& sub);
+  // Drops queued frames except the one being written (Beast reads from it
+  // until on_write).
+  void drop_unwritten();
 
   void send(SharedFrame frame);
   void send_text(std::string text);
