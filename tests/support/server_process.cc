@@ -93,20 +93,24 @@ absl::StatusOr<int> ServerProcess::Stop(int signal,
                                         std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return absl::FailedPreconditionError("not running");
   kill(pid_, signal);
+  // The child holds the write end of its stdout pipe until it exits, so
+  // end-of-file on ours means it is gone (as NatsServer waits for its log).
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    int status = 0;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      pid_ = -1;
-      return status;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
       return absl::DeadlineExceededError("server did not exit in time");
     }
-    // Waiting for a child without a pidfd: poll its state briefly.
-    usleep(10 * 1000);
+    pollfd pfd{stdout_fd_, POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[512];
+    if (read(stdout_fd_, buf, sizeof buf) <= 0) break;
   }
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
 }
 
 ServerProcess::~ServerProcess() {
