@@ -9,10 +9,12 @@
 #include <cstring>
 #include <exception>
 #include <random>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -29,6 +31,73 @@ constexpr absl::Duration kCompletionWait = absl::Seconds(10);
 // Unsubscribed nats.c subscriptions kept before unsubscribe flushes to
 // free them (see Connection::graveyard).
 constexpr std::size_t kMaxBuried = 256;
+
+// nats.c's defaults (natsp.h), which the options leave in place.
+constexpr std::size_t kDefaultReconnectBufferBytes = 8 << 20;
+constexpr int kDefaultPendingMsgs = 65536;
+constexpr std::int64_t kDefaultPendingBytes = 64 << 20;
+
+// What a fragment's headers say (see nats_pubsub.h).
+struct Fragment {
+  std::uint64_t nonce = 0;
+  std::uint64_t sequence = 0;
+  std::uint64_t index = 0;
+  std::uint64_t count = 0;
+  std::uint64_t size = 0;
+};
+
+enum class FragmentKind { kNone, kFragment, kMalformed };
+
+bool AllOf(absl::string_view text, bool (*pred)(unsigned char)) {
+  return std::all_of(text.begin(), text.end(), [pred](char c) {
+    return pred(static_cast<unsigned char>(c));
+  });
+}
+
+bool ParseDecimal(const char* text, std::uint64_t* out) {
+  if (text == nullptr) return false;
+  const absl::string_view digits(text);
+  return !digits.empty() && digits.size() <= 19 &&
+         AllOf(digits, absl::ascii_isdigit) && absl::SimpleAtoi(digits, out);
+}
+
+bool GetDecimal(natsMsg* msg, const char* key, std::uint64_t* out) {
+  const char* value = nullptr;
+  return natsMsgHeader_Get(msg, key, &value) == NATS_OK &&
+         ParseDecimal(value, out);
+}
+
+// kNone for a message without Cable's fragment headers (every plain
+// message: for one without headers this is a single cheap lookup).
+FragmentKind ParseFragment(natsMsg* msg, Fragment* f) {
+  const char* id = nullptr;
+  if (natsMsgHeader_Get(msg, kFragmentIdHeader, &id) != NATS_OK ||
+      id == nullptr) {
+    return FragmentKind::kNone;
+  }
+  const absl::string_view id_view(id);
+  constexpr std::size_t kNonceDigits = 16;
+  if (id_view.size() <= kNonceDigits + 1 || id_view[kNonceDigits] != '.') {
+    return FragmentKind::kMalformed;
+  }
+  const absl::string_view nonce = id_view.substr(0, kNonceDigits);
+  const std::string sequence(id_view.substr(kNonceDigits + 1));
+  if (!AllOf(nonce, absl::ascii_isxdigit) ||
+      !absl::SimpleHexAtoi(nonce, &f->nonce) ||
+      !ParseDecimal(sequence.c_str(), &f->sequence) ||
+      !GetDecimal(msg, kFragmentIndexHeader, &f->index) ||
+      !GetDecimal(msg, kFragmentCountHeader, &f->count) ||
+      !GetDecimal(msg, kFragmentSizeHeader, &f->size) || f->count == 0 ||
+      f->index >= f->count) {
+    return FragmentKind::kMalformed;
+  }
+  return FragmentKind::kFragment;
+}
+
+std::uint64_t RandomNonce() {
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
 
 absl::Status FromNats(natsStatus s, absl::string_view what) {
   if (s == NATS_OK) return absl::OkStatus();
@@ -242,15 +311,84 @@ struct NatsPubSub::Connection {
   }
 };
 
+// What the subscriptions of one NatsPubSub share for reassembling
+// fragmented messages: limits, the memory budget, statistics, and the
+// sweeper thread that drops stale partial messages. Subscriptions hold a
+// reference (they can outlive the NatsPubSub until nats.c completes them);
+// the sweeper is joined by ~NatsPubSub.
+//
+// Locks: Subscription::deliver_mu, then Subscription::frag_mu, then mu.
+struct NatsPubSub::Reassembly {
+  Reassembly(std::size_t max_message_bytes, std::size_t max_bytes,
+             absl::Duration timeout, std::string name)
+      : max_message_bytes(max_message_bytes),
+        max_bytes(max_bytes),
+        timeout(timeout),
+        name(std::move(name)) {}
+
+  const std::size_t max_message_bytes;
+  const std::size_t max_bytes;
+  const absl::Duration timeout;
+  const std::string name;  // of the connection, for logs
+
+  mutable absl::Mutex mu;
+  ReassemblyStats stats ABSL_GUARDED_BY(mu);
+  // Every subscription holding partial messages is here (it may stay a
+  // little longer); the sweeper looks at these only. A subscription
+  // removes itself under its frag_mu when it holds none, and adds itself
+  // under its frag_mu when it starts one.
+  absl::flat_hash_map<const Subscription*, std::weak_ptr<Subscription>> watched
+      ABSL_GUARDED_BY(mu);
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  std::thread sweeper ABSL_GUARDED_BY(mu);
+
+  // Reserves `bytes` for a new partial message of `sub` and has the
+  // sweeper watch `sub` (starting it if needed). False when over budget.
+  bool Admit(Subscription* sub, std::size_t bytes);
+
+  void Release(std::size_t bytes) {
+    absl::MutexLock lock(&mu);
+    stats.pending_bytes -= bytes;
+    --stats.pending;
+  }
+
+  void Count(bool completed) {
+    absl::MutexLock lock(&mu);
+    ++(completed ? stats.completed : stats.dropped);
+  }
+
+  void Unwatch(const Subscription* sub) {
+    absl::MutexLock lock(&mu);
+    watched.erase(sub);
+  }
+
+  // Stops and joins the sweeper; no new one starts afterwards.
+  void Stop() {
+    std::thread thread;
+    {
+      absl::MutexLock lock(&mu);
+      stopping = true;
+      thread = std::move(sweeper);
+    }
+    if (thread.joinable()) thread.join();
+  }
+
+  // The sweeper: while any subscription is watched, every timeout/4
+  // drops the partial messages that made no progress for `timeout`.
+  void Sweep();
+};
+
 // One subscription. nats.c's message handler and completion callback get a
 // raw pointer to it; `self` keeps it alive until the completion callback,
 // after which nats.c never touches it again.
-struct NatsPubSub::Subscription {
+struct NatsPubSub::Subscription
+    : std::enable_shared_from_this<NatsPubSub::Subscription> {
   std::string subject;
   std::string stream;  // what the callback gets, unless `raw`
   bool raw = false;
   natsSubscription* sub = nullptr;
   std::shared_ptr<Subscription> self;
+  std::shared_ptr<Reassembly> reassembly;
 
   // The gate: held while the user callback runs; `active` is cleared under
   // it, so once unsubscribe has taken it no call is running or will start.
@@ -260,6 +398,52 @@ struct NatsPubSub::Subscription {
 
   absl::Mutex complete_mu;
   bool completed ABSL_GUARDED_BY(complete_mu) = false;
+
+  // A fragmented message being received: its memory (`size` bytes) is
+  // reserved in the Reassembly until it is destroyed.
+  struct Partial {
+    Partial(Reassembly* owner, std::size_t size) : owner(owner), size(size) {}
+    Partial(const Partial&) = delete;
+    Partial& operator=(const Partial&) = delete;
+    ~Partial() { owner->Release(size); }
+
+    Reassembly* const owner;
+    const std::size_t size;
+    std::uint64_t sequence = 0;
+    std::uint64_t count = 0;
+    std::uint64_t next_index = 0;
+    std::string data;
+    absl::Time last_progress;
+  };
+  // Partial messages by publisher nonce: a publisher sends its fragmented
+  // messages one after the other, so it has at most one in progress.
+  absl::Mutex frag_mu;
+  absl::flat_hash_map<std::uint64_t, std::unique_ptr<Partial>> partials
+      ABSL_GUARDED_BY(frag_mu);
+
+  // Takes one fragment (called under deliver_mu). True, with the message
+  // in `*whole`, when it completed a message.
+  bool AddFragment(const Fragment& f, absl::string_view data,
+                   std::string* whole);
+  // Drops partial messages without progress since `now - timeout`.
+  void DropStale(absl::Time now);
+  // Drops every partial message (the subscription is closing).
+  void DiscardPartials() {
+    absl::MutexLock lock(&frag_mu);
+    partials.clear();
+    reassembly->Unwatch(this);
+  }
+
+  // Runs the user callback (under deliver_mu, while active).
+  void Deliver(absl::string_view name, absl::string_view data) {
+    try {
+      callback(name, data);
+    } catch (const std::exception& e) {
+      spdlog::error("nats: subscriber of {} threw: {}", subject, e.what());
+    } catch (...) {
+      spdlog::error("nats: subscriber of {} threw", subject);
+    }
+  }
 
   static void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg,
                         void* closure);
@@ -278,6 +462,143 @@ namespace {
 thread_local const void* tls_delivering = nullptr;
 }  // namespace
 
+bool NatsPubSub::Reassembly::Admit(Subscription* sub, std::size_t bytes) {
+  absl::MutexLock lock(&mu);
+  if (bytes > max_bytes - stats.pending_bytes) return false;
+  stats.pending_bytes += bytes;
+  ++stats.pending;
+  watched.insert_or_assign(sub, sub->weak_from_this());
+  if (!sweeper.joinable() && !stopping) {
+    sweeper = std::thread([this] { Sweep(); });
+  }
+  return true;
+}
+
+void NatsPubSub::Reassembly::Sweep() {
+  const absl::Duration period =
+      std::clamp(timeout / 4, absl::Milliseconds(1), absl::Seconds(1));
+  auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return stopping || !watched.empty();
+  };
+  mu.Lock();
+  for (;;) {
+    mu.Await(absl::Condition(&has_work));
+    if (!stopping) mu.AwaitWithTimeout(absl::Condition(&stopping), period);
+    if (stopping) break;
+    std::vector<std::shared_ptr<Subscription>> subs;
+    for (auto it = watched.begin(); it != watched.end();) {
+      if (std::shared_ptr<Subscription> sub = it->second.lock()) {
+        subs.push_back(std::move(sub));
+        ++it;
+      } else {
+        watched.erase(it++);
+      }
+    }
+    mu.Unlock();
+    const absl::Time now = absl::Now();
+    for (const auto& sub : subs) sub->DropStale(now);
+    subs.clear();  // may destroy subscriptions, which takes mu
+    mu.Lock();
+  }
+  mu.Unlock();
+}
+
+bool NatsPubSub::Subscription::AddFragment(const Fragment& f,
+                                           absl::string_view data,
+                                           std::string* whole) {
+  Reassembly& r = *reassembly;
+  absl::MutexLock lock(&frag_mu);
+  auto it = partials.find(f.nonce);
+  if (it != partials.end()) {
+    const Partial& p = *it->second;
+    if (f.sequence != p.sequence || f.index != p.next_index ||
+        f.count != p.count || f.size != p.size) {
+      // Fragments of p were lost (or its publisher gave up on it): NATS
+      // delivers one publisher's fragments in order, and it sends one
+      // message's fragments before the next message's.
+      spdlog::warn(
+          "nats {}: dropping incomplete message {:016x}.{} on {} ({} of {} "
+          "bytes, {} of {} fragments): fragment {} of {} of message {} came "
+          "next",
+          r.name, f.nonce, p.sequence, subject, p.data.size(), p.size,
+          p.next_index, p.count, f.index + 1, f.count, f.sequence);
+      r.Count(false);
+      partials.erase(it);
+      it = partials.end();
+    }
+  }
+  if (it == partials.end()) {
+    if (f.index != 0) {
+      // The rest of a message whose start this subscription did not get
+      // (published before it subscribed) or just dropped.
+      spdlog::debug("nats {}: skipping fragment {} of message {:016x}.{} on {}",
+                    r.name, f.index + 1, f.nonce, f.sequence, subject);
+      return false;
+    }
+    if (f.size > r.max_message_bytes) {
+      spdlog::warn(
+          "nats {}: dropping message {:016x}.{} on {}: {} bytes, over "
+          "max_message_bytes ({})",
+          r.name, f.nonce, f.sequence, subject, f.size, r.max_message_bytes);
+      r.Count(false);
+      return false;
+    }
+    if (!r.Admit(this, f.size)) {
+      spdlog::warn(
+          "nats {}: dropping message {:016x}.{} on {}: its {} bytes do not "
+          "fit max_reassembly_bytes ({}) next to the other partial messages",
+          r.name, f.nonce, f.sequence, subject, f.size, r.max_bytes);
+      r.Count(false);
+      return false;
+    }
+    auto p = std::make_unique<Partial>(&r, f.size);
+    p->sequence = f.sequence;
+    p->count = f.count;
+    p->data.reserve(f.size);
+    it = partials.emplace(f.nonce, std::move(p)).first;
+  }
+  Partial& p = *it->second;
+  const bool last = p.next_index + 1 == p.count;
+  if (p.data.size() + data.size() > p.size ||
+      (last && p.data.size() + data.size() != p.size)) {
+    spdlog::warn(
+        "nats {}: dropping message {:016x}.{} on {}: its fragments do not "
+        "add up to the announced {} bytes",
+        r.name, f.nonce, f.sequence, subject, p.size);
+    r.Count(false);
+    partials.erase(it);
+    return false;
+  }
+  p.data.append(data.data(), data.size());
+  ++p.next_index;
+  p.last_progress = absl::Now();
+  if (!last) return false;
+  *whole = std::move(p.data);
+  partials.erase(it);
+  r.Count(true);
+  return true;
+}
+
+void NatsPubSub::Subscription::DropStale(absl::Time now) {
+  Reassembly& r = *reassembly;
+  absl::MutexLock lock(&frag_mu);
+  for (auto it = partials.begin(); it != partials.end();) {
+    const Partial& p = *it->second;
+    if (now - p.last_progress < r.timeout) {
+      ++it;
+      continue;
+    }
+    spdlog::warn(
+        "nats {}: dropping incomplete message {:016x}.{} on {} ({} of {} "
+        "bytes, {} of {} fragments): no fragment for {}",
+        r.name, it->first, p.sequence, subject, p.data.size(), p.size,
+        p.next_index, p.count, absl::FormatDuration(now - p.last_progress));
+    r.Count(false);
+    partials.erase(it++);
+  }
+  if (partials.empty()) r.Unwatch(this);
+}
+
 void NatsPubSub::Subscription::OnMessage(natsConnection*, natsSubscription*,
                                          natsMsg* msg, void* closure) {
   std::unique_ptr<natsMsg, MsgDeleter> owned(msg);
@@ -286,6 +607,8 @@ void NatsPubSub::Subscription::OnMessage(natsConnection*, natsSubscription*,
   const absl::string_view data(
       natsMsg_GetData(msg),
       static_cast<std::size_t>(std::max(0, natsMsg_GetDataLength(msg))));
+  Fragment fragment;
+  const FragmentKind kind = ParseFragment(msg, &fragment);
   const char* subject = s->raw ? natsMsg_GetSubject(msg) : nullptr;
   const absl::string_view name =
       s->raw ? absl::string_view(subject != nullptr ? subject : "")
@@ -295,12 +618,29 @@ void NatsPubSub::Subscription::OnMessage(natsConnection*, natsSubscription*,
   {
     absl::MutexLock lock(&s->deliver_mu);
     if (s->active.load(std::memory_order_relaxed)) {
-      try {
-        s->callback(name, data);
-      } catch (const std::exception& e) {
-        spdlog::error("nats: subscriber of {} threw: {}", s->subject, e.what());
-      } catch (...) {
-        spdlog::error("nats: subscriber of {} threw", s->subject);
+      switch (kind) {
+        case FragmentKind::kNone:
+          s->Deliver(name, data);
+          break;
+        case FragmentKind::kMalformed:
+          spdlog::warn(
+              "nats {}: dropping a fragment with malformed Cable-Frag-* "
+              "headers on {}",
+              s->reassembly->name, s->subject);
+          s->reassembly->Count(false);
+          break;
+        case FragmentKind::kFragment: {
+          std::string whole;
+          bool complete = false;
+          try {
+            complete = s->AddFragment(fragment, data, &whole);
+          } catch (const std::exception& e) {  // std::bad_alloc
+            spdlog::error("nats {}: dropping a fragment on {}: {}",
+                          s->reassembly->name, s->subject, e.what());
+          }
+          if (complete) s->Deliver(name, whole);
+          break;
+        }
       }
     }
   }
@@ -328,6 +668,13 @@ absl::StatusOr<std::unique_ptr<NatsPubSub>> NatsPubSub::Connect(
       options.reconnect_buffer_bytes < 0 || options.delivery_pool_size < 0) {
     return absl::InvalidArgumentError(
         "nats: invalid timing, reconnect, buffer or pool option");
+  }
+  if (options.max_message_bytes == 0 ||
+      options.max_reassembly_bytes < options.max_message_bytes ||
+      options.reassembly_timeout.count() <= 0) {
+    return absl::InvalidArgumentError(
+        "nats: max_message_bytes must be positive and at most "
+        "max_reassembly_bytes, reassembly_timeout positive");
   }
 
   // Library initialisation is idempotent; the delivery pool only grows.
@@ -426,7 +773,16 @@ NatsPubSub::NatsPubSub(std::shared_ptr<Connection> connection,
                        const NatsPubSubOptions& options)
     : connection_(std::move(connection)),
       subject_prefix_(options.subject_prefix),
-      flush_timeout_(options.flush_timeout) {}
+      flush_timeout_(options.flush_timeout),
+      max_message_bytes_(options.max_message_bytes),
+      reconnect_buffer_bytes_(
+          options.reconnect_buffer_bytes > 0
+              ? static_cast<std::size_t>(options.reconnect_buffer_bytes)
+              : kDefaultReconnectBufferBytes),
+      reassembly_(std::make_shared<Reassembly>(
+          options.max_message_bytes, options.max_reassembly_bytes,
+          absl::FromChrono(options.reassembly_timeout), options.name)),
+      nonce_(RandomNonce()) {}
 
 NatsPubSub::~NatsPubSub() {
   std::vector<std::shared_ptr<Subscription>> subs;
@@ -443,7 +799,9 @@ NatsPubSub::~NatsPubSub() {
       sub->active.store(false, std::memory_order_release);
       callback = std::move(sub->callback);
     }
+    sub->DiscardPartials();
   }
+  reassembly_->Stop();
   natsConnection* nc = connection_->nc;
   if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED) {
     // Best effort: let buffered broadcasts reach the server.
@@ -500,6 +858,7 @@ absl::StatusOr<PubSubSubscriptionId> NatsPubSub::SubscribeImpl(
   sub->stream = std::move(stream);
   sub->raw = raw;
   sub->callback = std::move(callback);
+  sub->reassembly = reassembly_;
   sub->self = sub;
   natsSubscription* ns = nullptr;
   natsStatus s = natsConnection_Subscribe(&ns, nc, sub->subject.c_str(),
@@ -509,6 +868,14 @@ absl::StatusOr<PubSubSubscriptionId> NatsPubSub::SubscribeImpl(
     return FromNats(s, absl::StrCat("subscribe to ", sub->subject));
   }
   sub->sub = ns;
+  // Room for a whole message of max_message_bytes queued behind a slow
+  // callback: over nats.c's default of 64 MB it would drop fragments. Fails
+  // only if the subscription is closed already, which the next call sees.
+  (void)natsSubscription_SetPendingLimits(
+      ns, kDefaultPendingMsgs,
+      static_cast<int>(std::clamp<std::uint64_t>(
+          2 * static_cast<std::uint64_t>(max_message_bytes_),
+          kDefaultPendingBytes, INT_MAX)));
   s = natsSubscription_SetOnCompleteCB(ns, &Subscription::OnComplete,
                                        sub.get());
   if (s != NATS_OK) {
@@ -565,6 +932,8 @@ void NatsPubSub::Close(const std::shared_ptr<Subscription>& sub) {
     sub->active.store(false, std::memory_order_release);
     callback = std::move(sub->callback);
   }
+  // No fragment is added once `active` is clear under deliver_mu.
+  sub->DiscardPartials();
   // nats.c runs the completion callback on the subscription's delivery
   // thread. From inside any callback that thread may be this one (the pool
   // is shared), so waiting there could deadlock; the gate above already
@@ -606,13 +975,93 @@ absl::Status NatsPubSub::publish_subject(absl::string_view subject,
 
 absl::Status NatsPubSub::PublishImpl(const std::string& subject,
                                      absl::string_view data) {
-  if (data.size() > static_cast<std::size_t>(INT_MAX)) {
-    return absl::InvalidArgumentError("nats: message too large");
+  if (data.size() > max_message_bytes_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nats: a message of ", data.size(), " bytes to ", subject,
+                     " is over the limit of ", max_message_bytes_,
+                     " bytes (max_message_bytes)"));
   }
-  natsStatus s =
-      natsConnection_Publish(connection_->nc, subject.c_str(), data.data(),
-                             static_cast<int>(data.size()));
+  natsConnection* nc = connection_->nc;
+  const std::int64_t server_max = natsConnection_GetMaxPayload(nc);
+  const std::size_t max_payload = server_max > 0
+                                      ? static_cast<std::size_t>(server_max)
+                                      : kAssumedMaxPayload;
+  if (data.size() > max_payload ||
+      data.size() > static_cast<std::size_t>(INT_MAX)) {
+    return PublishFragments(subject, data, max_payload);
+  }
+  // The hot path: one plain message, as without fragmentation.
+  natsStatus s = natsConnection_Publish(nc, subject.c_str(), data.data(),
+                                        static_cast<int>(data.size()));
+  if (s == NATS_MAX_PAYLOAD) {
+    // Reconnected to a server with a smaller max payload meanwhile.
+    const std::int64_t now_max = natsConnection_GetMaxPayload(nc);
+    if (now_max > 0 && data.size() > static_cast<std::size_t>(now_max)) {
+      return PublishFragments(subject, data, static_cast<std::size_t>(now_max));
+    }
+  }
   return FromNats(s, absl::StrCat("publish to ", subject));
+}
+
+absl::Status NatsPubSub::PublishFragments(const std::string& subject,
+                                          absl::string_view data,
+                                          std::size_t max_payload) {
+  max_payload = std::min(max_payload, static_cast<std::size_t>(INT_MAX));
+  if (max_payload < 2 * kFragmentHeaderRoom) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("nats: the server's max payload (", max_payload,
+                     " bytes) is too small to send a ", data.size(),
+                     "-byte message to ", subject, " in fragments"));
+  }
+  const std::size_t chunk = max_payload - kFragmentHeaderRoom;
+  const std::size_t count = (data.size() + chunk - 1) / chunk;
+  natsConnection* nc = connection_->nc;
+  if (natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED) {
+    // nats.c refuses a publish once the reconnect buffer is full; refuse
+    // the whole message up front rather than buffer a part of it.
+    const int buffered = natsConnection_Buffered(nc);
+    const std::size_t needed =
+        data.size() + count * (kFragmentHeaderRoom + subject.size() + 32);
+    if (buffered >= 0 &&
+        static_cast<std::size_t>(buffered) + needed > reconnect_buffer_bytes_) {
+      return absl::UnavailableError(absl::StrCat(
+          "nats: not connected, and the reconnect buffer (", buffered, " of ",
+          reconnect_buffer_bytes_, " bytes used) cannot hold a ", data.size(),
+          "-byte message to ", subject));
+    }
+  }
+  // One fragmented message at a time from this connection: subscribers
+  // then have at most one partial message per publisher.
+  absl::MutexLock lock(&fragment_mu_);
+  const std::string id =
+      absl::StrCat(absl::Hex(nonce_, absl::kZeroPad16), ".", next_sequence_++);
+  const std::string count_text = absl::StrCat(count);
+  const std::string size_text = absl::StrCat(data.size());
+  for (std::size_t i = 0; i < count; ++i) {
+    const absl::string_view part = data.substr(i * chunk, chunk);
+    const std::string index_text = absl::StrCat(i);
+    natsMsg* raw = nullptr;
+    natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, part.data(),
+                                  static_cast<int>(part.size()));
+    std::unique_ptr<natsMsg, MsgDeleter> msg(raw);
+    if (s == NATS_OK) s = natsMsgHeader_Set(raw, kFragmentIdHeader, id.c_str());
+    if (s == NATS_OK) {
+      s = natsMsgHeader_Set(raw, kFragmentIndexHeader, index_text.c_str());
+    }
+    if (s == NATS_OK) {
+      s = natsMsgHeader_Set(raw, kFragmentCountHeader, count_text.c_str());
+    }
+    if (s == NATS_OK) {
+      s = natsMsgHeader_Set(raw, kFragmentSizeHeader, size_text.c_str());
+    }
+    if (s == NATS_OK) s = natsConnection_PublishMsg(nc, raw);
+    if (s != NATS_OK) {
+      // Subscribers drop the fragments sent so far.
+      return FromNats(s, absl::StrCat("publish fragment ", i + 1, " of ", count,
+                                      " (message ", id, ") to ", subject));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status NatsPubSub::Flush(std::chrono::milliseconds timeout) {
@@ -645,6 +1094,23 @@ bool NatsPubSub::AwaitConnected(bool want,
 std::size_t NatsPubSub::subscription_count() const {
   absl::MutexLock lock(&mu_);
   return subscriptions_.size();
+}
+
+NatsPubSub::ReassemblyStats NatsPubSub::reassembly_stats() const {
+  absl::MutexLock lock(&reassembly_->mu);
+  return reassembly_->stats;
+}
+
+bool NatsPubSub::AwaitReassemblyStats(
+    const std::function<bool(const ReassemblyStats&)>& done,
+    std::chrono::milliseconds timeout) const {
+  Reassembly* r = reassembly_.get();
+  auto ready = [r, &done]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu) {
+    return done(r->stats);
+  };
+  absl::MutexLock lock(&r->mu);
+  return r->mu.AwaitWithTimeout(absl::Condition(&ready),
+                                absl::FromChrono(timeout));
 }
 
 }  // namespace cable

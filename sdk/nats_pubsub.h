@@ -22,12 +22,40 @@
 //  - While disconnected, `subscribe` returns Unavailable and leaves nothing
 //    behind: it cannot promise that the subscription is live.
 //
+// Messages of any size (up to `max_message_bytes`):
+//  - A message that fits the server's max payload (natsConnection_
+//    GetMaxPayload; 1 MB by default) is published as one plain NATS message:
+//    no headers, no copy.
+//  - A larger one is split into fragments of at most max payload minus
+//    kFragmentHeaderRoom bytes, published back to back on the same subject
+//    from this connection (one at a time per NatsPubSub, so fragments of
+//    two large messages of one publisher never interleave). Each carries
+//    the headers below; the subscriber reassembles them per (subscription,
+//    publisher) and calls the callback once with the whole message when
+//    the last fragment arrives. NATS keeps one connection's messages in
+//    order, so a message published after a large one is still delivered
+//    after it, and fragments of different publishers may interleave
+//    freely. Raw subjects (publish_subject/subscribe_subject) work the
+//    same way.
+//  - Memory for partially received messages is bounded: a message whose
+//    fragments stop coming (a publisher crashed, fragments were lost while
+//    reconnecting, a slow consumer dropped some) is dropped with a warning
+//    when the same publisher starts another one, when a fragment is out of
+//    sequence, or after `reassembly_timeout` without progress; one that
+//    announces more than `max_message_bytes` or does not fit
+//    `max_reassembly_bytes` is dropped at its first fragment. Dropped
+//    messages are lost, as core NATS messages can be.
+//  - Before the first connection the server's max payload is unknown; up to
+//    then messages over kAssumedMaxPayload are fragmented.
+//
 // Threads: callbacks run on nats.c's global message delivery pool
 // (`delivery_pool_size` threads shared by every connection in the process,
 // each subscription pinned to one of them), never concurrently for one
-// subscription. Every method is thread-safe.
+// subscription. A sweeper thread, started when the first partial message
+// arrives, drops stale partial messages. Every method is thread-safe.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +71,25 @@
 #include "sdk/stream_subject.h"
 
 namespace cable {
+
+// Wire format of a fragment (one NATS message with headers): the payload is
+// a slice of the message, in order; the headers are
+//   Cable-Frag-Id:    <publisher nonce, 16 lowercase hex digits>.<sequence>
+//                     (the nonce is random per NatsPubSub, the sequence
+//                     counts its fragmented messages from 1)
+//   Cable-Frag-Index: 0-based position of this fragment
+//   Cable-Frag-Count: number of fragments of the message
+//   Cable-Frag-Size:  total size of the message in bytes
+// all in decimal unless stated otherwise.
+inline constexpr char kFragmentIdHeader[] = "Cable-Frag-Id";
+inline constexpr char kFragmentIndexHeader[] = "Cable-Frag-Index";
+inline constexpr char kFragmentCountHeader[] = "Cable-Frag-Count";
+inline constexpr char kFragmentSizeHeader[] = "Cable-Frag-Size";
+// Bytes of each fragment's max payload left for the headers (their
+// encoding takes at most 165).
+inline constexpr std::size_t kFragmentHeaderRoom = 256;
+// Max payload assumed until the first connection reports the server's.
+inline constexpr std::size_t kAssumedMaxPayload = 64 * 1024;
 
 struct NatsPubSubOptions {
   // One server URL or a comma-separated list ("nats://a:4222,nats://b:4222").
@@ -72,6 +119,18 @@ struct NatsPubSubOptions {
   // the largest value any connection asked for wins. 0 = leave it
   // (nats.c's default is 1 thread).
   int delivery_pool_size = 4;
+  // Largest message broadcast accepts (larger: InvalidArgument) and
+  // subscribers reassemble (larger: dropped at the first fragment). Each
+  // subscription lets nats.c queue max(64 MB, 2 * this) bytes behind a slow
+  // callback before it drops messages (nats.c's default is 64 MB).
+  std::size_t max_message_bytes = std::size_t{64} << 20;
+  // Memory reserved for partially received fragmented messages, over every
+  // subscription of this NatsPubSub; a message that would go over it is
+  // dropped. At least max_message_bytes.
+  std::size_t max_reassembly_bytes = std::size_t{256} << 20;
+  // A partially received message with no new fragment for this long is
+  // dropped.
+  std::chrono::milliseconds reassembly_timeout{10000};
   // Called with the new state on every connect, disconnect, reconnect and
   // close, on nats.c's callback thread (after connected() changed). Must
   // not block or call back into this NatsPubSub's destructor.
@@ -110,10 +169,15 @@ class NatsPubSub final : public PubSub {
   void unsubscribe(PubSubSubscriptionId id) override;
 
   // Publishes to the stream's subject. Buffered: nats.c's flusher sends it
-  // shortly (while reconnecting, it goes to the reconnect buffer).
-  // InvalidArgument for a name over the subject length limit or a message
-  // over the server's max payload; Unavailable if the connection is closed
-  // or the reconnect buffer is full.
+  // shortly (while reconnecting, it goes to the reconnect buffer). A
+  // message over the server's max payload goes out in fragments (see the
+  // header comment). InvalidArgument for a name over the subject length
+  // limit or a message over max_message_bytes; Unavailable if the
+  // connection is closed or the reconnect buffer cannot hold the message
+  // (if that happens half-way through a fragmented message, subscribers
+  // drop what they got of it); FailedPrecondition for a message that needs
+  // fragments when the server's max payload is under 2 *
+  // kFragmentHeaderRoom.
   absl::Status broadcast(absl::string_view stream,
                          absl::string_view message) override;
 
@@ -146,9 +210,31 @@ class NatsPubSub final : public PubSub {
   // Live subscriptions (for tests and metrics).
   std::size_t subscription_count() const;
 
+  // Reassembly of fragmented messages received by this NatsPubSub's
+  // subscriptions (for tests and metrics).
+  struct ReassemblyStats {
+    // Partially received messages and the memory reserved for them.
+    std::size_t pending = 0;
+    std::size_t pending_bytes = 0;
+    // Fragmented messages delivered whole.
+    std::uint64_t completed = 0;
+    // Fragmented messages given up on: incomplete, out of sequence, over a
+    // limit, malformed, or stale (fragments of a message whose first
+    // fragment was never seen, e.g. sent before the subscription, are
+    // skipped silently and not counted).
+    std::uint64_t dropped = 0;
+  };
+  ReassemblyStats reassembly_stats() const;
+  // Waits until `done(reassembly_stats())`; false on timeout. `done` runs
+  // under an internal lock: it must not call this NatsPubSub.
+  bool AwaitReassemblyStats(
+      const std::function<bool(const ReassemblyStats&)>& done,
+      std::chrono::milliseconds timeout) const;
+
  private:
   struct Connection;
   struct Subscription;
+  struct Reassembly;
 
   NatsPubSub(std::shared_ptr<Connection> connection,
              const NatsPubSubOptions& options);
@@ -158,6 +244,11 @@ class NatsPubSub final : public PubSub {
                                                      bool raw,
                                                      PubSubCallback callback);
   absl::Status PublishImpl(const std::string& subject, absl::string_view data);
+  // Publishes `data` as fragments of at most `max_payload` bytes each,
+  // headers included.
+  absl::Status PublishFragments(const std::string& subject,
+                                absl::string_view data,
+                                std::size_t max_payload);
   // Unsubscribes and gates `sub`; waits for nats.c's completion unless
   // called from a delivery thread.
   void Close(const std::shared_ptr<Subscription>& sub);
@@ -165,6 +256,14 @@ class NatsPubSub final : public PubSub {
   const std::shared_ptr<Connection> connection_;
   const std::string subject_prefix_;
   const std::chrono::milliseconds flush_timeout_;
+  const std::size_t max_message_bytes_;
+  const std::size_t reconnect_buffer_bytes_;
+  const std::shared_ptr<Reassembly> reassembly_;
+
+  // Publisher side of fragmentation: one fragmented message at a time.
+  const std::uint64_t nonce_;
+  absl::Mutex fragment_mu_;
+  std::uint64_t next_sequence_ ABSL_GUARDED_BY(fragment_mu_) = 1;
 
   mutable absl::Mutex mu_;
   PubSubSubscriptionId next_id_ ABSL_GUARDED_BY(mu_) = 1;
