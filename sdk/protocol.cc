@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace cable::protocol {
@@ -92,6 +93,55 @@ std::string MessageJson(absl::string_view data) {
   if (!data.empty() && json::accept(data.begin(), data.end()))
     return std::string(data);
   return QuoteJson(data);
+}
+
+std::string StateStream(absl::string_view channel) {
+  return absl::StrCat(kStateStreamPrefix, channel);
+}
+
+bool IsStateStream(absl::string_view stream) {
+  return absl::StartsWith(stream, kStateStreamPrefix);
+}
+
+std::string StateFrame(absl::string_view identifier,
+                       absl::string_view message) {
+  // message is "{…}" (never "{}": it always has a type).
+  return absl::StrCat(R"({"identifier":)", QuoteJson(identifier), ",",
+                      message.substr(1));
+}
+
+std::string ErrorFrame(absl::string_view identifier,
+                       absl::string_view message) {
+  return absl::StrCat(R"({"identifier":)", QuoteJson(identifier),
+                      R"(,"type":"error","error":)", QuoteJson(message), "}");
+}
+
+std::string RequestFailureFrame(absl::string_view identifier,
+                                absl::string_view request_data,
+                                absl::string_view message) {
+  json data = json::parse(request_data.begin(), request_data.end(), nullptr,
+                          /*allow_exceptions=*/false);
+  json id;
+  if (data.is_object() && data.contains("id")) id = data["id"];
+  return absl::StrCat(
+      R"({"identifier":)", QuoteJson(identifier), R"(,"type":"reply","id":)",
+      id.dump(-1, ' ', false, json::error_handler_t::replace),
+      R"(,"status":"failure","error":)", QuoteJson(message), "}");
+}
+
+std::uint64_t StateMessageRevision(absl::string_view message) {
+  // The service writes "revision" within the first few fields; looking at
+  // a bounded prefix keeps this cheap for multi-megabyte patches.
+  constexpr absl::string_view kKey = "\"revision\":";
+  const auto at = message.substr(0, 96).find(kKey);
+  if (at == absl::string_view::npos) return 0;
+  std::uint64_t revision = 0;
+  for (std::size_t i = at + kKey.size(); i < message.size(); ++i) {
+    const char c = message[i];
+    if (c < '0' || c > '9') break;
+    revision = revision * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return revision;
 }
 
 }  // namespace cable::protocol

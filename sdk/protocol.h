@@ -47,4 +47,32 @@ std::string MessageJson(absl::string_view data);
 // `s` as a quoted JSON string.
 std::string QuoteJson(absl::string_view s);
 
+// Largest gRPC message between gateway and service, and on the Publisher
+// API: stateful channels carry whole states (tested with 4 MB) in a join's
+// answer and in GetState.
+inline constexpr int kMaxServiceMessageBytes = 128 * 1024 * 1024;
+
+// Stateful channels (docs/protocol.md). A channel's updates travel on the
+// stream kStateStreamPrefix + its name, each message a JSON object that
+// starts with {"type":…,"revision":R,…}. The gateway splices the
+// subscription's identifier into it (StateFrame) instead of wrapping it in
+// `message`, and reads R (StateMessageRevision) to line live updates up
+// with the state a joining client was sent.
+inline constexpr absl::string_view kStateStreamPrefix = "$state:";
+std::string StateStream(absl::string_view channel);
+bool IsStateStream(absl::string_view stream);
+// {"identifier":I,"type":…}: the object `message` with the identifier put
+// first. `message` must be a JSON object.
+std::string StateFrame(absl::string_view identifier, absl::string_view message);
+// {"identifier":I,"type":"error","error":message}: a stateful channel's
+// command failed; the connection stays up.
+std::string ErrorFrame(absl::string_view identifier, absl::string_view message);
+// The failure reply to a "request" whose data is `request_data` (its "id"
+// is echoed; null when it has none).
+std::string RequestFailureFrame(absl::string_view identifier,
+                                absl::string_view request_data,
+                                absl::string_view message);
+// R of a state-stream message, 0 if it has none.
+std::uint64_t StateMessageRevision(absl::string_view message);
+
 }  // namespace cable::protocol
