@@ -1,0 +1,628 @@
+#include "service/jetstream_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <exception>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+
+namespace cable::service {
+namespace {
+
+using Json = nlohmann::json;
+
+// Requests in flight per call: bounds what one call queues in nats.c and
+// in the server.
+constexpr std::size_t kWindow = 256;
+// How long the destructor waits for nats.c to finish with the
+// subscriptions and the connection.
+constexpr absl::Duration kCloseWait = absl::Seconds(10);
+// JetStream's error code for a failed Nats-Expected-Last-Subject-Sequence.
+constexpr int kWrongLastSequence = 10071;
+
+struct OptionsDeleter {
+  void operator()(natsOptions* o) const { natsOptions_Destroy(o); }
+};
+
+// Parses JSON without exceptions; a discarded value on error.
+Json ParseJson(absl::string_view text) {
+  return Json::parse(text.begin(), text.end(), nullptr, false);
+}
+
+absl::string_view MsgData(natsMsg* m) {
+  const char* data = natsMsg_GetData(m);
+  if (data == nullptr) return {};
+  return absl::string_view(data,
+                           static_cast<std::size_t>(natsMsg_GetDataLength(m)));
+}
+
+std::optional<absl::string_view> MsgHeader(natsMsg* m, const char* name) {
+  const char* value = nullptr;
+  if (natsMsgHeader_Get(m, name, &value) != NATS_OK || value == nullptr) {
+    return std::nullopt;
+  }
+  return absl::string_view(value);
+}
+
+// The status of a reply without a body ("503" no responders, "404"...),
+// or empty.
+absl::string_view ReplyStatus(natsMsg* m) {
+  if (natsMsg_GetDataLength(m) != 0) return {};
+  return MsgHeader(m, "Status").value_or(absl::string_view());
+}
+
+// The JetStream API error in a reply's JSON, if any.
+absl::Status ApiError(const Json& reply, absl::string_view what) {
+  if (reply.is_discarded() || !reply.is_object()) {
+    return absl::InternalError(
+        absl::StrCat("JetStream ", what, ": reply is not JSON"));
+  }
+  auto it = reply.find("error");
+  if (it == reply.end() || !it->is_object()) return absl::OkStatus();
+  const int code = it->value("code", 0);
+  const std::string description = it->value("description", std::string());
+  const std::string message =
+      absl::StrCat("JetStream ", what, ": ", description, " (", code, ")");
+  if (code == 404) return absl::NotFoundError(message);
+  if (code == 503) return absl::UnavailableError(message);
+  return absl::InternalError(message);
+}
+
+absl::Status NoResponders(absl::string_view what) {
+  return absl::UnavailableError(
+      absl::StrCat("JetStream ", what,
+                   ": no responders (JetStream disabled, or the stream is "
+                   "missing)"));
+}
+
+}  // namespace
+
+absl::Status FromNatsStatus(natsStatus s, absl::string_view what) {
+  if (s == NATS_OK) return absl::OkStatus();
+  const char* text = natsStatus_GetText(s);
+  std::string message = absl::StrCat("nats: ", what, ": ", text);
+  const char* detail = nats_GetLastError(nullptr);
+  if (detail != nullptr && *detail != '\0' && std::strcmp(detail, text) != 0) {
+    absl::StrAppend(&message, " (", detail, ")");
+  }
+  switch (s) {
+    case NATS_TIMEOUT:
+      return absl::DeadlineExceededError(message);
+    case NATS_NOT_FOUND:
+      return absl::NotFoundError(message);
+    case NATS_CONNECTION_CLOSED:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_NOT_YET_CONNECTED:
+    case NATS_NO_SERVER:
+    case NATS_IO_ERROR:
+    case NATS_STALE_CONNECTION:
+    case NATS_NO_RESPONDERS:
+    case NATS_DRAINING:
+      return absl::UnavailableError(message);
+    case NATS_INVALID_ARG:
+    case NATS_INVALID_SUBJECT:
+    case NATS_MAX_PAYLOAD:
+      return absl::InvalidArgumentError(message);
+    case NATS_NO_MEMORY:
+      return absl::ResourceExhaustedError(message);
+    case NATS_NOT_PERMITTED:
+    case NATS_CONNECTION_AUTH_FAILED:
+      return absl::PermissionDeniedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+absl::string_view StoredMsg::data() const { return MsgData(msg.get()); }
+
+std::optional<absl::string_view> StoredMsg::header(const char* name) const {
+  return MsgHeader(msg.get(), name);
+}
+
+// One call: reply slots filled by the reply subscription, and for a
+// listing the deliveries of its consumer.
+struct JetStreamClient::Call {
+  absl::Mutex mu;
+  std::vector<NatsMsgPtr> replies ABSL_GUARDED_BY(mu);
+  std::size_t missing ABSL_GUARDED_BY(mu) = 0;
+  std::vector<NatsMsgPtr> deliveries ABSL_GUARDED_BY(mu);
+  // A delivery said nothing is pending after it.
+  bool delivered_all ABSL_GUARDED_BY(mu) = false;
+};
+
+absl::StatusOr<std::unique_ptr<JetStreamClient>> JetStreamClient::Connect(
+    const Options& options) {
+  if (natsStatus s = nats_Open(-1); s != NATS_OK) {
+    return FromNatsStatus(s, "library initialisation");
+  }
+  std::unique_ptr<JetStreamClient> client(new JetStreamClient());
+  client->name_ = options.name;
+  client->request_timeout_ = options.request_timeout;
+
+  natsOptions* raw = nullptr;
+  if (natsStatus s = natsOptions_Create(&raw); s != NATS_OK) {
+    return FromNatsStatus(s, "options");
+  }
+  std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
+  const std::int64_t timeout_ms = std::max<std::int64_t>(
+      1, absl::ToInt64Milliseconds(options.request_timeout));
+  natsStatus s = natsOptions_SetURL(opts.get(), options.url.c_str());
+  if (s == NATS_OK) s = natsOptions_SetName(opts.get(), options.name.c_str());
+  if (s == NATS_OK) s = natsOptions_SetTimeout(opts.get(), timeout_ms);
+  if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts.get(), true);
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), 250);
+  if (s == NATS_OK) {
+    s = natsOptions_SetClosedCB(opts.get(), &JetStreamClient::OnClosed,
+                                client.get());
+  }
+  if (s != NATS_OK) return FromNatsStatus(s, "options");
+  s = natsConnection_Connect(&client->nc_, opts.get());
+  if (s != NATS_OK) {
+    client->nc_ = nullptr;
+    return FromNatsStatus(s, absl::StrCat("connect to ", options.url));
+  }
+
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = timeout_ms;
+  s = natsConnection_JetStream(&client->js_, client->nc_, &jo);
+  if (s != NATS_OK) return FromNatsStatus(s, "JetStream context");
+
+  natsInbox* inbox = nullptr;
+  if (s = natsInbox_Create(&inbox); s != NATS_OK) {
+    return FromNatsStatus(s, "inbox");
+  }
+  client->inbox_ = inbox;
+  natsInbox_Destroy(inbox);
+  const std::string replies = absl::StrCat(client->inbox_, ".r.>");
+  s = natsConnection_Subscribe(&client->reply_sub_, client->nc_,
+                               replies.c_str(), &JetStreamClient::OnReply,
+                               client.get());
+  if (s == NATS_OK) {
+    s = natsSubscription_SetOnCompleteCB(
+        client->reply_sub_, &JetStreamClient::OnComplete, client.get());
+  }
+  // Push consumers deliver only to a subscription on their literal deliver
+  // subject (a wildcard's interest does not count), hence a second one.
+  const std::string deliveries = absl::StrCat(client->inbox_, ".d");
+  if (s == NATS_OK) {
+    s = natsConnection_Subscribe(&client->delivery_sub_, client->nc_,
+                                 deliveries.c_str(),
+                                 &JetStreamClient::OnDelivery, client.get());
+  }
+  if (s == NATS_OK) {
+    s = natsSubscription_SetOnCompleteCB(
+        client->delivery_sub_, &JetStreamClient::OnComplete, client.get());
+  }
+  // Room for a few windows of large chunks behind a slow callback; a drop
+  // would only time a call out, but better not.
+  for (natsSubscription* sub : {client->reply_sub_, client->delivery_sub_}) {
+    if (s == NATS_OK && sub != nullptr) {
+      s = natsSubscription_SetPendingLimits(sub, 1 << 20, INT_MAX);
+    }
+  }
+  if (s == NATS_OK) s = natsConnection_FlushTimeout(client->nc_, timeout_ms);
+  if (s != NATS_OK) return FromNatsStatus(s, "subscribe to the inbox");
+  return client;
+}
+
+JetStreamClient::~JetStreamClient() {
+  if (nc_ == nullptr) return;
+  if (js_ != nullptr) jsCtx_Destroy(js_);
+  // Closing ends the subscriptions; their completion callbacks say when
+  // nats.c no longer calls into `this`, the closed callback when the
+  // connection is done.
+  natsConnection_Close(nc_);
+  const int subs = (reply_sub_ != nullptr) + (delivery_sub_ != nullptr);
+  {
+    absl::MutexLock lock(&mu_);
+    auto done = [this, subs]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return completed_subs_ == subs && closed_;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&done), kCloseWait)) {
+      spdlog::error("nats {}: connection not closed in time", name_);
+    }
+  }
+  if (reply_sub_ != nullptr) natsSubscription_Destroy(reply_sub_);
+  if (delivery_sub_ != nullptr) natsSubscription_Destroy(delivery_sub_);
+  natsConnection_Destroy(nc_);
+}
+
+std::int64_t JetStreamClient::FlushTimeoutMs() const {
+  return std::max<std::int64_t>(1, absl::ToInt64Milliseconds(request_timeout_));
+}
+
+std::int64_t JetStreamClient::max_payload() const {
+  return natsConnection_GetMaxPayload(nc_);
+}
+
+void JetStreamClient::OnClosed(natsConnection*, void* closure) {
+  auto* self = static_cast<JetStreamClient*>(closure);
+  absl::MutexLock lock(&self->mu_);
+  self->closed_ = true;
+}
+
+void JetStreamClient::OnComplete(void* closure) {
+  auto* self = static_cast<JetStreamClient*>(closure);
+  absl::MutexLock lock(&self->mu_);
+  ++self->completed_subs_;
+}
+
+void JetStreamClient::OnReply(natsConnection*, natsSubscription*, natsMsg* raw,
+                              void* closure) {
+  NatsMsgPtr msg(raw);
+  auto* self = static_cast<JetStreamClient*>(closure);
+  // <inbox>.r.<call>.<slot>
+  absl::string_view subject = natsMsg_GetSubject(raw);
+  const std::size_t prefix = self->inbox_.size() + 3;
+  if (subject.size() <= prefix) return;
+  subject.remove_prefix(prefix);
+  const std::size_t dot = subject.find('.');
+  std::uint64_t call_id = 0;
+  std::size_t slot = 0;
+  if (dot == absl::string_view::npos ||
+      !absl::SimpleAtoi(subject.substr(0, dot), &call_id) ||
+      !absl::SimpleAtoi(subject.substr(dot + 1), &slot)) {
+    return;
+  }
+  std::shared_ptr<Call> call;
+  {
+    absl::MutexLock lock(&self->mu_);
+    auto it = self->calls_.find(call_id);
+    if (it == self->calls_.end()) return;  // Late: the call gave up.
+    call = it->second;
+  }
+  absl::MutexLock lock(&call->mu);
+  if (slot < call->replies.size() && call->replies[slot] == nullptr) {
+    call->replies[slot] = std::move(msg);
+    --call->missing;
+  }
+}
+
+void JetStreamClient::OnDelivery(natsConnection*, natsSubscription*,
+                                 natsMsg* raw, void* closure) {
+  NatsMsgPtr msg(raw);
+  auto* self = static_cast<JetStreamClient*>(closure);
+  // $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>,
+  // or with <domain>.<account hash> before <stream> (and a token after).
+  const char* reply = natsMsg_GetReply(raw);
+  if (reply == nullptr) return;
+  std::vector<absl::string_view> tokens = absl::StrSplit(reply, '.');
+  if (tokens.size() < 9 || tokens[0] != "$JS" || tokens[1] != "ACK") return;
+  const std::size_t base = tokens.size() == 9 ? 2 : 4;
+  if (base + 6 >= tokens.size()) return;
+  const std::string consumer(tokens[base + 1]);
+  std::uint64_t pending = 0;
+  if (!absl::SimpleAtoi(tokens[base + 6], &pending)) return;
+  std::shared_ptr<Call> call;
+  {
+    absl::MutexLock lock(&self->mu_);
+    auto it = self->consumers_.find(consumer);
+    if (it == self->consumers_.end()) return;
+    call = it->second;
+  }
+  absl::MutexLock lock(&call->mu);
+  call->deliveries.push_back(std::move(msg));
+  if (pending == 0) call->delivered_all = true;
+}
+
+std::pair<std::uint64_t, std::shared_ptr<JetStreamClient::Call>>
+JetStreamClient::NewCall(std::size_t replies) {
+  auto call = std::make_shared<Call>();
+  {
+    absl::MutexLock lock(&call->mu);
+    call->replies.resize(replies);
+    call->missing = replies;
+  }
+  absl::MutexLock lock(&mu_);
+  const std::uint64_t id = next_call_++;
+  calls_.emplace(id, call);
+  return {id, std::move(call)};
+}
+
+void JetStreamClient::EndCall(std::uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  calls_.erase(id);
+}
+
+absl::Status JetStreamClient::SendOne(const JsRequest& request,
+                                      const std::string& reply) {
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(
+      &raw, request.subject.c_str(), reply.empty() ? nullptr : reply.c_str(),
+      request.data.data(), static_cast<int>(request.data.size()));
+  NatsMsgPtr msg(raw);
+  for (const auto& [key, value] : request.headers) {
+    if (s == NATS_OK) s = natsMsgHeader_Set(raw, key.c_str(), value.c_str());
+  }
+  if (s == NATS_OK) s = natsConnection_PublishMsg(nc_, raw);
+  return FromNatsStatus(s, absl::StrCat("publish to ", request.subject));
+}
+
+absl::StatusOr<std::vector<NatsMsgPtr>> JetStreamClient::Batch(
+    absl::Span<const JsRequest> requests) {
+  std::vector<NatsMsgPtr> replies;
+  replies.reserve(requests.size());
+  for (std::size_t start = 0; start < requests.size(); start += kWindow) {
+    absl::StatusOr<std::vector<NatsMsgPtr>> window =
+        BatchWindow(requests.subspan(start, kWindow));
+    if (!window.ok()) return window.status();
+    for (NatsMsgPtr& m : *window) replies.push_back(std::move(m));
+  }
+  return replies;
+}
+
+absl::StatusOr<std::vector<NatsMsgPtr>> JetStreamClient::BatchWindow(
+    absl::Span<const JsRequest> requests) {
+  if (requests.size() == 1) {
+    // nats.c's own request path hands the reply over from its read loop
+    // directly, one thread hop fewer than the demultiplexer.
+    const JsRequest& r = requests[0];
+    natsMsg* raw = nullptr;
+    natsStatus s =
+        natsMsg_Create(&raw, r.subject.c_str(), nullptr, r.data.data(),
+                       static_cast<int>(r.data.size()));
+    NatsMsgPtr msg(raw);
+    for (const auto& [key, value] : r.headers) {
+      if (s == NATS_OK) s = natsMsgHeader_Set(raw, key.c_str(), value.c_str());
+    }
+    natsMsg* reply = nullptr;
+    if (s == NATS_OK) {
+      s = natsConnection_RequestMsg(&reply, nc_, raw, FlushTimeoutMs());
+    }
+    if (s != NATS_OK) {
+      return FromNatsStatus(s, absl::StrCat("request to ", r.subject));
+    }
+    std::vector<NatsMsgPtr> replies;
+    replies.emplace_back(reply);
+    return replies;
+  }
+  auto [id, call] = NewCall(requests.size());
+  const std::string prefix = absl::StrCat(inbox_, ".r.", id, ".");
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (absl::Status s = SendOne(requests[i], absl::StrCat(prefix, i));
+        !s.ok()) {
+      EndCall(id);
+      return s;
+    }
+  }
+  // Without a flush nats.c's flusher thread sends the batch up to a
+  // millisecond later; the PONG comes back with the replies anyway.
+  (void)natsConnection_FlushTimeout(nc_, FlushTimeoutMs());
+  std::vector<NatsMsgPtr> replies;
+  bool complete;
+  {
+    absl::MutexLock lock(&call->mu);
+    auto done = [c = call.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu) {
+      return c->missing == 0;
+    };
+    complete =
+        call->mu.AwaitWithTimeout(absl::Condition(&done), request_timeout_);
+    replies.swap(call->replies);
+  }
+  EndCall(id);
+  if (!complete) {
+    const bool connected =
+        natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
+    const std::string message =
+        absl::StrCat("nats ", name_, ": no reply from JetStream within ",
+                     absl::FormatDuration(request_timeout_),
+                     " (first request to ", requests.front().subject, ")");
+    return connected ? absl::DeadlineExceededError(message)
+                     : absl::UnavailableError(
+                           absl::StrCat(message, "; disconnected"));
+  }
+  return replies;
+}
+
+void JetStreamClient::Send(absl::Span<const JsRequest> requests) {
+  for (const JsRequest& r : requests) {
+    if (absl::Status s = SendOne(r, ""); !s.ok()) {
+      spdlog::warn("nats {}: {}", name_, std::string(s.message()));
+    }
+  }
+}
+
+absl::StatusOr<std::vector<StoredMsg>> JetStreamClient::LastPerSubject(
+    const std::string& stream, const std::string& filter, bool headers_only) {
+  auto [id, call] = NewCall(1);
+  const std::string consumer =
+      absl::StrCat(inbox_.substr(inbox_.rfind('.') + 1), "_", id);
+  {
+    absl::MutexLock lock(&mu_);
+    consumers_.emplace(consumer, call);
+  }
+  auto end = [&, id = id] {
+    {
+      absl::MutexLock lock(&mu_);
+      consumers_.erase(consumer);
+    }
+    EndCall(id);
+  };
+  Json config = {
+      {"name", consumer},
+      {"deliver_subject", absl::StrCat(inbox_, ".d")},
+      {"deliver_policy", "last_per_subject"},
+      {"ack_policy", "none"},
+      {"filter_subject", filter},
+      {"headers_only", headers_only},
+      {"mem_storage", true},
+      {"num_replicas", 1},
+      // Cleans up after a crash between create and delete.
+      {"inactive_threshold", absl::ToInt64Nanoseconds(absl::Minutes(1))}};
+  JsRequest create{
+      absl::StrCat("$JS.API.CONSUMER.CREATE.", stream, ".", consumer),
+      Json{{"stream_name", stream}, {"config", config}}.dump(),
+      {}};
+  if (absl::Status s = SendOne(create, absl::StrCat(inbox_, ".r.", id, ".0"));
+      !s.ok()) {
+    end();
+    return s;
+  }
+  (void)natsConnection_FlushTimeout(nc_, FlushTimeoutMs());
+  const absl::Time deadline = absl::Now() + request_timeout_;
+  NatsMsgPtr reply;
+  {
+    absl::MutexLock lock(&call->mu);
+    auto replied = [c = call.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu) {
+      return c->missing == 0;
+    };
+    call->mu.AwaitWithDeadline(absl::Condition(&replied), deadline);
+    reply = std::move(call->replies[0]);
+  }
+  if (reply == nullptr) {
+    end();
+    return absl::DeadlineExceededError(absl::StrCat(
+        "nats ", name_, ": no reply creating a consumer on ", stream));
+  }
+  if (ReplyStatus(reply.get()) == "503") {
+    end();
+    return NoResponders(absl::StrCat("consumer on ", stream));
+  }
+  const Json info = ParseJson(MsgData(reply.get()));
+  if (absl::Status s = ApiError(info, absl::StrCat("consumer on ", stream));
+      !s.ok()) {
+    end();
+    return s;
+  }
+  std::uint64_t pending = 0;
+  std::uint64_t delivered = 0;
+  try {
+    pending = info.value("num_pending", std::uint64_t{0});
+    delivered = info.at("delivered").value("consumer_seq", std::uint64_t{0});
+  } catch (const std::exception&) {
+    // A reply without the fields: treated as an empty stream.
+  }
+  std::vector<NatsMsgPtr> raw;
+  bool complete = true;
+  if (pending > 0 || delivered > 0) {
+    absl::MutexLock lock(&call->mu);
+    auto done = [c = call.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu) {
+      return c->delivered_all;
+    };
+    complete = call->mu.AwaitWithDeadline(absl::Condition(&done), deadline);
+    raw.swap(call->deliveries);
+  }
+  Send({JsRequest{
+      absl::StrCat("$JS.API.CONSUMER.DELETE.", stream, ".", consumer),
+      "",
+      {}}});
+  end();
+  if (!complete) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("nats ", name_, ": listing ", filter, " in ", stream,
+                     " did not finish in time"));
+  }
+  std::vector<StoredMsg> out;
+  out.reserve(raw.size());
+  for (NatsMsgPtr& m : raw) {
+    StoredMsg stored;
+    stored.subject = natsMsg_GetSubject(m.get());
+    std::vector<absl::string_view> tokens =
+        absl::StrSplit(natsMsg_GetReply(m.get()), '.');
+    const std::size_t base = tokens.size() == 9 ? 2 : 4;
+    std::int64_t ns = 0;
+    (void)absl::SimpleAtoi(tokens[base + 3], &stored.seq);
+    (void)absl::SimpleAtoi(tokens[base + 5], &ns);
+    stored.time = absl::FromUnixNanos(ns);
+    stored.msg = std::move(m);
+    out.push_back(std::move(stored));
+  }
+  return out;
+}
+
+JsRequest JetStreamClient::Publish(std::string subject, std::string data,
+                                   std::optional<std::uint64_t> expected_last) {
+  JsRequest r{std::move(subject), std::move(data), {}};
+  if (expected_last) {
+    r.headers.emplace_back("Nats-Expected-Last-Subject-Sequence",
+                           absl::StrCat(*expected_last));
+  }
+  return r;
+}
+
+JsRequest JetStreamClient::GetLast(const std::string& stream,
+                                   const std::string& subject) {
+  return JsRequest{absl::StrCat("$JS.API.DIRECT.GET.", stream),
+                   Json{{"last_by_subj", subject}}.dump(),
+                   {}};
+}
+
+JsRequest JetStreamClient::GetNext(const std::string& stream,
+                                   const std::string& filter,
+                                   std::uint64_t seq) {
+  return JsRequest{absl::StrCat("$JS.API.DIRECT.GET.", stream),
+                   Json{{"seq", seq}, {"next_by_subj", filter}}.dump(),
+                   {}};
+}
+
+JsRequest JetStreamClient::Purge(const std::string& stream,
+                                 const std::string& filter,
+                                 std::optional<std::uint64_t> below_seq) {
+  Json body = {{"filter", filter}};
+  if (below_seq) body["seq"] = *below_seq;
+  return JsRequest{
+      absl::StrCat("$JS.API.STREAM.PURGE.", stream), body.dump(), {}};
+}
+
+absl::StatusOr<std::uint64_t> JetStreamClient::PubAck(const NatsMsgPtr& reply) {
+  if (ReplyStatus(reply.get()) == "503") return NoResponders("publish");
+  const Json ack = ParseJson(MsgData(reply.get()));
+  if (ack.is_object()) {
+    auto it = ack.find("error");
+    if (it != ack.end() && it->is_object() &&
+        it->value("err_code", 0) == kWrongLastSequence) {
+      return absl::AbortedError(absl::StrCat(
+          "JetStream publish: ", it->value("description", std::string())));
+    }
+  }
+  if (absl::Status s = ApiError(ack, "publish"); !s.ok()) return s;
+  return ack.value("seq", std::uint64_t{0});
+}
+
+absl::StatusOr<std::optional<StoredMsg>> JetStreamClient::Got(
+    NatsMsgPtr reply) {
+  const absl::string_view status = ReplyStatus(reply.get());
+  if (status == "404") return std::nullopt;
+  if (status == "503") return NoResponders("direct get");
+  if (!status.empty()) {
+    return absl::InternalError(
+        absl::StrCat("JetStream direct get: status ", status, " ",
+                     MsgHeader(reply.get(), "Description").value_or("")));
+  }
+  StoredMsg stored;
+  const std::optional<absl::string_view> subject =
+      MsgHeader(reply.get(), "Nats-Subject");
+  const std::optional<absl::string_view> seq =
+      MsgHeader(reply.get(), "Nats-Sequence");
+  const std::optional<absl::string_view> time =
+      MsgHeader(reply.get(), "Nats-Time-Stamp");
+  std::string error;
+  if (!subject || !seq || !absl::SimpleAtoi(*seq, &stored.seq) || !time ||
+      !absl::ParseTime(absl::RFC3339_full, *time, &stored.time, &error)) {
+    return absl::InternalError(
+        "JetStream direct get: reply without subject, sequence or time");
+  }
+  stored.subject = std::string(*subject);
+  stored.msg = std::move(reply);
+  return stored;
+}
+
+absl::Status JetStreamClient::Purged(const NatsMsgPtr& reply) {
+  if (ReplyStatus(reply.get()) == "503") return NoResponders("purge");
+  const Json r = ParseJson(MsgData(reply.get()));
+  if (absl::Status s = ApiError(r, "purge"); !s.ok()) return s;
+  if (!r.value("success", false)) {
+    return absl::InternalError("JetStream purge: not successful");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cable::service
