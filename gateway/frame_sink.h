@@ -1,7 +1,10 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+
+#include "absl/strings/string_view.h"
 
 namespace cable::gateway {
 
@@ -16,6 +19,15 @@ class FrameSink {
  public:
   virtual ~FrameSink() = default;
   virtual void deliver(SharedFrame frame) = 0;
+  // A stateful channel's update (a frame of a state stream) for the
+  // subscription `identifier`, at state revision `revision`: a session
+  // holds these while it syncs that subscription.
+  virtual void deliver_state(SharedFrame frame, absl::string_view identifier,
+                             std::uint64_t revision) {
+    (void)identifier;
+    (void)revision;
+    deliver(std::move(frame));
+  }
 };
 
 }  // namespace cable::gateway

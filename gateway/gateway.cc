@@ -58,7 +58,8 @@ class Gateway::Impl {
         context_(options_, hub_, service_, metrics_, id_,
                  [this](const std::string& sid) { forget(sid); }),
         acceptor_(net::make_strand(ioc_)),
-        ticker_(ioc_) {
+        ticker_(ioc_),
+        heartbeat_timer_(ioc_) {
     routes_.ready = [this] { return ready(); };
     routes_.metrics = [this] {
       return metrics_.serialize(hub_.messages_received());
@@ -108,6 +109,7 @@ class Gateway::Impl {
     }
     accept();
     tick();
+    heartbeat();
     unsigned n = options_.threads;
     if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) {
@@ -197,6 +199,25 @@ class Gateway::Impl {
     });
   }
 
+  // Tells the service this worker is alive, now and every interval.
+  void heartbeat() {
+    v1::HeartbeatRequest request;
+    request.set_gateway_id(id_);
+    request.set_interval_ms(
+        static_cast<std::uint32_t>(options_.heartbeat_interval.count()));
+    service_.heartbeat(request,
+                       [id = id_](absl::StatusOr<v1::HeartbeatResponse> r) {
+                         if (!r.ok()) {
+                           spdlog::warn("gateway {}: heartbeat failed: {}", id,
+                                        r.status().ToString());
+                         }
+                       });
+    heartbeat_timer_.expires_after(options_.heartbeat_interval);
+    heartbeat_timer_.async_wait([this](beast::error_code ec) {
+      if (!ec && !stopping_.HasBeenNotified()) heartbeat();
+    });
+  }
+
   // Runs on a pub/sub thread: decode, then post to the sessions concerned.
   void on_control(absl::string_view payload) {
     v1::ControlMessage message;
@@ -248,6 +269,7 @@ class Gateway::Impl {
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   net::steady_timer ticker_;
+  net::steady_timer heartbeat_timer_;
   std::vector<std::thread> threads_;
   std::vector<PubSubSubscriptionId> control_ids_;
   mutable absl::Mutex mu_;

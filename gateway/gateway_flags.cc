@@ -31,11 +31,18 @@ ABSL_FLAG(int64_t, max_queue_bytes, 1024 * 1024,
 ABSL_FLAG(int64_t, max_queue_frames, 4096,
           "Outbound frames queued per socket before the client is "
           "disconnected as too_slow.");
+ABSL_FLAG(int64_t, max_reply_queue_bytes, 64 * 1024 * 1024,
+          "Bytes of replies to a client's own commands (a stateful join's "
+          "backlog and state, request replies) queued per socket, counted "
+          "apart from broadcasts.");
 ABSL_FLAG(absl::Duration, write_timeout, absl::Seconds(2),
           "A write stuck longer than this disconnects the client (checked "
           "every ping interval).");
 ABSL_FLAG(absl::Duration, ping_interval, absl::Seconds(3),
           "Interval of Action Cable ping messages.");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(5),
+          "How often the gateway tells the service it is alive; stateful "
+          "channels clean up after a gateway that stops.");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "Time allowed for the HTTP request and WebSocket handshake.");
 ABSL_FLAG(absl::Duration, service_timeout, absl::Seconds(5),
@@ -63,12 +70,15 @@ GatewayOptions GatewayOptionsFromFlags() {
   o.max_pending_commands = positive(absl::GetFlag(FLAGS_max_pending_commands));
   o.max_queue_bytes = positive(absl::GetFlag(FLAGS_max_queue_bytes));
   o.max_queue_frames = positive(absl::GetFlag(FLAGS_max_queue_frames));
+  o.max_reply_queue_bytes =
+      positive(absl::GetFlag(FLAGS_max_reply_queue_bytes));
   auto ms = [](absl::Duration d) {
     return std::chrono::milliseconds(
         std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
   };
   o.write_timeout = ms(absl::GetFlag(FLAGS_write_timeout));
   o.ping_interval = ms(absl::GetFlag(FLAGS_ping_interval));
+  o.heartbeat_interval = ms(absl::GetFlag(FLAGS_heartbeat_interval));
   o.handshake_timeout = ms(absl::GetFlag(FLAGS_handshake_timeout));
   o.service_timeout = ms(absl::GetFlag(FLAGS_service_timeout));
   o.shutdown_timeout = ms(absl::GetFlag(FLAGS_shutdown_timeout));

@@ -129,6 +129,17 @@ void Hub::on_message(const std::shared_ptr<Stream>& stream,
   // Encode once per broadcast, then once per identifier; every sink of an
   // identifier shares the same frame.
   messages_received_.fetch_add(1, std::memory_order_relaxed);
+  if (protocol::IsStateStream(stream->name)) {
+    const std::uint64_t revision = protocol::StateMessageRevision(message);
+    absl::MutexLock stream_lock(&stream->mu);
+    for (const auto& [identifier, sinks] : stream->subscribers) {
+      auto frame = std::make_shared<const std::string>(
+          protocol::StateFrame(identifier, message));
+      for (const auto& sink : sinks)
+        sink->deliver_state(frame, identifier, revision);
+    }
+    return;
+  }
   const std::string message_json = protocol::MessageJson(message);
   absl::MutexLock stream_lock(&stream->mu);
   for (const auto& [identifier, sinks] : stream->subscribers) {

@@ -29,12 +29,20 @@ struct GatewayOptions {
   // close the connection (1008).
   std::size_t max_pending_commands = 256;
   // Outbound bound per socket: queued bytes and frames. Past either, the
-  // client is disconnected with reason "too_slow".
+  // client is disconnected with reason "too_slow". One frame may take the
+  // queue past max_queue_bytes (a stateful channel's multi-megabyte
+  // state); the next one then finds it full.
   std::size_t max_queue_bytes = 1024 * 1024;
   std::size_t max_queue_frames = 4096;
+  // Bytes of replies (a join's backlog and state, request replies) queued
+  // per socket, counted apart from broadcasts.
+  std::size_t max_reply_queue_bytes = 64 * 1024 * 1024;
   // A single write taking longer than this disconnects the client.
   std::chrono::milliseconds write_timeout{2000};
   std::chrono::milliseconds ping_interval{3000};
+  // How often this gateway tells the service it is alive (stateful
+  // channels: the guard counts of a gateway that stops are cleaned up).
+  std::chrono::milliseconds heartbeat_interval{5000};
   std::chrono::milliseconds handshake_timeout{10000};
   // Deadline of each call to the cable service.
   std::chrono::milliseconds service_timeout{5000};

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cable/v1/cable.grpc.pb.h"
+#include "sdk/protocol.h"
 
 namespace cable::gateway {
 namespace {
@@ -101,6 +102,15 @@ void ServiceClient::disconnect(const v1::DisconnectRequest& request,
               });
 }
 
+void ServiceClient::heartbeat(const v1::HeartbeatRequest& request,
+                              Callback<v1::HeartbeatResponse> done) {
+  impl_->call(request, std::move(done),
+              [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
+                                         auto on_done) {
+                stub->async()->Heartbeat(ctx, req, resp, std::move(on_done));
+              });
+}
+
 bool ServiceClient::ready() const {
   if (!impl_->in_process) {
     const grpc_connectivity_state state = impl_->channel->GetState(true);
@@ -165,6 +175,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelInterface>> MakeServiceChannel(
     }]
   })");
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
+  args.SetMaxReceiveMessageSize(protocol::kMaxServiceMessageBytes);
+  args.SetMaxSendMessageSize(protocol::kMaxServiceMessageBytes);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   auto channel = grpc::CreateCustomChannel(

@@ -35,6 +35,8 @@ class ServiceClient final {
                Callback<v1::CommandResponse> done);
   void disconnect(const v1::DisconnectRequest& request,
                   Callback<v1::DisconnectResponse> done);
+  void heartbeat(const v1::HeartbeatRequest& request,
+                 Callback<v1::HeartbeatResponse> done);
 
   // False when no replica is connected (network channels), or when the
   // latest call failed because the service could not be reached

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket.hpp>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gateway/hub.h"
 #include "gateway/metrics.h"
@@ -32,6 +34,23 @@ void ParseCookies(absl::string_view header,
     if (eq == absl::string_view::npos || eq == 0) continue;
     out[std::string(part.substr(0, eq))] = std::string(part.substr(eq + 1));
   }
+}
+
+// Action Cable's commands, and the stateful-channel ones
+// (docs/protocol.md). "join" opens a subscription like "subscribe" does,
+// "leave" closes one like "unsubscribe".
+bool IsClientCommand(absl::string_view command) {
+  return command == "subscribe" || command == "unsubscribe" ||
+         command == "message" || command == "join" || command == "leave" ||
+         command == "request" || command == "sync";
+}
+
+bool Opens(absl::string_view command) {
+  return command == "subscribe" || command == "join";
+}
+
+bool Closes(absl::string_view command) {
+  return command == "unsubscribe" || command == "leave";
 }
 
 template <class Map>
@@ -152,7 +171,7 @@ void Session::on_connected(absl::StatusOr<v1::ConnectResponse> response) {
   }
   if (response->status() != v1::STATUS_SUCCESS) {
     context_.metrics.connections_rejected.Increment();
-    for (const auto& frame : response->transmissions()) send_text(frame);
+    for (const auto& frame : response->transmissions()) send_reply(frame);
     const bool refused = response->status() == v1::STATUS_FAILURE;
     const std::string reason = response->disconnect().reason().empty()
                                    ? (refused ? "unauthorized" : "error")
@@ -163,7 +182,7 @@ void Session::on_connected(absl::StatusOr<v1::ConnectResponse> response) {
     return;
   }
   state_ = State::kOpen;
-  for (const auto& frame : response->transmissions()) send_text(frame);
+  for (const auto& frame : response->transmissions()) send_reply(frame);
   if (!response->disconnect().reason().empty()) {
     close(websocket::close_code::normal, response->disconnect().reason());
     return;
@@ -237,15 +256,15 @@ void Session::handle_frame(absl::string_view text) {
     return;
   }
   const std::string& command = parsed->command;
-  if (command != "subscribe" && command != "unsubscribe" &&
-      command != "message") {
+  if (!IsClientCommand(command)) {
     context_.metrics.unknown_commands.Increment();
     spdlog::info("session {}: unknown command \"{}\" ignored", sid_,
                  command.substr(0, 64));
     return;
   }
   if (parsed->identifier.empty() ||
-      (command == "message" && parsed->data.empty())) {
+      ((command == "message" || command == "request") &&
+       parsed->data.empty())) {
     context_.metrics.invalid_commands.Increment();
     spdlog::info("session {}: {} without {} ignored", sid_, command,
                  parsed->identifier.empty() ? "identifier" : "data");
@@ -268,14 +287,14 @@ void Session::enqueue_command(PendingCommand command) {
 
 bool Session::precheck(const PendingCommand& command) {
   const bool exists = subscriptions_.contains(command.identifier);
-  if (command.command == "subscribe") {
+  if (Opens(command.command)) {
     if (exists) {
       context_.metrics.duplicate_subscriptions.Increment();
       return false;
     }
     if (subscriptions_.size() >= context_.options.max_subscriptions) {
       context_.metrics.subscriptions_over_limit.Increment();
-      send_text(protocol::RejectFrame(command.identifier));
+      send_reply(protocol::RejectFrame(command.identifier));
       return false;
     }
     return true;
@@ -305,12 +324,17 @@ void Session::pump_commands() {
         sub != subscriptions_.end()) {
       CopyTo(sub->second.istate, *request.mutable_istate());
       for (const auto& s : sub->second.streams) request.add_streams(s);
-      if (command.command == "unsubscribe") {
+      if (Closes(command.command)) {
         // The client has dropped the subscription: stop its streams now,
         // so that what `unsubscribed` broadcasts does not come back to it.
         leave_streams(command.identifier, sub->second);
         sub->second.streams.clear();
         sub->second.timers.clear();
+        sub->second.held_frames.clear();
+      } else if (command.command == "sync") {
+        // From here until the answer, updates wait: the answer's state
+        // tells which of them the client still needs.
+        sub->second.held = true;
       }
     }
     command_in_flight_ = true;
@@ -344,7 +368,7 @@ void Session::on_command_done(const PendingCommand& command,
   if (state_ == State::kClosed) {
     // The socket is gone; keep the books straight so that Disconnect runs
     // `unsubscribed` for a subscription the service just made.
-    if (ok && command.command == "subscribe" &&
+    if (ok && Opens(command.command) &&
         response->status() == v1::STATUS_SUCCESS &&
         !response->subscription_removed()) {
       auto& sub = subscriptions_[command.identifier];
@@ -361,31 +385,65 @@ void Session::on_command_done(const PendingCommand& command,
 
   if (!ok) {
     // Leave no client waiting for an answer that will not come.
-    if (command.command == "subscribe") {
-      send_text(protocol::RejectFrame(command.identifier));
+    auto sub = subscriptions_.find(command.identifier);
+    const bool stateful =
+        sub != subscriptions_.end() && sub->second.istate.contains("$state");
+    const std::string why =
+        absl::StrCat("service call failed (",
+                     absl::StatusCodeToString(response.status().code()),
+                     "); it may or may not have taken effect");
+    if (Opens(command.command)) {
+      send_reply(protocol::RejectFrame(command.identifier));
+    } else if (command.command == "sync") {
+      // The client never got the state these updates apply to: leave the
+      // channel (on_leave runs) and tell the client, which may join again.
+      sub->second.held = false;
+      sub->second.held_frames.clear();
+      commands_.push_front({"leave", command.identifier, {}});
+      send_reply(protocol::RejectFrame(command.identifier));
+    } else if (command.command == "request") {
+      send_reply(
+          protocol::RequestFailureFrame(command.identifier, command.data, why));
+    } else if (stateful && command.command == "message") {
+      send_reply(protocol::ErrorFrame(command.identifier, why));
     }
     pump_commands();
     return;
   }
 
-  if (command.command == "subscribe" &&
-      response->status() == v1::STATUS_SUCCESS &&
+  if (Opens(command.command) && response->status() == v1::STATUS_SUCCESS &&
       !response->subscription_removed()) {
     subscriptions_.try_emplace(command.identifier);
   }
+  Subscription* synced = nullptr;
   if (auto it = subscriptions_.find(command.identifier);
       it != subscriptions_.end()) {
     Subscription& sub = it->second;
     if (response->istate_set()) CopyTo(response->istate(), sub.istate);
+    if (response->sync_after_streams()) {
+      // A join: hold the channel's updates from the moment its stream is
+      // live, then ask for the state before anything else the client sent.
+      sub.held = true;
+      commands_.push_front({"sync", command.identifier, {}});
+    }
     // Streams go live before any transmission, so a client that sees
     // confirm_subscription gets every later broadcast.
     apply_streams(command.identifier, sub, *response);
     if (response->timers_set())
       start_timers(command.identifier, sub, *response);
+    if (command.command == "sync") synced = &sub;
   }
   if (response->cstate_set()) CopyTo(response->cstate(), cstate_);
-  if (response->subscription_removed()) remove_subscription(command.identifier);
-  for (const auto& frame : response->transmissions()) send_text(frame);
+  if (response->subscription_removed()) {
+    synced = nullptr;
+    remove_subscription(command.identifier);
+  }
+  for (const auto& frame : response->transmissions()) send_reply(frame);
+  if (synced != nullptr) {
+    release_held(*synced, response->status() == v1::STATUS_SUCCESS
+                              ? response->resume_after_revision()
+                              : std::numeric_limits<std::uint64_t>::max());
+  }
   if (!response->disconnect().reason().empty()) {
     close(websocket::close_code::normal, response->disconnect().reason());
     return;
@@ -469,6 +527,15 @@ void Session::remove_subscription(const std::string& identifier) {
   subscriptions_.erase(it);
 }
 
+void Session::release_held(Subscription& sub, std::uint64_t after_revision) {
+  auto held = std::move(sub.held_frames);
+  sub.held_frames.clear();
+  sub.held = false;
+  for (auto& [frame, revision] : held) {
+    if (revision > after_revision) send(std::move(frame));
+  }
+}
+
 void Session::leave_streams(const std::string& identifier,
                             const Subscription& sub) {
   for (const auto& s : sub.streams) {
@@ -478,7 +545,7 @@ void Session::leave_streams(const std::string& identifier,
 
 void Session::drop_unwritten() {
   while (write_queue_.size() > (writing_ ? 1u : 0u)) {
-    queued_bytes_ -= write_queue_.back()->size();
+    unqueued(write_queue_.back());
     write_queue_.pop_back();
   }
 }
@@ -489,6 +556,29 @@ void Session::deliver(SharedFrame frame) {
             [self = shared_from_this(), frame = std::move(frame)]() mutable {
               if (self->state_ == State::kOpen) self->send(std::move(frame));
             });
+}
+
+void Session::deliver_state(SharedFrame frame, absl::string_view identifier,
+                            std::uint64_t revision) {
+  context_.metrics.broadcasts_received.Increment();
+  net::post(
+      ws_.get_executor(),
+      [self = shared_from_this(), frame = std::move(frame),
+       identifier = std::string(identifier), revision]() mutable {
+        if (self->state_ != State::kOpen) return;
+        auto it = self->subscriptions_.find(identifier);
+        if (it == self->subscriptions_.end()) return;  // left meanwhile
+        Subscription& sub = it->second;
+        if (!sub.held) {
+          self->send(std::move(frame));
+          return;
+        }
+        if (sub.held_frames.size() >= self->context_.options.max_queue_frames) {
+          self->disconnect_slow();
+          return;
+        }
+        sub.held_frames.emplace_back(std::move(frame), revision);
+      });
 }
 
 void Session::tick(SharedFrame ping) {
@@ -539,31 +629,46 @@ void Session::transmit(
   net::post(ws_.get_executor(), [self = shared_from_this(),
                                  transmission = std::move(transmission)] {
     if (self->state_ != State::kOpen) return;
-    for (const auto& frame : transmission->frames()) self->send_text(frame);
+    for (const auto& frame : transmission->frames()) {
+      self->send(std::make_shared<const std::string>(frame));
+    }
   });
 }
 
-void Session::send_text(std::string text) {
-  send(std::make_shared<const std::string>(std::move(text)));
+void Session::send_reply(std::string text) {
+  enqueue(std::make_shared<const std::string>(std::move(text)), true);
 }
 
-void Session::send(SharedFrame frame) {
+void Session::send(SharedFrame frame) { enqueue(std::move(frame), false); }
+
+void Session::enqueue(SharedFrame frame, bool reply) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
   const auto& options = context_.options;
+  // Each kind of frame has its own byte bound, and one frame may take it
+  // past the bound (a multi-megabyte state must get through an empty
+  // queue). Replies are bounded apart from broadcasts: a joining client's
+  // backlog and state must not count as it being slow.
+  std::size_t& bytes = reply ? reply_bytes_ : queued_bytes_;
+  const std::size_t limit =
+      reply ? options.max_reply_queue_bytes : options.max_queue_bytes;
   if (write_queue_.size() >= options.max_queue_frames ||
-      queued_bytes_ + frame->size() > options.max_queue_bytes) {
+      (bytes > 0 && bytes + frame->size() > limit)) {
     disconnect_slow();
     return;
   }
-  queued_bytes_ += frame->size();
-  write_queue_.push_back(std::move(frame));
+  bytes += frame->size();
+  write_queue_.push_back({std::move(frame), reply});
   write_next();
+}
+
+void Session::unqueued(const Queued& queued) {
+  (queued.reply ? reply_bytes_ : queued_bytes_) -= queued.frame->size();
 }
 
 void Session::disconnect_slow() {
   context_.metrics.slow_disconnects.Increment();
-  spdlog::info("session {}: too slow ({} frames, {} bytes queued)", sid_,
-               write_queue_.size(), queued_bytes_);
+  spdlog::info("session {}: too slow ({} frames, {} + {} bytes queued)", sid_,
+               write_queue_.size(), queued_bytes_, reply_bytes_);
   close(websocket::close_code::policy_error, "too slow",
         protocol::DisconnectFrame("too_slow", true));
 }
@@ -577,7 +682,7 @@ void Session::write_next() {
   writing_ = true;
   write_started_ = Clock::now();
   ws_.async_write(
-      net::buffer(*write_queue_.front()),
+      net::buffer(*write_queue_.front().frame),
       beast::bind_front_handler(&Session::on_write, shared_from_this()));
 }
 
@@ -585,7 +690,7 @@ void Session::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
   // The frame just written is still at the front: everything that trims the
   // queue keeps it while writing_ is set (Beast reads from it).
-  queued_bytes_ -= write_queue_.front()->size();
+  unqueued(write_queue_.front());
   write_queue_.pop_front();
   if (ec) {
     close_now();
@@ -604,9 +709,9 @@ void Session::close(websocket::close_code code, std::string reason,
   for (auto& [id, sub] : subscriptions_) sub.timers.clear();
   drop_unwritten();
   if (!last_frame.empty()) {
-    queued_bytes_ += last_frame.size();
+    reply_bytes_ += last_frame.size();
     write_queue_.push_back(
-        std::make_shared<const std::string>(std::move(last_frame)));
+        {std::make_shared<const std::string>(std::move(last_frame)), true});
   }
   write_next();
 }

@@ -46,6 +46,8 @@ class Session final : public FrameSink,
   void run(Request request, std::string subprotocol);
 
   void deliver(SharedFrame frame) override;
+  void deliver_state(SharedFrame frame, absl::string_view identifier,
+                     std::uint64_t revision) override;
   // Called every ping interval by the gateway: sends the shared `ping`
   // frame once the connection is welcomed, and cuts a socket whose write
   // (or close) has been stuck longer than the write timeout.
@@ -66,6 +68,10 @@ class Session final : public FrameSink,
     std::map<std::string, std::string> istate;
     std::vector<std::string> streams;
     std::vector<std::unique_ptr<boost::asio::steady_timer>> timers;
+    // Stateful channels: between a join (or a sync) and the service's
+    // answer to "sync", live updates wait here with their revisions.
+    bool held = false;
+    std::vector<std::pair<SharedFrame, std::uint64_t>> held_frames;
   };
   struct PendingCommand {
     std::string command;
@@ -91,14 +97,26 @@ class Session final : public FrameSink,
   void arm_timer(const std::string& identifier, boost::asio::steady_timer& t,
                  std::chrono::milliseconds every, std::string action);
   void remove_subscription(const std::string& identifier);
+  // The answer to "sync": the state went out in the transmissions; sends
+  // the held updates newer than it and lets the subscription go live.
+  void release_held(Subscription& sub, std::uint64_t after_revision);
   // Takes the subscription's streams off the Hub (its list is kept).
   void leave_streams(const std::string& identifier, const Subscription& sub);
   // Drops queued frames except the one being written (Beast reads from it
   // until on_write).
   void drop_unwritten();
 
+  // A broadcast (or pushed) frame, bounded by max_queue_bytes.
   void send(SharedFrame frame);
-  void send_text(std::string text);
+  // What the service answered to the client's own command (or connect),
+  // bounded by max_reply_queue_bytes.
+  void send_reply(std::string text);
+  struct Queued {
+    SharedFrame frame;
+    bool reply = false;
+  };
+  void enqueue(SharedFrame frame, bool reply);
+  void unqueued(const Queued& queued);
   void write_next();
   void on_write(boost::beast::error_code ec, std::size_t bytes);
 
@@ -132,8 +150,9 @@ class Session final : public FrameSink,
   SmallQueue<PendingCommand> commands_;
   bool command_in_flight_ = false;
 
-  SmallQueue<SharedFrame> write_queue_;
+  SmallQueue<Queued> write_queue_;
   std::size_t queued_bytes_ = 0;
+  std::size_t reply_bytes_ = 0;
   bool writing_ = false;
   std::chrono::steady_clock::time_point write_started_;
   std::chrono::steady_clock::time_point closing_since_;

@@ -21,6 +21,13 @@ class SmallQueue final {
   auto end() const { return items_.end(); }
 
   void push_back(T item) { items_.push_back(std::move(item)); }
+  void push_front(T item) {
+    if (head_ > 0) {
+      items_[--head_] = std::move(item);
+    } else {
+      items_.insert(items_.begin(), std::move(item));
+    }
+  }
 
   void pop_front() {
     items_[head_] = T();

@@ -1,12 +1,20 @@
 #include "service/cable_grpc_service.h"
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
 #include "service/command_handler.h"
 #include "service/grpc_status.h"
+#include "service/state_channels.h"
+#include "service/state_command_handler.h"
 
 namespace cable::service {
 
-// The handler is quick (in-memory work plus synchronous publishes), so it
-// runs inline on the callback thread and each call finishes at once.
+// Action Cable channels are quick (in-memory work plus synchronous
+// publishes), so they run inline on the callback thread and each call
+// finishes at once. Stateful channels wait on the state store and may
+// answer later: their calls finish from the StateCommandHandler's threads.
 
 grpc::ServerUnaryReactor* CableGrpcService::Connect(
     grpc::CallbackServerContext* context,
@@ -20,16 +28,63 @@ grpc::ServerUnaryReactor* CableGrpcService::Command(
     grpc::CallbackServerContext* context,
     const cable::v1::CommandRequest* request,
     cable::v1::CommandResponse* response) {
-  *response = handler_.Command(*request);
-  return FinishUnary(context, absl::OkStatus());
+  if (!StateCommandHandler::Handles(*request)) {
+    *response = handler_.Command(*request);
+    return FinishUnary(context, absl::OkStatus());
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  state_handler_.Command(*request,
+                         [reactor, response](cable::v1::CommandResponse r) {
+                           *response = std::move(r);
+                           reactor->Finish(grpc::Status::OK);
+                         });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
     grpc::CallbackServerContext* context,
     const cable::v1::DisconnectRequest* request,
     cable::v1::DisconnectResponse* response) {
-  *response = handler_.Disconnect(*request);
-  return FinishUnary(context, absl::OkStatus());
+  bool stateful = false;
+  for (const auto& sub : request->subscriptions()) {
+    stateful = stateful || StateCommandHandler::IsStateful(sub);
+  }
+  if (!stateful) {
+    *response = handler_.Disconnect(*request);
+    return FinishUnary(context, absl::OkStatus());
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  state_handler_.Post([this, reactor, request, response] {
+    std::vector<std::string> errors = state_handler_.Leave(*request);
+    cable::v1::DisconnectRequest rest = *request;
+    rest.clear_subscriptions();
+    for (const auto& sub : request->subscriptions()) {
+      if (!StateCommandHandler::IsStateful(sub)) {
+        *rest.add_subscriptions() = sub;
+      }
+    }
+    *response = handler_.Disconnect(rest);
+    if (!errors.empty()) {
+      if (!response->error_msg().empty()) {
+        errors.push_back(response->error_msg());
+      }
+      response->set_status(cable::v1::STATUS_ERROR);
+      response->set_error_msg(absl::StrJoin(errors, "; "));
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CableGrpcService::Heartbeat(
+    grpc::CallbackServerContext* context,
+    const cable::v1::HeartbeatRequest* request,
+    cable::v1::HeartbeatResponse* /*response*/) {
+  // Inline, not behind commands waiting for channel locks on the state
+  // threads: a late heartbeat would make a live gateway look dead.
+  return FinishUnary(
+      context, states_.heartbeat(request->gateway_id(),
+                                 absl::Milliseconds(request->interval_ms())));
 }
 
 }  // namespace cable::service

@@ -1,18 +1,22 @@
 #pragma once
 // cable.v1.Cable over gRPC: a thin adapter from the generated callback
-// service to CommandHandler.
+// service to CommandHandler (Action Cable channels, answered inline) and
+// StateCommandHandler (stateful channels, answered from its threads).
 
 #include "cable/v1/cable.grpc.pb.h"
 
 namespace cable::service {
 
 class CommandHandler;
+class StateChannels;
+class StateCommandHandler;
 
 class CableGrpcService final : public cable::v1::Cable::CallbackService {
  public:
-  // `handler` must outlive the service.
-  explicit CableGrpcService(const CommandHandler& handler)
-      : handler_(handler) {}
+  // All three must outlive the service.
+  CableGrpcService(const CommandHandler& handler,
+                   StateCommandHandler& state_handler, StateChannels& states)
+      : handler_(handler), state_handler_(state_handler), states_(states) {}
 
   grpc::ServerUnaryReactor* Connect(
       grpc::CallbackServerContext* context,
@@ -26,9 +30,15 @@ class CableGrpcService final : public cable::v1::Cable::CallbackService {
       grpc::CallbackServerContext* context,
       const cable::v1::DisconnectRequest* request,
       cable::v1::DisconnectResponse* response) override;
+  grpc::ServerUnaryReactor* Heartbeat(
+      grpc::CallbackServerContext* context,
+      const cable::v1::HeartbeatRequest* request,
+      cable::v1::HeartbeatResponse* response) override;
 
  private:
   const CommandHandler& handler_;
+  StateCommandHandler& state_handler_;
+  StateChannels& states_;
 };
 
 }  // namespace cable::service

@@ -6,6 +6,8 @@
 #include "sdk/protocol.h"
 #include "sdk/pubsub.h"
 #include "service/grpc_status.h"
+#include "service/state_channels.h"
+#include "service/state_command_handler.h"
 
 namespace cable::service {
 namespace {
@@ -13,6 +15,12 @@ namespace {
 absl::Status Validate(const cable::v1::BroadcastRequest& broadcast) {
   if (broadcast.stream().empty()) {
     return absl::InvalidArgumentError("stream must not be empty");
+  }
+  if (protocol::IsStateStream(broadcast.stream())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("streams starting with \"", protocol::kStateStreamPrefix,
+                     "\" carry stateful channels' updates; change the "
+                     "state with UpdateState"));
   }
   return absl::OkStatus();
 }
@@ -104,6 +112,103 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Transmit(
     if (status.ok()) status = control_.flush();
   }
   return FinishUnary(context, status);
+}
+
+template <class Work>
+grpc::ServerUnaryReactor* PublisherGrpcService::Async(
+    grpc::CallbackServerContext* context, Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  workers_.Post([reactor, work = std::move(work)]() mutable {
+    reactor->Finish(ToGrpcStatus(work()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::CreateChannel(
+    grpc::CallbackServerContext* context,
+    const cable::v1::CreateChannelRequest* request,
+    cable::v1::CreateChannelResponse* response) {
+  return Async(context, [this, request, response]() -> absl::Status {
+    const std::string& text = request->state();
+    nlohmann::json state =
+        nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+    if (text.empty() || state.is_discarded()) {
+      return absl::InvalidArgumentError("state is not valid JSON");
+    }
+    absl::StatusOr<bool> created = states_.create_channel(
+        request->name(), state,
+        {.type = request->type(), .keep_events = !request->no_events()});
+    if (!created.ok()) return created.status();
+    response->set_created(*created);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::GetState(
+    grpc::CallbackServerContext* context,
+    const cable::v1::GetStateRequest* request,
+    cable::v1::GetStateResponse* response) {
+  return Async(context, [this, request, response]() -> absl::Status {
+    absl::StatusOr<ChannelRecord> record = states_.store().Get(request->name());
+    if (!record.ok()) return record.status();
+    response->set_state(std::move(record->state));
+    response->set_revision(record->revision);
+    response->set_last_event_id(record->last_event_id);
+    response->set_type(record->type);
+    response->set_keep_events(record->keep_events);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::UpdateState(
+    grpc::CallbackServerContext* context,
+    const cable::v1::UpdateStateRequest* request,
+    cable::v1::UpdateStateResponse* response) {
+  return Async(context, [this, request, response]() -> absl::Status {
+    std::optional<std::string> state;
+    if (request->has_state()) state = request->state();
+    absl::StatusOr<CommitResult> result = states_.update_state(
+        request->name(), request->expected_revision(), std::move(state),
+        {request->events().begin(), request->events().end()});
+    if (!result.ok()) return result.status();
+    response->set_revision(result->revision);
+    response->set_first_event_id(result->first_event_id);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::DeleteEvents(
+    grpc::CallbackServerContext* context,
+    const cable::v1::DeleteEventsRequest* request,
+    cable::v1::DeleteEventsResponse* response) {
+  return Async(context, [this, request, response]() -> absl::Status {
+    std::optional<std::uint64_t> keep_num;
+    std::optional<absl::Duration> keep_duration;
+    if (request->has_keep_num()) keep_num = request->keep_num();
+    if (request->has_keep_duration_ms()) {
+      keep_duration = absl::Milliseconds(request->keep_duration_ms());
+    }
+    absl::StatusOr<std::uint64_t> deleted =
+        states_.delete_events(request->name(), keep_num, keep_duration);
+    if (!deleted.ok()) return deleted.status();
+    response->set_deleted(*deleted);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::ListChannels(
+    grpc::CallbackServerContext* context,
+    const cable::v1::ListChannelsRequest* request,
+    cable::v1::ListChannelsResponse* response) {
+  return Async(context, [this, request, response]() -> absl::Status {
+    std::optional<std::string> type;
+    if (request->has_type()) type = request->type();
+    absl::StatusOr<std::vector<std::string>> names =
+        states_.store().ListChannels(type);
+    if (!names.ok()) return names.status();
+    for (auto& name : *names) response->add_names(std::move(name));
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace cable::service

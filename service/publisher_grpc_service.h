@@ -10,15 +10,25 @@ class PubSub;
 
 namespace cable::service {
 
+class StateChannels;
+class StateCommandHandler;
+
 class PublisherGrpcService final
     : public cable::v1::Publisher::CallbackService {
  public:
   // `pubsub` carries streams, `control` the gateways' control bus
   // (sdk/control_bus.h); both must outlive the service.
-  PublisherGrpcService(PubSub& pubsub, PubSub& control)
-      : pubsub_(pubsub), control_(control) {}
+  // `states` and `workers` (whose threads run the state-store calls) serve
+  // the stateful-channel methods.
+  PublisherGrpcService(PubSub& pubsub, PubSub& control, StateChannels& states,
+                       StateCommandHandler& workers)
+      : pubsub_(pubsub),
+        control_(control),
+        states_(states),
+        workers_(workers) {}
 
-  // INVALID_ARGUMENT for an empty stream name.
+  // INVALID_ARGUMENT for an empty stream name or a stateful channel's
+  // stream ("$state:…", written only by lock_state / UpdateState).
   grpc::ServerUnaryReactor* Broadcast(
       grpc::CallbackServerContext* context,
       const cable::v1::BroadcastRequest* request,
@@ -45,9 +55,39 @@ class PublisherGrpcService final
       const cable::v1::TransmitRequest* request,
       cable::v1::TransmitResponse* response) override;
 
+  // Stateful channels.
+  grpc::ServerUnaryReactor* CreateChannel(
+      grpc::CallbackServerContext* context,
+      const cable::v1::CreateChannelRequest* request,
+      cable::v1::CreateChannelResponse* response) override;
+  grpc::ServerUnaryReactor* GetState(
+      grpc::CallbackServerContext* context,
+      const cable::v1::GetStateRequest* request,
+      cable::v1::GetStateResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateState(
+      grpc::CallbackServerContext* context,
+      const cable::v1::UpdateStateRequest* request,
+      cable::v1::UpdateStateResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteEvents(
+      grpc::CallbackServerContext* context,
+      const cable::v1::DeleteEventsRequest* request,
+      cable::v1::DeleteEventsResponse* response) override;
+  grpc::ServerUnaryReactor* ListChannels(
+      grpc::CallbackServerContext* context,
+      const cable::v1::ListChannelsRequest* request,
+      cable::v1::ListChannelsResponse* response) override;
+
  private:
+  // Runs `work` on the worker threads and finishes the call with its
+  // status.
+  template <class Work>
+  grpc::ServerUnaryReactor* Async(grpc::CallbackServerContext* context,
+                                  Work work);
+
   PubSub& pubsub_;
   PubSub& control_;
+  StateChannels& states_;
+  StateCommandHandler& workers_;
 };
 
 }  // namespace cable::service

@@ -7,21 +7,31 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "sdk/protocol.h"
 #include "service/cable_grpc_service.h"
 #include "service/command_handler.h"
+#include "service/default_state_channels.h"
+#include "service/in_memory_state_store.h"
+#include "service/nats_state_store.h"
 #include "service/publisher_grpc_service.h"
+#include "service/state_command_handler.h"
 
 namespace cable::service {
 
 struct ServiceServer::Impl {
-  Impl(const ServiceServerOptions& options, PubSub& pubsub, PubSub& control)
+  Impl(const ServiceServerOptions& options, PubSub& pubsub, PubSub& control,
+       StateStore& store)
       : app(MakeDefaultApplication(options.application)),
         handler(*app, pubsub),
-        cable(handler),
-        publisher(pubsub, control) {}
+        states(store, pubsub, options.state),
+        state_handler(states, options.state_threads),
+        cable(handler, state_handler, states),
+        publisher(pubsub, control, states, state_handler) {}
 
   std::unique_ptr<Application> app;
   CommandHandler handler;
+  StateChannels states;
+  StateCommandHandler state_handler;
   CableGrpcService cable;
   PublisherGrpcService publisher;
   std::unique_ptr<grpc::Server> server;
@@ -34,8 +44,15 @@ ServiceServer::ServiceServer(std::unique_ptr<Impl> impl)
 ServiceServer::~ServiceServer() { shutdown(0); }
 
 absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
-    const ServiceServerOptions& options, PubSub& pubsub, PubSub& control) {
-  auto impl = std::make_unique<Impl>(options, pubsub, control);
+    const ServiceServerOptions& options, PubSub& pubsub, PubSub& control,
+    StateStore& store) {
+  auto impl = std::make_unique<Impl>(options, pubsub, control, store);
+  absl::Status registered = RegisterDefaultStateChannels(impl->states);
+  if (!registered.ok()) {
+    return absl::Status(registered.code(),
+                        absl::StrCat("setting up the default state channels: ",
+                                     registered.message()));
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   const std::string host = options.host.find(':') != std::string::npos
@@ -44,6 +61,8 @@ absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(host, ":", options.port),
                            grpc::InsecureServerCredentials(), &impl->port);
+  builder.SetMaxReceiveMessageSize(protocol::kMaxServiceMessageBytes);
+  builder.SetMaxSendMessageSize(protocol::kMaxServiceMessageBytes);
   builder.RegisterService(&impl->cable);
   builder.RegisterService(&impl->publisher);
   impl->server = builder.BuildAndStart();
@@ -56,8 +75,13 @@ absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
 
 int ServiceServer::port() const { return impl_->port; }
 
+StateChannels& ServiceServer::state_channels() { return impl_->states; }
+
 std::shared_ptr<grpc::ChannelInterface> ServiceServer::in_process_channel() {
-  return impl_->server->InProcessChannel(grpc::ChannelArguments());
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(protocol::kMaxServiceMessageBytes);
+  args.SetMaxSendMessageSize(protocol::kMaxServiceMessageBytes);
+  return impl_->server->InProcessChannel(args);
 }
 
 void ServiceServer::shutdown(int grace_ms) {
@@ -66,6 +90,23 @@ void ServiceServer::shutdown(int grace_ms) {
                           std::chrono::milliseconds(grace_ms));
   impl_->server->Wait();
   impl_->server.reset();
+}
+
+absl::StatusOr<std::unique_ptr<StateStore>> MakeStateStore(
+    const std::string& nats_url, const std::string& name) {
+  if (nats_url.empty()) return std::make_unique<InMemoryStateStore>();
+  NatsStateStoreOptions options;
+  options.name = name;
+  absl::StatusOr<std::unique_ptr<NatsStateStore>> store =
+      NatsStateStore::Connect(nats_url, options);
+  if (!store.ok()) {
+    return absl::Status(
+        store.status().code(),
+        absl::StrCat("stateful channels need NATS with JetStream enabled "
+                     "(nats-server -js): ",
+                     store.status().message()));
+  }
+  return std::unique_ptr<StateStore>(*std::move(store));
 }
 
 }  // namespace cable::service

@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "service/default_application.h"
+#include "service/state_channels.h"
 
 namespace grpc {
 class ChannelInterface;
@@ -16,11 +17,16 @@ class PubSub;
 
 namespace cable::service {
 
+class StateStore;
+
 struct ServiceServerOptions {
   std::string host = "0.0.0.0";
   // 0 picks a free port.
   int port = 50051;
   DefaultApplicationOptions application;
+  StateChannelsOptions state;
+  // Threads running stateful-channel calls (state-store round trips).
+  unsigned state_threads = 8;
 };
 
 // The cable service's gRPC server: cable.v1.Cable (for gateways),
@@ -29,13 +35,15 @@ struct ServiceServerOptions {
 // the all-in-one cable-server.
 class ServiceServer final {
  public:
-  // `pubsub` carries streams, `control` the gateways' control bus; both
-  // must outlive the server.
+  // `pubsub` carries streams, `control` the gateways' control bus, `store`
+  // the stateful channels; all must outlive the server.
   static absl::StatusOr<std::unique_ptr<ServiceServer>> Start(
-      const ServiceServerOptions& options, PubSub& pubsub, PubSub& control);
+      const ServiceServerOptions& options, PubSub& pubsub, PubSub& control,
+      StateStore& store);
   ~ServiceServer();
 
   int port() const;
+  StateChannels& state_channels();
   // An in-process channel to this server (the all-in-one gateway's).
   std::shared_ptr<grpc::ChannelInterface> in_process_channel();
   // Stops accepting calls; waits up to `grace_ms` for calls in flight.
@@ -46,5 +54,9 @@ class ServiceServer final {
   explicit ServiceServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// In memory when `nats_url` is empty, else NATS JetStream.
+absl::StatusOr<std::unique_ptr<StateStore>> MakeStateStore(
+    const std::string& nats_url, const std::string& name);
 
 }  // namespace cable::service

@@ -45,9 +45,12 @@ int main(int argc, char** argv) {
       cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-server");
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
 
+  auto store = cable::service::MakeStateStore(absl::GetFlag(FLAGS_nats_url),
+                                              "cable-server");
+  if (!store.ok()) return Fail(std::string(store.status().message()));
   auto service = cable::service::ServiceServer::Start(
       cable::service::ServiceServerOptionsFromFlags(gateway_options.host),
-      *backends->streams, *backends->control);
+      *backends->streams, *backends->control, **store);
   if (!service.ok()) return Fail(std::string(service.status().message()));
 
   cable::gateway::GatewayBackends gateway_backends;

@@ -41,10 +41,13 @@ int main(int argc, char** argv) {
   auto backends =
       cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-service");
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
+  auto store = cable::service::MakeStateStore(absl::GetFlag(FLAGS_nats_url),
+                                              "cable-service");
+  if (!store.ok()) return Fail(std::string(store.status().message()));
   const auto options =
       cable::service::ServiceServerOptionsFromFlags(absl::GetFlag(FLAGS_host));
   auto service = cable::service::ServiceServer::Start(
-      options, *backends->streams, *backends->control);
+      options, *backends->streams, *backends->control, **store);
   if (!service.ok()) return Fail(std::string(service.status().message()));
 
   spdlog::info("cable-service serving gRPC on {}:{}", options.host,

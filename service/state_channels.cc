@@ -1,0 +1,607 @@
+#include "service/state_channels.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <exception>
+#include <random>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "sdk/protocol.h"
+#include "sdk/pubsub.h"
+
+namespace cable::service {
+namespace {
+
+using nlohmann::json;
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Application code may throw; that is its bug, but it must not take the
+// server down or leave a channel locked.
+template <class T, class F>
+absl::StatusOr<T> Guarded(absl::string_view what, F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(what, " threw: ", e.what()));
+  } catch (...) {
+    return absl::InternalError(absl::StrCat(what, " threw"));
+  }
+}
+
+std::string RandomHex(int bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < bytes; ++i) {
+    const unsigned v = rd() & 0xff;
+    out.push_back(kHex[v >> 4]);
+    out.push_back(kHex[v & 0xf]);
+  }
+  return out;
+}
+
+std::size_t Utf8Length(absl::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) ++n;
+  }
+  return n;
+}
+
+absl::StatusOr<json> ParseState(absl::string_view name,
+                                absl::string_view text) {
+  json parsed = json::parse(text.begin(), text.end(), nullptr, false);
+  if (parsed.is_discarded()) {
+    return absl::DataLossError(
+        absl::StrCat("stored state of channel \"", name, "\" is not JSON"));
+  }
+  return parsed;
+}
+
+}  // namespace
+
+// ---- ChannelPath ----
+
+ChannelPath::ChannelPath(std::initializer_list<Segment> segments) {
+  std::vector<std::string> shown;
+  for (const Segment& segment : segments) {
+    if (const auto* fixed = std::get_if<std::string>(&segment)) {
+      for (absl::string_view part : absl::StrSplit(*fixed, ':')) {
+        parts_.emplace_back(std::string(part));
+      }
+      shown.push_back(*fixed);
+    } else {
+      const auto& pattern = std::get<Pattern>(segment);
+      parts_.emplace_back(std::regex(pattern.source, std::regex::ECMAScript));
+      shown.push_back(absl::StrCat("/", pattern.source, "/"));
+    }
+  }
+  text_ = absl::StrJoin(shown, ":");
+}
+
+bool ChannelPath::Matches(absl::string_view name) const {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, ':');
+  if (parts.size() != parts_.size()) return false;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (const auto* fixed = std::get_if<std::string>(&parts_[i])) {
+      if (parts[i] != *fixed) return false;
+    } else {
+      const auto& re = std::get<std::regex>(parts_[i]);
+      if (!std::regex_search(parts[i].begin(), parts[i].end(), re)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// ---- StateClient ----
+
+std::string StateClient::identifier(const std::string& key) const {
+  auto it = identifiers_.find(key);
+  return it == identifiers_.end() ? std::string() : it->second;
+}
+
+absl::Status StateClient::lock_state(const std::string& name,
+                                     const LockFn& fn) const {
+  return channels_->lock_state(name, fn, worker_);
+}
+
+absl::Status StateClient::lock_state(const std::vector<std::string>& names,
+                                     const MultiLockFn& fn) const {
+  return channels_->lock_state(names, fn, worker_);
+}
+
+Txn StateClient::begin() const { return channels_->begin(worker_); }
+
+// ---- Txn ----
+
+Txn::Txn(StateChannels& channels, std::string worker)
+    : channels_(&channels),
+      owner_(channels.NewOwner()),
+      worker_(std::move(worker)) {}
+
+Txn::Txn(Txn&& other) noexcept
+    : channels_(other.channels_),
+      owner_(std::move(other.owner_)),
+      worker_(std::move(other.worker_)),
+      pending_(std::move(other.pending_)),
+      failed_(std::move(other.failed_)),
+      done_(other.done_) {
+  other.done_ = true;
+}
+
+Txn::~Txn() { rollback(); }
+
+absl::Status Txn::Load(const std::vector<std::string>& names) {
+  std::vector<std::string> missing;
+  for (const auto& name : names) {
+    if (!pending_.contains(name) &&
+        std::find(missing.begin(), missing.end(), name) == missing.end()) {
+      missing.push_back(name);
+    }
+  }
+  if (missing.empty()) return absl::OkStatus();
+  StateStore& store = channels_->store_;
+  absl::Status locked =
+      store.Lock(owner_, missing, channels_->options_.lock_timeout);
+  if (!locked.ok()) return locked;
+  for (const auto& name : missing) {
+    absl::StatusOr<ChannelRecord> record = store.Get(name);
+    absl::StatusOr<json> state = record.ok()
+                                     ? ParseState(name, record->state)
+                                     : absl::StatusOr<json>(record.status());
+    if (!state.ok()) {
+      store.Unlock(owner_, missing);
+      for (const auto& n : missing) pending_.erase(n);
+      return state.status();
+    }
+    Pending& p = pending_[name];
+    p.before = *state;
+    p.state = *std::move(state);
+    p.revision = record->revision;
+    p.last_event_id = record->last_event_id;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Txn::lock_state(const std::string& name, const LockFn& fn) {
+  return lock_state(
+      std::vector<std::string>{name},
+      [&fn](std::vector<json>& states) -> absl::StatusOr<std::vector<Change>> {
+        absl::StatusOr<Change> change = fn(states[0]);
+        if (!change.ok()) return change.status();
+        return std::vector<Change>{*std::move(change)};
+      });
+}
+
+absl::Status Txn::lock_state(const std::vector<std::string>& names,
+                             const MultiLockFn& fn) {
+  if (done_) return absl::FailedPreconditionError("transaction has ended");
+  if (!failed_.ok()) return failed_;
+  if (names.empty()) {
+    failed_ = absl::InvalidArgumentError("lock_state: no channel names");
+    return failed_;
+  }
+  absl::Status loaded = Load(names);
+  if (!loaded.ok()) {
+    failed_ = loaded;
+    return failed_;
+  }
+  std::vector<json> states;
+  states.reserve(names.size());
+  for (const auto& name : names) states.push_back(pending_[name].state);
+  absl::StatusOr<std::vector<Change>> changes = Guarded<std::vector<Change>>(
+      "lock_state function", [&] { return fn(states); });
+  if (changes.ok() && changes->size() != names.size()) {
+    changes = absl::InvalidArgumentError(
+        absl::StrCat("lock_state function returned ", changes->size(),
+                     " changes for ", names.size(), " channels"));
+  }
+  if (!changes.ok()) {
+    // An error anywhere rolls the whole transaction back.
+    failed_ = changes.status();
+    return failed_;
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    Pending& p = pending_[names[i]];
+    p.state = std::move(states[i]);
+    for (auto& event : (*changes)[i].events) {
+      p.events.push_back(std::move(event));
+    }
+    p.guard += (*changes)[i].guard;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Txn::commit() {
+  if (done_) return absl::FailedPreconditionError("transaction has ended");
+  if (!failed_.ok()) {
+    absl::Status failed = failed_;
+    rollback();
+    return failed;
+  }
+  StateStore& store = channels_->store_;
+  std::vector<ChannelWrite> writes;
+  std::vector<const Pending*> written;
+  std::vector<std::string> names;
+  for (auto& [name, p] : pending_) {
+    names.push_back(name);
+    const bool changed = p.state != p.before;
+    if (!changed && p.events.empty() && p.guard == 0 &&
+        p.clear_guards_of.empty()) {
+      continue;
+    }
+    ChannelWrite w;
+    w.name = name;
+    w.expected_revision = p.revision;
+    if (changed) w.state = Dump(p.state);
+    for (const auto& event : p.events) w.events.push_back(Dump(event));
+    w.guard_delta = p.guard;
+    w.worker = worker_;
+    w.clear_guards_of = p.clear_guards_of;
+    writes.push_back(std::move(w));
+    written.push_back(&p);
+  }
+  if (!writes.empty() &&
+      std::any_of(writes.begin(), writes.end(), [](const ChannelWrite& w) {
+        return w.guard_delta != 0 && w.worker.empty();
+      })) {
+    rollback();
+    return absl::InvalidArgumentError(
+        "a guard count change needs a worker (lock_state through the "
+        "client, or pass the worker)");
+  }
+  absl::Status status;
+  if (!writes.empty()) {
+    absl::StatusOr<std::vector<CommitResult>> results =
+        store.Commit(owner_, writes);
+    if (!results.ok()) {
+      status = results.status();
+    } else {
+      // Published while the channels are still locked: the next writer's
+      // updates cannot overtake these.
+      bool published = false;
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        const Pending& p = *written[i];
+        const CommitResult& r = (*results)[i];
+        if (r.revision == p.revision) continue;  // guard counts only
+        const json patch =
+            writes[i].state ? json::diff(p.before, p.state) : json();
+        for (const auto& message : StateUpdateMessages(
+                 r.revision, r.first_event_id, p.events, patch)) {
+          absl::Status sent = channels_->pubsub_.broadcast(
+              protocol::StateStream(r.name), message);
+          if (!sent.ok()) {
+            // The state is written; clients see a revision gap on the next
+            // update and fetch the state again.
+            spdlog::warn("channel {}: update {} not published: {}", r.name,
+                         r.revision, sent.ToString());
+          }
+          published = true;
+        }
+      }
+      if (published) {
+        absl::Status flushed = channels_->pubsub_.flush();
+        if (!flushed.ok()) {
+          spdlog::warn("state updates not flushed: {}", flushed.ToString());
+        }
+      }
+    }
+  }
+  store.Unlock(owner_, names);
+  pending_.clear();
+  done_ = true;
+  return status;
+}
+
+void Txn::rollback() {
+  if (done_) return;
+  done_ = true;
+  std::vector<std::string> names;
+  for (const auto& [name, p] : pending_) names.push_back(name);
+  if (!names.empty()) channels_->store_.Unlock(owner_, names);
+  pending_.clear();
+}
+
+// ---- StateChannels ----
+
+StateChannels::StateChannels(StateStore& store, PubSub& pubsub,
+                             StateChannelsOptions options)
+    : store_(store),
+      pubsub_(pubsub),
+      options_(options),
+      instance_(RandomHex(8)) {
+  if (options_.cleanup_interval > absl::ZeroDuration()) {
+    cleaner_ = std::thread([this] { CleanupLoop(); });
+  }
+}
+
+StateChannels::~StateChannels() {
+  stop_.Notify();
+  if (cleaner_.joinable()) cleaner_.join();
+}
+
+std::string StateChannels::NewOwner() {
+  absl::MutexLock lock(&mu_);
+  return absl::StrCat(instance_, "-", ++next_owner_);
+}
+
+void StateChannels::on_join(ChannelPath path, JoinHandler handler) {
+  joins_.push_back({std::move(path), "", std::move(handler)});
+}
+void StateChannels::on_leave(ChannelPath path, LeaveHandler handler) {
+  leaves_.push_back({std::move(path), "", std::move(handler)});
+}
+void StateChannels::on_action(ChannelPath path, std::string action,
+                              ActionHandler handler) {
+  actions_.push_back({std::move(path), std::move(action), std::move(handler)});
+}
+void StateChannels::on_request(ChannelPath path, std::string request,
+                               RequestHandler handler) {
+  requests_.push_back(
+      {std::move(path), std::move(request), std::move(handler)});
+}
+void StateChannels::on_request(ChannelPath path, std::string request,
+                               SyncRequestHandler handler) {
+  on_request(std::move(path), std::move(request),
+             [handler = std::move(handler)](const std::string& name,
+                                            const StateClient& client,
+                                            const json& payload, Reply reply) {
+               reply(handler(name, client, payload));
+             });
+}
+void StateChannels::on_cleanup(ChannelPath path, CleanupHandler handler) {
+  cleanups_.push_back({std::move(path), "", std::move(handler)});
+}
+
+StateChannels::Handlers StateChannels::find(absl::string_view name) const {
+  Handlers out;
+  for (const auto& e : joins_) {
+    if (e.path.Matches(name)) {
+      out.join = &e.handler;
+      break;
+    }
+  }
+  for (const auto& e : leaves_) {
+    if (e.path.Matches(name)) {
+      out.leave = &e.handler;
+      break;
+    }
+  }
+  for (const auto& e : cleanups_) {
+    if (e.path.Matches(name)) {
+      out.cleanup = &e.handler;
+      break;
+    }
+  }
+  return out;
+}
+
+const ActionHandler* StateChannels::find_action(
+    absl::string_view name, absl::string_view action) const {
+  for (const auto& e : actions_) {
+    if (e.name == action && e.path.Matches(name)) return &e.handler;
+  }
+  return nullptr;
+}
+
+const RequestHandler* StateChannels::find_request(
+    absl::string_view name, absl::string_view request) const {
+  for (const auto& e : requests_) {
+    if (e.name == request && e.path.Matches(name)) return &e.handler;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<bool> StateChannels::create_channel(const std::string& name,
+                                                   const json& state,
+                                                   ChannelOptions options) {
+  if (name.empty()) {
+    return absl::InvalidArgumentError("channel name must not be empty");
+  }
+  if (name.size() > kMaxChannelNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("channel name is over ", kMaxChannelNameBytes, " bytes"));
+  }
+  if (Utf8Length(options.type) > kMaxChannelTypeChars) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "channel type is over ", kMaxChannelTypeChars, " characters"));
+  }
+  ChannelSpec spec;
+  spec.name = name;
+  spec.state = Dump(state);
+  spec.type = std::move(options.type);
+  spec.keep_events = options.keep_events;
+  return store_.Create(spec);
+}
+
+absl::Status StateChannels::lock_state(const std::string& name,
+                                       const LockFn& fn,
+                                       const std::string& worker) {
+  Txn txn = begin(worker);
+  absl::Status status = txn.lock_state(name, fn);
+  if (!status.ok()) return status;
+  return txn.commit();
+}
+
+absl::Status StateChannels::lock_state(const std::vector<std::string>& names,
+                                       const MultiLockFn& fn,
+                                       const std::string& worker) {
+  Txn txn = begin(worker);
+  absl::Status status = txn.lock_state(names, fn);
+  if (!status.ok()) return status;
+  return txn.commit();
+}
+
+Txn StateChannels::begin(const std::string& worker) {
+  return Txn(*this, worker);
+}
+
+absl::StatusOr<std::uint64_t> StateChannels::delete_events(
+    const std::string& name, std::optional<std::uint64_t> keep_num,
+    std::optional<absl::Duration> keep_duration) {
+  if (!keep_num && !keep_duration) {
+    return absl::InvalidArgumentError(
+        "delete_events needs keep_num, keep_duration or both");
+  }
+  return store_.DeleteEvents(name, keep_num, keep_duration);
+}
+
+absl::StatusOr<CommitResult> StateChannels::update_state(
+    const std::string& name, std::uint64_t expected_revision,
+    std::optional<std::string> state, std::vector<std::string> events) {
+  std::optional<json> new_state;
+  if (state) {
+    json parsed = json::parse(state->begin(), state->end(), nullptr, false);
+    if (parsed.is_discarded()) {
+      return absl::InvalidArgumentError("state is not valid JSON");
+    }
+    new_state = std::move(parsed);
+  }
+  std::vector<json> parsed_events;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    json parsed =
+        json::parse(events[i].begin(), events[i].end(), nullptr, false);
+    if (parsed.is_discarded()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("events[", i, "] is not valid JSON"));
+    }
+    parsed_events.push_back(std::move(parsed));
+  }
+  // A stale revision fails without waiting for the lock (the check under
+  // the lock below is what counts).
+  absl::StatusOr<ChannelRecord> current = store_.Get(name);
+  if (!current.ok()) return current.status();
+  if (current->revision != expected_revision) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("channel \"", name, "\" is at revision ",
+                     current->revision, ", not ", expected_revision));
+  }
+  Txn txn = begin();
+  std::uint64_t revision = 0;
+  std::uint64_t last_event_id = 0;
+  absl::Status status =
+      txn.lock_state(name, [&](json& current) -> absl::StatusOr<Change> {
+        const Txn::Pending& p = txn.pending_.at(name);
+        if (p.revision != expected_revision) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("channel \"", name, "\" is at revision ", p.revision,
+                           ", not ", expected_revision));
+        }
+        revision = p.revision;
+        last_event_id = p.last_event_id;
+        if (new_state) current = *new_state;
+        return Change{.events = parsed_events};
+      });
+  if (!status.ok()) return status;
+  const bool changes =
+      !parsed_events.empty() ||
+      txn.pending_.at(name).state != txn.pending_.at(name).before;
+  status = txn.commit();
+  if (!status.ok()) return status;
+  CommitResult result;
+  result.name = name;
+  result.revision = changes ? revision + 1 : revision;
+  result.first_event_id = parsed_events.empty() ? 0 : last_event_id + 1;
+  return result;
+}
+
+absl::Status StateChannels::heartbeat(const std::string& worker,
+                                      absl::Duration interval) {
+  if (worker.empty()) return absl::InvalidArgumentError("empty worker id");
+  return store_.Heartbeat(worker, interval + options_.heartbeat_timeout);
+}
+
+absl::StatusOr<int> StateChannels::cleanup() {
+  absl::StatusOr<std::vector<std::string>> alive_list = store_.AliveWorkers();
+  if (!alive_list.ok()) return alive_list.status();
+  const std::set<std::string> alive(alive_list->begin(), alive_list->end());
+  absl::StatusOr<std::vector<Guard>> guards = store_.Guards();
+  if (!guards.ok()) return guards.status();
+  std::map<std::string, std::set<std::string>> dead_by_channel;
+  for (const Guard& g : *guards) {
+    if (g.count > 0 && !alive.contains(g.worker)) {
+      dead_by_channel[g.channel].insert(g.worker);
+    }
+  }
+  int ran = 0;
+  for (const auto& [channel, candidates] : dead_by_channel) {
+    Txn txn = begin();
+    absl::Status status = txn.Load({channel});
+    if (!status.ok()) {
+      spdlog::warn("cleanup of channel {}: {}", channel, status.ToString());
+      continue;
+    }
+    // Another replica may have cleaned up while we waited for the lock.
+    absl::StatusOr<std::vector<Guard>> now = store_.Guards();
+    if (!now.ok()) continue;
+    std::vector<std::string> dead;
+    for (const Guard& g : *now) {
+      if (g.channel == channel && g.count > 0 && candidates.contains(g.worker))
+        dead.push_back(g.worker);
+    }
+    if (dead.empty()) continue;
+    txn.pending_[channel].clear_guards_of = dead;
+    const Handlers handlers = find(channel);
+    if (handlers.cleanup != nullptr) {
+      status = Guarded<bool>("on_cleanup", [&]() -> absl::StatusOr<bool> {
+                 absl::Status s = (*handlers.cleanup)(channel, txn, alive);
+                 if (!s.ok()) return s;
+                 return true;
+               }).status();
+      if (!status.ok()) {
+        spdlog::warn("on_cleanup of channel {} failed: {}", channel,
+                     status.ToString());
+        continue;  // rolled back; the next pass tries again
+      }
+    }
+    status = txn.commit();
+    if (!status.ok()) {
+      spdlog::warn("cleanup of channel {} not committed: {}", channel,
+                   status.ToString());
+      continue;
+    }
+    spdlog::info("cleaned up channel {} after dead worker(s) {}", channel,
+                 absl::StrJoin(dead, ", "));
+    ++ran;
+  }
+  return ran;
+}
+
+void StateChannels::CleanupLoop() {
+  while (!stop_.WaitForNotificationWithTimeout(options_.cleanup_interval)) {
+    absl::StatusOr<int> ran = cleanup();
+    if (!ran.ok()) spdlog::warn("state cleanup: {}", ran.status().ToString());
+  }
+}
+
+std::vector<std::string> StateUpdateMessages(std::uint64_t revision,
+                                             std::uint64_t first_event_id,
+                                             const std::vector<json>& events,
+                                             const json& patch) {
+  // "type" then "revision" first: gateways read the revision from the
+  // message's start (protocol::StateMessageRevision).
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 1 < events.size(); ++i) {
+    out.push_back(absl::StrCat(R"({"type":"event","revision":)", revision,
+                               R"(,"event_id":)", first_event_id + i,
+                               R"(,"event":)", Dump(events[i]), "}"));
+  }
+  const bool has_event = !events.empty();
+  out.push_back(absl::StrCat(
+      R"({"type":"event_patch","revision":)", revision, R"(,"event_id":)",
+      has_event ? absl::StrCat(first_event_id + events.size() - 1) : "null",
+      R"(,"event":)", has_event ? Dump(events.back()) : "null", R"(,"patch":)",
+      patch.is_null() ? "null" : Dump(patch), "}"));
+  return out;
+}
+
+}  // namespace cable::service
