@@ -144,8 +144,11 @@ class Server:
 
 class Nats:
     def __init__(self, binary, logdir):
+        # JetStream: cable-service keeps stateful channels there.
+        self.store = os.path.join(logdir, "jetstream")
         self.proc = subprocess.Popen(
-            [binary, "-a", "127.0.0.1", "-p", "-1", "-m", "0"],
+            [binary, "-a", "127.0.0.1", "-p", "-1", "-m", "0", "-js",
+             "-sd", self.store],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines = Lines(self.proc.stderr)
         m = self.lines.wait_for(

@@ -44,9 +44,17 @@ std::string Binary(const char* variable, const char* built) {
   return path != nullptr ? path : built;
 }
 
+// cable-service and cable-server with --nats_url keep stateful channels
+// in JetStream.
+NatsServer StartNats() {
+  NatsServer::Options options;
+  options.jetstream = true;
+  return Must(NatsServer::Start(options));
+}
+
 class Cluster {
  public:
-  Cluster(int services, int gateways) : nats_(Must(NatsServer::Start({}))) {
+  Cluster(int services, int gateways) : nats_(StartNats()) {
     for (int i = 0; i < services; ++i) services_.push_back(StartService());
     for (int i = 0; i < gateways; ++i) gateways_.push_back(StartGateway());
   }
@@ -298,7 +306,7 @@ TEST(Distributed, KillingAServiceReplicaUnderLoadLosesNoClient) {
 }
 
 TEST(Distributed, TwoAllInOneServersShareBroadcastsThroughNats) {
-  NatsServer nats = Must(NatsServer::Start());
+  NatsServer nats = StartNats();
   std::vector<ServerProcess> servers;
   for (int i = 0; i < 2; ++i) {
     servers.push_back(Must(ServerProcess::Start(
@@ -324,7 +332,7 @@ TEST(Distributed, TwoAllInOneServersShareBroadcastsThroughNats) {
 TEST(Distributed, SigtermRunsUnsubscribedForEveryClient) {
   // bob's server shuts down; ann, on another server, sees the leave that
   // PresenceChannel's `unsubscribed` broadcasts for him.
-  NatsServer nats = Must(NatsServer::Start());
+  NatsServer nats = StartNats();
   std::vector<ServerProcess> servers;
   for (int i = 0; i < 2; ++i) {
     servers.push_back(Must(ServerProcess::Start(

@@ -14,7 +14,10 @@
 #include "service/command_handler.h"
 #include "service/default_application.h"
 #include "service/grpc_status.h"
+#include "service/in_memory_state_store.h"
 #include "service/publisher_grpc_service.h"
+#include "service/state_channels.h"
+#include "service/state_command_handler.h"
 #include "tests/service/test_util.h"
 
 namespace cable::service {
@@ -30,8 +33,10 @@ class GrpcServicesTest : public ::testing::Test {
   GrpcServicesTest()
       : app_(MakeDefaultApplication({})),
         handler_(*app_, pubsub_),
-        cable_service_(handler_),
-        publisher_service_(pubsub_, control_) {
+        states_(store_, pubsub_, {.cleanup_interval = absl::ZeroDuration()}),
+        state_handler_(states_, 2),
+        cable_service_(handler_, state_handler_, states_),
+        publisher_service_(pubsub_, control_, states_, state_handler_) {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -51,6 +56,9 @@ class GrpcServicesTest : public ::testing::Test {
   InMemoryPubSub control_;
   std::unique_ptr<Application> app_;
   CommandHandler handler_;
+  InMemoryStateStore store_;
+  StateChannels states_;
+  StateCommandHandler state_handler_;
   CableGrpcService cable_service_;
   PublisherGrpcService publisher_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -122,4 +122,93 @@ absl::StatusOr<int> HealthStatus(int grpc_port) {
   return static_cast<int>(bytes[1]);
 }
 
+struct StatePublisher::Impl {
+  std::unique_ptr<v1::Publisher::Stub> stub;
+
+  template <class Req, class Resp, class Call>
+  absl::StatusOr<Resp> Unary(const Req& request, Call call) {
+    Resp response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    grpc::Status status = (stub.get()->*call)(&context, request, &response);
+    if (!status.ok()) return ToAbsl(status);
+    return response;
+  }
+};
+
+StatePublisher::StatePublisher(int grpc_port)
+    : impl_(std::make_unique<Impl>()) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(128 * 1024 * 1024);
+  args.SetMaxSendMessageSize(128 * 1024 * 1024);
+  impl_->stub = v1::Publisher::NewStub(
+      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", grpc_port),
+                                grpc::InsecureChannelCredentials(), args));
+}
+
+StatePublisher::~StatePublisher() = default;
+
+absl::StatusOr<bool> StatePublisher::CreateChannel(
+    const std::string& name, const std::string& state_json, bool keep_events,
+    const std::string& type) {
+  v1::CreateChannelRequest request;
+  request.set_name(name);
+  request.set_state(state_json);
+  request.set_type(type);
+  request.set_no_events(!keep_events);
+  auto response =
+      impl_->Unary<v1::CreateChannelRequest, v1::CreateChannelResponse>(
+          request, &v1::Publisher::Stub::CreateChannel);
+  if (!response.ok()) return response.status();
+  return response->created();
+}
+
+absl::StatusOr<v1::GetStateResponse> StatePublisher::GetState(
+    const std::string& name) {
+  v1::GetStateRequest request;
+  request.set_name(name);
+  return impl_->Unary<v1::GetStateRequest, v1::GetStateResponse>(
+      request, &v1::Publisher::Stub::GetState);
+}
+
+absl::StatusOr<v1::UpdateStateResponse> StatePublisher::UpdateState(
+    const std::string& name, std::uint64_t expected_revision,
+    std::optional<std::string> state_json,
+    const std::vector<std::string>& events) {
+  v1::UpdateStateRequest request;
+  request.set_name(name);
+  request.set_expected_revision(expected_revision);
+  if (state_json) request.set_state(*state_json);
+  for (const auto& e : events) request.add_events(e);
+  return impl_->Unary<v1::UpdateStateRequest, v1::UpdateStateResponse>(
+      request, &v1::Publisher::Stub::UpdateState);
+}
+
+absl::StatusOr<std::uint64_t> StatePublisher::DeleteEvents(
+    const std::string& name, std::optional<std::uint64_t> keep_num,
+    std::optional<std::uint64_t> keep_duration_ms) {
+  v1::DeleteEventsRequest request;
+  request.set_name(name);
+  if (keep_num) request.set_keep_num(*keep_num);
+  if (keep_duration_ms) request.set_keep_duration_ms(*keep_duration_ms);
+  auto response =
+      impl_->Unary<v1::DeleteEventsRequest, v1::DeleteEventsResponse>(
+          request, &v1::Publisher::Stub::DeleteEvents);
+  if (!response.ok()) return response.status();
+  return response->deleted();
+}
+
+absl::StatusOr<std::vector<std::string>> StatePublisher::ListChannels(
+    std::optional<std::string> type) {
+  v1::ListChannelsRequest request;
+  if (type) request.set_type(*type);
+  auto response =
+      impl_->Unary<v1::ListChannelsRequest, v1::ListChannelsResponse>(
+          request, &v1::Publisher::Stub::ListChannels);
+  if (!response.ok()) return response.status();
+  return std::vector<std::string>(response->names().begin(),
+                                  response->names().end());
+}
+
 }  // namespace cable::testing

@@ -1,13 +1,44 @@
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cable/v1/cable.pb.h"
 
 namespace cable::testing {
+
+// cable.v1.Publisher's stateful-channel methods, over one gRPC channel.
+class StatePublisher final {
+ public:
+  explicit StatePublisher(int grpc_port);
+  ~StatePublisher();
+
+  // Whether it was created (false: it existed).
+  absl::StatusOr<bool> CreateChannel(const std::string& name,
+                                     const std::string& state_json,
+                                     bool keep_events = true,
+                                     const std::string& type = "");
+  absl::StatusOr<v1::GetStateResponse> GetState(const std::string& name);
+  absl::StatusOr<v1::UpdateStateResponse> UpdateState(
+      const std::string& name, std::uint64_t expected_revision,
+      std::optional<std::string> state_json,
+      const std::vector<std::string>& events);
+  absl::StatusOr<std::uint64_t> DeleteEvents(
+      const std::string& name, std::optional<std::uint64_t> keep_num,
+      std::optional<std::uint64_t> keep_duration_ms);
+  absl::StatusOr<std::vector<std::string>> ListChannels(
+      std::optional<std::string> type);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Calls cable.v1.Publisher on 127.0.0.1:port over real gRPC.
 absl::Status Broadcast(int grpc_port, const std::string& stream,
