@@ -133,6 +133,7 @@ Txn::Txn(Txn&& other) noexcept
       owner_(std::move(other.owner_)),
       worker_(std::move(other.worker_)),
       pending_(std::move(other.pending_)),
+      running_(std::move(other.running_)),
       failed_(std::move(other.failed_)),
       done_(other.done_) {
   other.done_ = true;
@@ -190,6 +191,16 @@ absl::Status Txn::lock_state(const std::vector<std::string>& names,
     failed_ = absl::InvalidArgumentError("lock_state: no channel names");
     return failed_;
   }
+  for (const auto& name : names) {
+    if (running_.contains(name)) {
+      // The outer call's function owns this channel's state until it
+      // returns; a nested change to it would be overwritten.
+      failed_ = absl::FailedPreconditionError(
+          absl::StrCat("lock_state on channel \"", name,
+                       "\" nested inside its own lock_state"));
+      return failed_;
+    }
+  }
   absl::Status loaded = Load(names);
   if (!loaded.ok()) {
     failed_ = loaded;
@@ -198,13 +209,22 @@ absl::Status Txn::lock_state(const std::vector<std::string>& names,
   std::vector<json> states;
   states.reserve(names.size());
   for (const auto& name : names) states.push_back(pending_[name].state);
+  for (const auto& name : names) running_.insert(name);
   absl::StatusOr<std::vector<Change>> changes = Guarded<std::vector<Change>>(
       "lock_state function", [&] { return fn(states); });
+  for (const auto& name : names) running_.erase(name);
   if (changes.ok() && changes->size() != names.size()) {
     changes = absl::InvalidArgumentError(
         absl::StrCat("lock_state function returned ", changes->size(),
                      " changes for ", names.size(), " channels"));
+  } else if (changes.ok() && states.size() != names.size()) {
+    changes = absl::InvalidArgumentError(
+        absl::StrCat("lock_state function resized its states to ",
+                     states.size(), " for ", names.size(), " channels"));
   }
+  // A nested lock_state that failed fails this one too, even if `fn`
+  // ignored its status.
+  if (changes.ok() && !failed_.ok()) changes = failed_;
   if (!changes.ok()) {
     // An error anywhere rolls the whole transaction back.
     failed_ = changes.status();

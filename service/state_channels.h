@@ -184,8 +184,9 @@ struct StateChannelsOptions {
 };
 
 // A transaction: lock_state calls (nested or not) that commit together or
-// not at all. Channels stay locked until commit or rollback; destroying an
-// uncommitted Txn rolls it back.
+// not at all. A nested lock_state may not touch a channel whose function is
+// still running (FailedPrecondition). Channels stay locked until commit or
+// rollback; destroying an uncommitted Txn rolls it back.
 class Txn final {
  public:
   Txn(Txn&&) noexcept;
@@ -218,6 +219,8 @@ class Txn final {
   std::string owner_;
   std::string worker_;
   std::map<std::string, Pending> pending_;
+  // Channels whose lock_state function is running (no nesting on those).
+  std::set<std::string> running_;
   absl::Status failed_;
   bool done_ = false;
 };

@@ -36,7 +36,9 @@ class StateCommandHandler final {
   static bool Handles(const v1::CommandRequest& request);
   static bool IsStateful(const v1::SubscriptionSnapshot& subscription);
 
-  // `done` runs exactly once, on one of the handler's threads.
+  // `done` runs exactly once: on one of the handler's threads, or on the
+  // thread that completes a request's Reply. `request` must stay alive
+  // until then.
   void Command(const v1::CommandRequest& request,
                std::function<void(v1::CommandResponse)> done);
   // on_leave for every stateful subscription of a closed connection.
