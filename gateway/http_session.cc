@@ -108,6 +108,9 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   if (path == "/" || path == "/index.html") {
     respond(http::status::ok, "text/html; charset=utf-8",
             std::string(DemoPage()));
+  } else if (path == "/cable-state.js") {
+    respond(http::status::ok, "text/javascript; charset=utf-8",
+            std::string(CableStateScript()));
   } else if (path == "/health") {
     respond(http::status::ok, "text/plain", "ok\n");
   } else if (path == "/ready") {

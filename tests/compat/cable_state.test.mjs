@@ -330,21 +330,19 @@ test('a revision gap sends sync and ignores updates until the new state', { time
   }
 });
 
-test('the demo page inlines sdk/js/cable-state.js verbatim', () => {
-  const sdk = fs.readFileSync(path.join(here, '../../sdk/js/cable-state.js'), 'utf8');
-  const page = fs.readFileSync(path.join(here, '../../gateway/static/index.html'), 'utf8');
-  const begin = '// ---- begin sdk/js/cable-state.js (copied; keep in sync) ----\n';
-  const end = '// ---- end sdk/js/cable-state.js ----';
-  const from = page.indexOf(begin);
-  const to = page.indexOf(end);
-  assert.ok(from >= 0 && to > from, 'the page marks its copy of the client');
-  const copy = page.slice(from + begin.length, to);
-  // The page is not a module: the copy is the file without its exports.
-  const expected = sdk.replace(/^export .*\n/gm, '');
-  assert.equal(copy, expected, 'gateway/static/index.html has a stale copy of sdk/js/cable-state.js');
-});
-
 // ---- Against cable-server ----
+
+test('the server serves sdk/js/cable-state.js byte for byte, and the page imports it', { timeout: TEST_TIMEOUT }, async () => {
+  await withServer(async (server) => {
+    const sdk = fs.readFileSync(path.join(here, '../../sdk/js/cable-state.js'), 'utf8');
+    const script = await fetch(`http://127.0.0.1:${server.httpPort}/cable-state.js`);
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type'), /^text\/javascript/);
+    assert.equal(await script.text(), sdk);
+    const page = await (await fetch(`http://127.0.0.1:${server.httpPort}/`)).text();
+    assert.match(page, /import \{ CableState \} from "\/cable-state.js";/);
+  });
+});
 
 test('join: backlog then state; the join is in "present"', { timeout: TEST_TIMEOUT }, async () => {
   await withServer(async (server, open) => {
