@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "tests/support/must.h"
 #include "tests/support/nats_server.h"
 #include "tests/support/publisher_client.h"
 #include "tests/support/server_process.h"
@@ -29,20 +30,6 @@ namespace {
 using ::nlohmann::json;
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
-
-template <class T>
-T Must(absl::StatusOr<T> value) {
-  if (!value.ok()) {
-    ADD_FAILURE() << value.status();
-    std::abort();
-  }
-  return std::move(*value);
-}
-
-std::string Binary(const char* variable, const char* built) {
-  const char* path = std::getenv(variable);
-  return path != nullptr ? path : built;
-}
 
 // cable-service and cable-server with --nats_url keep stateful channels
 // in JetStream.
@@ -60,10 +47,10 @@ class Cluster {
   }
 
   ServerProcess StartService() {
-    return Must(
-        ServerProcess::Start(Binary("CABLE_SERVICE", CABLE_SERVICE_BUILT),
-                             {"--nats_url=" + nats_.url(), "--host=127.0.0.1",
-                              "--grpc_port=0", "--log_level=warn"}));
+    return Must(ServerProcess::Start(
+        BinaryFromEnv("CABLE_SERVICE", CABLE_SERVICE_BUILT),
+        {"--nats_url=" + nats_.url(), "--host=127.0.0.1", "--grpc_port=0",
+         "--log_level=warn"}));
   }
 
   ServerProcess StartGateway() {
@@ -72,7 +59,7 @@ class Cluster {
       addresses.push_back(absl::StrCat("127.0.0.1:", s.grpc_port()));
     }
     return Must(ServerProcess::Start(
-        Binary("CABLE_GATEWAY", CABLE_GATEWAY_BUILT),
+        BinaryFromEnv("CABLE_GATEWAY", CABLE_GATEWAY_BUILT),
         {"--nats_url=" + nats_.url(), "--host=127.0.0.1", "--port=0",
          "--service=" + absl::StrJoin(addresses, ","), "--log_level=warn"}));
   }
@@ -310,7 +297,7 @@ TEST(Distributed, TwoAllInOneServersShareBroadcastsThroughNats) {
   std::vector<ServerProcess> servers;
   for (int i = 0; i < 2; ++i) {
     servers.push_back(Must(ServerProcess::Start(
-        Binary("CABLE_SERVER", CABLE_SERVER_BUILT),
+        BinaryFromEnv("CABLE_SERVER", CABLE_SERVER_BUILT),
         {"--nats_url=" + nats.url(), "--host=127.0.0.1", "--port=0",
          "--grpc_port=0", "--log_level=warn"})));
   }
@@ -336,7 +323,7 @@ TEST(Distributed, SigtermRunsUnsubscribedForEveryClient) {
   std::vector<ServerProcess> servers;
   for (int i = 0; i < 2; ++i) {
     servers.push_back(Must(ServerProcess::Start(
-        Binary("CABLE_SERVER", CABLE_SERVER_BUILT),
+        BinaryFromEnv("CABLE_SERVER", CABLE_SERVER_BUILT),
         {"--nats_url=" + nats.url(), "--host=127.0.0.1", "--port=0",
          "--grpc_port=0", "--log_level=warn"})));
   }

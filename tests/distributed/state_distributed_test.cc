@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "tests/support/must.h"
 #include "tests/support/nats_server.h"
 #include "tests/support/publisher_client.h"
 #include "tests/support/server_process.h"
@@ -41,20 +42,6 @@ namespace {
 
 using ::nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-template <class T>
-T MustOk(absl::StatusOr<T> value) {
-  if (!value.ok()) {
-    ADD_FAILURE() << value.status();
-    std::abort();
-  }
-  return std::move(*value);
-}
-
-std::string BinaryPath(const char* variable, const char* built) {
-  const char* path = std::getenv(variable);
-  return path != nullptr ? path : built;
-}
 
 long long Millis(Clock::duration d) {
   return static_cast<long long>(
@@ -72,14 +59,14 @@ class StateCluster {
                         std::vector<std::string> gateway_args = {})
       : service_args_(std::move(service_args)),
         gateway_args_(std::move(gateway_args)),
-        nats_(MustOk(StartNats())) {
+        nats_(Must(StartNats())) {
     for (int i = 0; i < services; ++i) {
       std::vector<std::string> args = {"--nats_url=" + nats_.url(),
                                        "--host=127.0.0.1", "--grpc_port=0",
                                        "--log_level=warn"};
       args.insert(args.end(), service_args_.begin(), service_args_.end());
-      services_.push_back(MustOk(ServerProcess::Start(
-          BinaryPath("CABLE_SERVICE", CABLE_SERVICE_BUILT), args)));
+      services_.push_back(Must(ServerProcess::Start(
+          BinaryFromEnv("CABLE_SERVICE", CABLE_SERVICE_BUILT), args)));
     }
   }
 
@@ -91,8 +78,8 @@ class StateCluster {
         "--log_level=warn"};
     args.insert(args.end(), gateway_args_.begin(), gateway_args_.end());
     gateways_.push_back(
-        std::make_unique<ServerProcess>(MustOk(ServerProcess::Start(
-            BinaryPath("CABLE_GATEWAY", CABLE_GATEWAY_BUILT), args))));
+        std::make_unique<ServerProcess>(Must(ServerProcess::Start(
+            BinaryFromEnv("CABLE_GATEWAY", CABLE_GATEWAY_BUILT), args))));
     return *gateways_.back();
   }
 
@@ -139,7 +126,7 @@ class BoardClient {
     WsClient::Options options;
     options.path = path;
     options.timeout = std::chrono::seconds(30);
-    ws_ = MustOk(WsClient::Connect(port, options));
+    ws_ = Must(WsClient::Connect(port, options));
     auto welcome = ws_->ReceiveNonPing();
     if (!welcome.ok() || welcome->value("type", "") != "welcome") {
       ADD_FAILURE() << "no welcome: "
@@ -336,7 +323,7 @@ TEST(StateDistributed, ConcurrentIncrementsThroughTwoServiceReplicas) {
   cluster.AddGateway(1);
   StatePublisher publisher(cluster.grpc_port(0));
   const std::string kBoard = "board:counter";
-  ASSERT_TRUE(MustOk(publisher.CreateChannel(kBoard, R"({"count":0})")));
+  ASSERT_TRUE(Must(publisher.CreateChannel(kBoard, R"({"count":0})")));
 
   constexpr int kGateways = 2;
   constexpr int kPerGateway = 10;
@@ -397,7 +384,7 @@ TEST(StateDistributed, ConcurrentIncrementsThroughTwoServiceReplicas) {
     ASSERT_EQ(counts[i], i + 1) << "replies' counts are not 1.." << kTotal;
   }
 
-  const v1::GetStateResponse final_state = MustOk(publisher.GetState(kBoard));
+  const v1::GetStateResponse final_state = Must(publisher.GetState(kBoard));
   const json state = StateJson(final_state);
   EXPECT_EQ(state["count"], kTotal);
   EXPECT_EQ(final_state.last_event_id(), static_cast<std::uint64_t>(kTotal));
@@ -408,7 +395,7 @@ TEST(StateDistributed, ConcurrentIncrementsThroughTwoServiceReplicas) {
   EXPECT_EQ(state["present"].size(), clients.size());
   // Through the other replica too.
   StatePublisher other(cluster.grpc_port(1));
-  EXPECT_EQ(MustOk(other.GetState(kBoard)).revision(), final_state.revision());
+  EXPECT_EQ(Must(other.GetState(kBoard)).revision(), final_state.revision());
 
   // Every client saw every later revision once, in order (BoardClient
   // checks), and its patched state is the stored one.
@@ -439,8 +426,8 @@ TEST(StateDistributed, TransfersKeepTheSum) {
   StatePublisher publisher(cluster.grpc_port(1));
   const std::string kA = "board:a";
   const std::string kB = "board:b";
-  ASSERT_TRUE(MustOk(publisher.CreateChannel(kA, R"({"count":500})")));
-  ASSERT_TRUE(MustOk(publisher.CreateChannel(kB, R"({"count":500})")));
+  ASSERT_TRUE(Must(publisher.CreateChannel(kA, R"({"count":500})")));
+  ASSERT_TRUE(Must(publisher.CreateChannel(kB, R"({"count":500})")));
 
   // One observer joined to both, then the transferring clients.
   BoardClient observer(cluster.http_port(0));
@@ -506,8 +493,8 @@ TEST(StateDistributed, TransfersKeepTheSum) {
   EXPECT_EQ(other_failures.load(), 0);
   EXPECT_EQ(succeeded + short_of_funds + other_failures, total);
 
-  const v1::GetStateResponse a = MustOk(publisher.GetState(kA));
-  const v1::GetStateResponse b = MustOk(publisher.GetState(kB));
+  const v1::GetStateResponse a = Must(publisher.GetState(kA));
+  const v1::GetStateResponse b = Must(publisher.GetState(kB));
   const std::int64_t count_a = StateJson(a)["count"].get<std::int64_t>();
   const std::int64_t count_b = StateJson(b)["count"].get<std::int64_t>();
   EXPECT_EQ(count_a + count_b, 1000);
@@ -537,8 +524,8 @@ TEST(StateDistributed, TransfersKeepTheSum) {
 TEST(StateDistributed, UpdateStateRetryLoopsFromTwoReplicas) {
   StateCluster cluster(/*services=*/2);
   const std::string kName = "board:cas";
-  ASSERT_TRUE(MustOk(StatePublisher(cluster.grpc_port(0))
-                         .CreateChannel(kName, R"({"count":0})")));
+  ASSERT_TRUE(Must(StatePublisher(cluster.grpc_port(0))
+                       .CreateChannel(kName, R"({"count":0})")));
   constexpr int kThreads = 16;
   constexpr int kIncrements = 50;
   std::atomic<int> conflicts{0};
@@ -596,7 +583,7 @@ TEST(StateDistributed, UpdateStateRetryLoopsFromTwoReplicas) {
   for (int i = 0; i < kTotal; ++i) ASSERT_EQ(revisions[i], i + 2u);
   for (int s = 0; s < 2; ++s) {
     const v1::GetStateResponse final_state =
-        MustOk(StatePublisher(cluster.grpc_port(s)).GetState(kName));
+        Must(StatePublisher(cluster.grpc_port(s)).GetState(kName));
     EXPECT_EQ(StateJson(final_state)["count"], kTotal);
     EXPECT_EQ(final_state.revision(), 1u + kTotal);
     EXPECT_EQ(final_state.last_event_id(), static_cast<std::uint64_t>(kTotal));
@@ -606,7 +593,7 @@ TEST(StateDistributed, UpdateStateRetryLoopsFromTwoReplicas) {
   EXPECT_EQ(
       publisher.UpdateState(kName, 5, R"({"count":-1})", {}).status().code(),
       absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(StateJson(MustOk(publisher.GetState(kName)))["count"], kTotal);
+  EXPECT_EQ(StateJson(Must(publisher.GetState(kName)))["count"], kTotal);
 }
 
 // The gateway ids in state.present: {who: {gateway: n}}.
@@ -632,8 +619,8 @@ TEST(StateDistributed, KilledGatewaysGuardsAreCleanedUp) {
   const std::string kRoom = "board:room";
   const std::string kMarker = "board:marker";
   ASSERT_TRUE(
-      MustOk(publisher.CreateChannel(kRoom, R"({"count":0,"present":{}})")));
-  ASSERT_TRUE(MustOk(publisher.CreateChannel(kMarker, R"({"count":0})")));
+      Must(publisher.CreateChannel(kRoom, R"({"count":0,"present":{}})")));
+  ASSERT_TRUE(Must(publisher.CreateChannel(kMarker, R"({"count":0})")));
 
   // u1, u2, u3 on G1; u3 also on G2.
   std::vector<std::unique_ptr<BoardClient>> on_g1;
@@ -650,7 +637,7 @@ TEST(StateDistributed, KilledGatewaysGuardsAreCleanedUp) {
   ASSERT_FALSE(g1.empty());
   ASSERT_NE(g1, g2);
 
-  const json before = StateJson(MustOk(publisher.GetState(kRoom)));
+  const json before = StateJson(Must(publisher.GetState(kRoom)));
   EXPECT_EQ(
       before["present"],
       (json{{"u1", {{g1, 1}}}, {"u2", {{g1, 1}}}, {"u3", {{g1, 1}, {g2, 1}}}}))
@@ -663,7 +650,7 @@ TEST(StateDistributed, KilledGatewaysGuardsAreCleanedUp) {
                      std::chrono::milliseconds(3200);
   json after;
   for (;;) {
-    after = StateJson(MustOk(publisher.GetState(kRoom)));
+    after = StateJson(Must(publisher.GetState(kRoom)));
     if (!PresentGateways(after).contains(g1)) break;
     ASSERT_LT(Clock::now() - killed_at, std::chrono::seconds(20))
         << "never cleaned up: " << after.dump();
@@ -681,7 +668,7 @@ TEST(StateDistributed, KilledGatewaysGuardsAreCleanedUp) {
   EXPECT_EQ(after["present"], (json{{"u3", {{g2, 1}}}})) << after.dump();
 
   // The client on G2 saw the cleanup as a patch like any other update.
-  const v1::GetStateResponse now = MustOk(publisher.GetState(kRoom));
+  const v1::GetStateResponse now = Must(publisher.GetState(kRoom));
   on_g2.WaitRevision(kRoom, now.revision());
   EXPECT_EQ(on_g2.view(kRoom).state, StateJson(now));
 
@@ -691,7 +678,7 @@ TEST(StateDistributed, KilledGatewaysGuardsAreCleanedUp) {
   on_g2.SendLeave(kRoom);
   on_g2.Join(kMarker);
   ASSERT_FALSE(on_g2.broken());
-  const json left = StateJson(MustOk(publisher.GetState(kRoom)));
+  const json left = StateJson(Must(publisher.GetState(kRoom)));
   EXPECT_EQ(left["present"], json::object()) << left.dump();
   EXPECT_EQ(left["count"], 0);
 }
@@ -702,7 +689,7 @@ TEST(StateDistributed, JoinAcrossGatewaysSeesUpdatesFromTheOther) {
   cluster.AddGateway(1);
   StatePublisher publisher(cluster.grpc_port(0));
   const std::string kBoard = "board:x";
-  ASSERT_TRUE(MustOk(publisher.CreateChannel(kBoard, R"({"count":0})")));
+  ASSERT_TRUE(Must(publisher.CreateChannel(kBoard, R"({"count":0})")));
   BoardClient ann(cluster.http_port(0), "/cable?user=ann");
   BoardClient bob(cluster.http_port(1), "/cable?user=bob");
   ann.Join(kBoard);
@@ -736,7 +723,7 @@ TEST(StateDistributed, JoinAcrossGatewaysSeesUpdatesFromTheOther) {
   EXPECT_EQ(ann.view(kBoard).live_events.back(),
             (json{{"set", 4}, {"value", "X"}, {"by", "bob"}}));
 
-  const v1::GetStateResponse stored = MustOk(publisher.GetState(kBoard));
+  const v1::GetStateResponse stored = Must(publisher.GetState(kBoard));
   EXPECT_EQ(stored.revision(), joined + 3);
   EXPECT_EQ(StateJson(stored), ann.view(kBoard).state);
   EXPECT_EQ(StateJson(stored), bob.view(kBoard).state);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/must.h"
 #include "tests/support/nats_server.h"
 #include "tests/support/publisher_client.h"
 #include "tests/support/server_process.h"
@@ -24,15 +25,6 @@ namespace {
 using ::nlohmann::json;
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
-
-template <class T>
-T Must(absl::StatusOr<T> value) {
-  if (!value.ok()) {
-    ADD_FAILURE() << value.status();
-    std::abort();
-  }
-  return std::move(*value);
-}
 
 enum class Store { kMemory, kNats };
 

@@ -123,4 +123,9 @@ ServerProcess::~ServerProcess() {
   if (stdout_fd_ >= 0) close(stdout_fd_);
 }
 
+std::string BinaryFromEnv(const char* variable, const char* built) {
+  const char* path = std::getenv(variable);
+  return path != nullptr ? path : built;
+}
+
 }  // namespace cable::testing

@@ -45,4 +45,7 @@ class ServerProcess final {
 // The cable-server binary under test: $CABLE_SERVER.
 std::string CableServerBinary();
 
+// $`variable` when set, else `built` (a path the build passes in).
+std::string BinaryFromEnv(const char* variable, const char* built);
+
 }  // namespace cable::testing
