@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
@@ -60,6 +62,10 @@ class Gateway::Impl {
         acceptor_(net::make_strand(ioc_)),
         ticker_(ioc_),
         heartbeat_timer_(ioc_) {
+    for (std::size_t i = 1; i < ThreadCount(options_.threads); ++i) {
+      workers_.push_back(std::make_unique<net::io_context>(1));
+      worker_guards_.push_back(net::make_work_guard(*workers_.back()));
+    }
     routes_.ready = [this] { return ready(); };
     routes_.metrics = [this] {
       return metrics_.serialize(hub_.messages_received());
@@ -110,11 +116,10 @@ class Gateway::Impl {
     accept();
     tick();
     heartbeat();
-    unsigned n = options_.threads;
-    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
-    for (unsigned i = 0; i < n; ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& worker : workers_) {
+      threads_.emplace_back([&worker] { worker->run(); });
     }
+    threads_.emplace_back([this] { ioc_.run(); });
     return port;
   }
 
@@ -144,6 +149,7 @@ class Gateway::Impl {
                            absl::FromChrono(options_.shutdown_timeout));
     }
     ioc_.stop();
+    for (auto& worker : workers_) worker->stop();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
     }
@@ -165,22 +171,23 @@ class Gateway::Impl {
 
  private:
   void accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
-                                                          tcp::socket socket) {
-      if (ec) {
-        if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
-          return;
-        }
-        spdlog::warn("accept failed: {}", ec.message());
-      } else {
-        beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<HttpSession>(beast::tcp_stream(std::move(socket)),
-                                      options_, routes_)
-            ->run();
-      }
-      accept();
-    });
+    acceptor_.async_accept(
+        net::make_strand(next_context()),
+        [this](beast::error_code ec, tcp::socket socket) {
+          if (ec) {
+            if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
+              return;
+            }
+            spdlog::warn("accept failed: {}", ec.message());
+          } else {
+            beast::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            std::make_shared<HttpSession>(beast::tcp_stream(std::move(socket)),
+                                          options_, routes_)
+                ->run();
+          }
+          accept();
+        });
   }
 
   // One timer for all sessions: pings (one frame shared by every socket)
@@ -266,7 +273,24 @@ class Gateway::Impl {
   ServiceClient service_;
   SessionContext context_;
   HttpRoutes routes_;
-  net::io_context ioc_;
+  // One event loop per thread, each running only its own connections: a
+  // post to a session then takes no lock shared by every thread, and wakes
+  // only the thread that owns it. `ioc_` (the first) also runs the
+  // acceptor and the timers.
+  static std::size_t ThreadCount(unsigned configured) {
+    return configured != 0 ? configured
+                           : std::max(1u, std::thread::hardware_concurrency());
+  }
+  net::io_context& next_context() {
+    const std::size_t i = next_context_++ % (workers_.size() + 1);
+    return i == 0 ? ioc_ : *workers_[i - 1];
+  }
+
+  net::io_context ioc_{1};
+  std::vector<std::unique_ptr<net::io_context>> workers_;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>>
+      worker_guards_;
+  std::size_t next_context_ = 0;
   tcp::acceptor acceptor_;
   net::steady_timer ticker_;
   net::steady_timer heartbeat_timer_;
