@@ -15,6 +15,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "tests/support/must.h"
 #include "tests/support/publisher_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/ws_client.h"
@@ -32,13 +33,8 @@ ServerProcess StartServer(std::vector<std::string> extra = {},
   std::vector<std::string> args = {"--host=127.0.0.1", "--port=0",
                                    "--grpc_port=0", "--log_level=warn"};
   args.insert(args.end(), extra.begin(), extra.end());
-  auto server = ServerProcess::Start(CableServerBinary(), args,
-                                     std::chrono::seconds(20), env);
-  if (!server.ok()) {
-    ADD_FAILURE() << server.status();
-    std::abort();
-  }
-  return std::move(*server);
+  return Must(ServerProcess::Start(CableServerBinary(), args,
+                                   std::chrono::seconds(20), env));
 }
 
 std::unique_ptr<WsClient> Client(const ServerProcess& server,

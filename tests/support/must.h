@@ -1,11 +1,10 @@
 #pragma once
-// The value of a StatusOr a test cannot go on without: on an error the
-// status is reported and the test binary stops (a server process that did
-// not start, a client that could not connect).
+// The value of a StatusOr a test cannot go on without (a server process
+// that did not start, a client that could not connect). On an error it
+// throws: googletest reports the status and ends the test, and unwinding
+// stops the processes the test started (an abort would leave them running).
 
-#include <gtest/gtest.h>
-
-#include <cstdlib>
+#include <stdexcept>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -14,10 +13,7 @@ namespace cable::testing {
 
 template <class T>
 T Must(absl::StatusOr<T> value) {
-  if (!value.ok()) {
-    ADD_FAILURE() << value.status();
-    std::abort();
-  }
+  if (!value.ok()) throw std::runtime_error(value.status().ToString());
   return std::move(*value);
 }
 
