@@ -98,9 +98,10 @@ void Session::run(Request request, std::string subprotocol) {
         }
       }));
 
-  env_.set_url(std::string(request.target()));
-  env_.set_subprotocol(subprotocol);
-  auto* headers = env_.mutable_headers();
+  v1::Env env;
+  env.set_url(std::string(request.target()));
+  env.set_subprotocol(subprotocol);
+  auto* headers = env.mutable_headers();
   for (const auto& field : request) {
     std::string name = absl::AsciiStrToLower(absl::string_view(
         field.name_string().data(), field.name_string().size()));
@@ -109,14 +110,17 @@ void Session::run(Request request, std::string subprotocol) {
     if (!inserted) it->second += ", " + value;
   }
   if (auto cookie = headers->find("cookie"); cookie != headers->end()) {
-    ParseCookies(cookie->second, *env_.mutable_cookies());
+    ParseCookies(cookie->second, *env.mutable_cookies());
   }
   beast::error_code ec;
   auto remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
   if (!ec) {
-    env_.set_remote_addr(remote.address().to_string() + ":" +
-                         std::to_string(remote.port()));
+    env.set_remote_addr(remote.address().to_string() + ":" +
+                        std::to_string(remote.port()));
   }
+  // Kept serialized: every call to the service carries it, and the bytes
+  // cost an idle connection far less than the parsed maps.
+  env.SerializeToString(&env_);
 
   ws_.async_accept(request, beast::bind_front_handler(&Session::on_accept,
                                                       shared_from_this()));
@@ -134,7 +138,7 @@ void Session::on_accept(beast::error_code ec) {
   context_.metrics.connections_active.Increment();
 
   v1::ConnectRequest request;
-  *request.mutable_env() = env_;
+  request.mutable_env()->ParseFromString(env_);
   request.set_sid(sid_);
   request.set_gateway_id(context_.gateway_id);
   context_.service.connect(
@@ -315,7 +319,7 @@ void Session::pump_commands() {
     request.set_command(command.command);
     request.set_identifier(command.identifier);
     request.set_data(command.data);
-    *request.mutable_env() = env_;
+    request.mutable_env()->ParseFromString(env_);
     request.set_sid(sid_);
     request.set_gateway_id(context_.gateway_id);
     CopyTo(identifiers_, *request.mutable_identifiers());
@@ -765,7 +769,7 @@ void Session::release() {
 void Session::send_disconnect() {
   connected_ = false;
   v1::DisconnectRequest request;
-  *request.mutable_env() = env_;
+  request.mutable_env()->ParseFromString(env_);
   request.set_sid(sid_);
   request.set_gateway_id(context_.gateway_id);
   CopyTo(identifiers_, *request.mutable_identifiers());

@@ -142,7 +142,8 @@ class Session final : public FrameSink,
   // heap.
   std::array<char, 512> read_chunk_;
   std::string message_;
-  v1::Env env_;
+  // The cable.v1.Env of the upgrade request, serialized.
+  std::string env_;
   std::map<std::string, std::string> identifiers_;
   std::map<std::string, std::string> cstate_;
   absl::flat_hash_map<std::string, Subscription> subscriptions_;
