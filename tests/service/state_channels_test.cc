@@ -58,25 +58,6 @@ constexpr absl::Duration kLockTimeout = absl::Seconds(2);
 // Bound of every wait for another thread.
 constexpr absl::Duration kWait = absl::Seconds(10);
 
-// The nats-server of this test process, started on first use and stopped
-// at exit.
-::cable::testing::NatsServer& SharedNatsServer() {
-  static ::cable::testing::NatsServer server = [] {
-    ::cable::testing::NatsServer::Options options;
-    options.jetstream = true;
-    options.monitoring_port = 0;
-    absl::StatusOr<::cable::testing::NatsServer> started =
-        ::cable::testing::NatsServer::Start(options);
-    if (!started.ok()) {
-      std::fprintf(stderr, "nats-server: %s\n",
-                   started.status().ToString().c_str());
-      std::abort();
-    }
-    return *std::move(started);
-  }();
-  return server;
-}
-
 struct StoreFactory {
   std::string name;
   std::function<std::unique_ptr<StateStore>()> make;
@@ -97,7 +78,8 @@ std::unique_ptr<StateStore> MakeNatsStore() {
   options.lock_lease = kLease;
   options.memory_storage = true;
   absl::StatusOr<std::unique_ptr<NatsStateStore>> store =
-      NatsStateStore::Connect(SharedNatsServer().url(), options);
+      NatsStateStore::Connect(::cable::testing::SharedJetStreamServer().url(),
+                              options);
   if (!store.ok()) {
     std::fprintf(stderr, "NatsStateStore: %s\n",
                  store.status().ToString().c_str());

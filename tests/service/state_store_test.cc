@@ -55,25 +55,6 @@ class InMemoryBackend final : public Backend {
   InMemoryStateStore store_;
 };
 
-// The nats-server of this test process, started on first use and stopped
-// at exit.
-::cable::testing::NatsServer& SharedNatsServer() {
-  static ::cable::testing::NatsServer server = [] {
-    ::cable::testing::NatsServer::Options options;
-    options.jetstream = true;
-    options.monitoring_port = 0;
-    absl::StatusOr<::cable::testing::NatsServer> started =
-        ::cable::testing::NatsServer::Start(options);
-    if (!started.ok()) {
-      std::fprintf(stderr, "nats-server: %s\n",
-                   started.status().ToString().c_str());
-      std::abort();
-    }
-    return *std::move(started);
-  }();
-  return server;
-}
-
 class NatsBackend final : public Backend {
  public:
   NatsBackend(absl::Duration lease, NatsStateStoreOptions base = {}) {
@@ -90,7 +71,8 @@ class NatsBackend final : public Backend {
       // Only replica 0 ever "crashes".
       if (!replicas_.empty()) options.crash_at = nullptr;
       absl::StatusOr<std::unique_ptr<NatsStateStore>> store =
-          NatsStateStore::Connect(SharedNatsServer().url(), options);
+          NatsStateStore::Connect(
+              ::cable::testing::SharedJetStreamServer().url(), options);
       if (!store.ok()) {
         ADD_FAILURE() << store.status();
         std::abort();
@@ -869,17 +851,20 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(NatsStateStoreTest, ConnectChecksOptionsAndKeepsExistingBuckets) {
   NatsStateStoreOptions options;
   options.prefix = "bad.prefix";
-  EXPECT_THAT(NatsStateStore::Connect(SharedNatsServer().url(), options),
+  EXPECT_THAT(NatsStateStore::Connect(
+                  ::cable::testing::SharedJetStreamServer().url(), options),
               StatusIs(absl::StatusCode::kInvalidArgument));
   static int run = 0;
   options.prefix = absl::StrCat("connect_test", run++);
   options.lock_lease = absl::Milliseconds(10);
-  EXPECT_THAT(NatsStateStore::Connect(SharedNatsServer().url(), options),
+  EXPECT_THAT(NatsStateStore::Connect(
+                  ::cable::testing::SharedJetStreamServer().url(), options),
               StatusIs(absl::StatusCode::kInvalidArgument));
 
   options.lock_lease = absl::Seconds(3);
   absl::StatusOr<std::unique_ptr<NatsStateStore>> first =
-      NatsStateStore::Connect(SharedNatsServer().url(), options);
+      NatsStateStore::Connect(::cable::testing::SharedJetStreamServer().url(),
+                              options);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ((*first)->lease(), absl::Seconds(3));
   // The server's default max payload is 1 MB.
@@ -889,7 +874,8 @@ TEST(NatsStateStoreTest, ConnectChecksOptionsAndKeepsExistingBuckets) {
   // Another replica finds everything in place, the lease included.
   options.lock_lease = absl::Seconds(7);
   absl::StatusOr<std::unique_ptr<NatsStateStore>> second =
-      NatsStateStore::Connect(SharedNatsServer().url(), options);
+      NatsStateStore::Connect(::cable::testing::SharedJetStreamServer().url(),
+                              options);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ((*second)->lease(), absl::Seconds(3));
   EXPECT_EQ((*second)->Get("kept").value_or(ChannelRecord{}).revision, 1u);

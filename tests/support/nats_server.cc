@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -255,6 +256,22 @@ absl::Status NatsServer::Restart() {
 std::string NatsServer::log() const {
   absl::MutexLock lock(&state_->mu);
   return state_->output;
+}
+
+NatsServer& SharedJetStreamServer() {
+  static NatsServer server = [] {
+    NatsServer::Options options;
+    options.jetstream = true;
+    options.monitoring_port = 0;
+    absl::StatusOr<NatsServer> started = NatsServer::Start(options);
+    if (!started.ok()) {
+      std::fprintf(stderr, "nats-server: %s\n",
+                   started.status().ToString().c_str());
+      std::abort();
+    }
+    return *std::move(started);
+  }();
+  return server;
 }
 
 }  // namespace cable::testing

@@ -68,4 +68,9 @@ class NatsServer final {
   std::unique_ptr<State> state_;
 };
 
+// One JetStream nats-server for the whole test process (no monitoring
+// port), started on first use and stopped at exit; tests keep apart by
+// using their own subject/bucket prefixes. Aborts if it cannot start.
+NatsServer& SharedJetStreamServer();
+
 }  // namespace cable::testing
