@@ -78,15 +78,6 @@ ConnectionState StateOf(
   return state;
 }
 
-// A subscription that ends with this call (rejected, failed to subscribe,
-// unsubscribed): tell the gateway to drop it and all its streams.
-void RemoveSubscription(v1::CommandResponse& response) {
-  response.clear_streams();
-  response.clear_stopped_streams();
-  response.set_stop_all_streams(true);
-  response.set_subscription_removed(true);
-}
-
 void Fail(v1::CommandResponse& response, v1::Status status,
           const std::string& message) {
   response.set_status(status);
@@ -271,6 +262,13 @@ v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
 }
 
 }  // namespace
+
+void RemoveSubscription(v1::CommandResponse& response) {
+  response.clear_streams();
+  response.clear_stopped_streams();
+  response.set_stop_all_streams(true);
+  response.set_subscription_removed(true);
+}
 
 CommandHandler::CommandHandler(const Application& app, PubSub& pubsub)
     : app_(app), pubsub_(pubsub) {}

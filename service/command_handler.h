@@ -25,6 +25,10 @@ namespace cable::service {
 
 class Application;
 
+// A subscription that ends with this call (rejected, failed to subscribe,
+// unsubscribed, left): tells the gateway to drop it and all its streams.
+void RemoveSubscription(v1::CommandResponse& response);
+
 class CommandHandler final {
  public:
   // Both must outlive the handler.

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "cable/v1/cable.pb.h"
 #include "sdk/protocol.h"
+#include "service/command_handler.h"
 #include "service/state_channels.h"
 
 namespace cable::service {
@@ -30,12 +31,6 @@ constexpr char kAfterKey[] = "$after";  // the client's last event id
 
 std::string Dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-void RemoveSubscription(v1::CommandResponse& response) {
-  response.clear_streams();
-  response.set_stop_all_streams(true);
-  response.set_subscription_removed(true);
 }
 
 std::string ReplyFrame(absl::string_view identifier, const json& id,
