@@ -8,8 +8,9 @@
 
 namespace cable::gateway {
 
-// A finished WebSocket text frame, built once and shared read-only by every
-// socket it goes to.
+// A finished WebSocket text frame as it goes on the wire (header and
+// payload, see gateway/websocket.h), built once and shared read-only by
+// every socket it goes to.
 using SharedFrame = std::shared_ptr<const std::string>;
 
 // Where the Hub delivers broadcast frames: a client session, or a recorder

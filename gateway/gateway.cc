@@ -23,6 +23,7 @@
 #include "gateway/service_client.h"
 #include "gateway/session.h"
 #include "gateway/session_context.h"
+#include "gateway/websocket.h"
 #include "sdk/control_bus.h"
 
 namespace cable::gateway {
@@ -70,15 +71,15 @@ class Gateway::Impl {
     routes_.metrics = [this] {
       return metrics_.serialize(hub_.messages_received());
     };
-    routes_.upgrade = [this](beast::tcp_stream&& stream, Session::Request req,
+    routes_.upgrade = [this](tcp::socket&& socket, const Session::Request& req,
                              std::string subprotocol) {
       auto session = std::make_shared<Session>(
-          std::move(stream), context_, control::SessionId(id_, RandomHex(12)));
+          std::move(socket), context_, control::SessionId(id_, RandomHex(12)));
       {
         absl::MutexLock lock(&mu_);
         sessions_.emplace(session->sid(), session);
       }
-      session->run(std::move(req), std::move(subprotocol));
+      session->run(req, std::move(subprotocol));
     };
   }
 
@@ -197,10 +198,10 @@ class Gateway::Impl {
     ticker_.async_wait([this](beast::error_code ec) {
       if (ec) return;
       const auto now = std::chrono::system_clock::now();
-      auto ping = std::make_shared<const std::string>(
+      auto ping = std::make_shared<const std::string>(ws::TextFrame(
           protocol::PingFrame(std::chrono::duration_cast<std::chrono::seconds>(
                                   now.time_since_epoch())
-                                  .count()));
+                                  .count())));
       for (auto& s : live_sessions()) s->tick(ping);
       tick();
     });

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "gateway/demo_page.h"
 #include "gateway/options.h"
+#include "gateway/websocket.h"
 #include "sdk/protocol.h"
 
 namespace cable::gateway {
@@ -57,10 +58,11 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   const std::string path = target.substr(0, target.find('?'));
 
   auto respond = [&](http::status status, std::string content_type,
-                     std::string body) {
+                     std::string body, bool ws_version = false) {
     auto res = std::make_shared<http::response<http::string_body>>(
         status, request.version());
     res->set(http::field::server, "cable");
+    if (ws_version) res->set(http::field::sec_websocket_version, "13");
     res->set(http::field::content_type, content_type);
     res->set(http::field::cache_control, "no-store");
     res->keep_alive(request.keep_alive());
@@ -87,6 +89,17 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
       respond(http::status::forbidden, "text/plain", "origin not allowed\n");
       return;
     }
+    if (request[http::field::sec_websocket_version] != "13") {
+      respond(http::status::upgrade_required, "text/plain",
+              "unsupported WebSocket version: use 13\n", true);
+      return;
+    }
+    const auto key = request[http::field::sec_websocket_key];
+    if (!ws::ValidKey(absl::string_view(key.data(), key.size()))) {
+      respond(http::status::bad_request, "text/plain",
+              "bad Sec-WebSocket-Key\n");
+      return;
+    }
     auto subprotocol = SelectSubprotocol(
         std::string(request[http::field::sec_websocket_protocol]));
     if (!subprotocol) {
@@ -94,8 +107,8 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
               "unsupported subprotocol: use actioncable-v1-json\n");
       return;
     }
-    routes_.upgrade(std::move(stream_), std::move(request),
-                    std::move(*subprotocol));
+    stream_.expires_never();
+    routes_.upgrade(stream_.release_socket(), request, std::move(*subprotocol));
     return;
   }
 

@@ -16,10 +16,11 @@ struct HttpRoutes {
   // Body of /ready's answer: true when the gateway can serve clients.
   std::function<bool()> ready;
   std::function<std::string()> metrics;
-  // Takes over the socket for a WebSocket upgrade on /cable.
+  // Takes over the socket for a WebSocket upgrade on /cable (its request
+  // checked: version 13, a valid key, an allowed origin and subprotocol).
   std::function<void(
-      boost::beast::tcp_stream&&,
-      boost::beast::http::request<boost::beast::http::string_body>,
+      boost::asio::ip::tcp::socket&&,
+      const boost::beast::http::request<boost::beast::http::string_body>&,
       std::string subprotocol)>
       upgrade;
 };

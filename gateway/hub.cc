@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/websocket.h"
 #include "sdk/protocol.h"
 
 namespace cable::gateway {
@@ -126,15 +127,15 @@ void Hub::unsubscribe(absl::string_view stream_name,
 
 void Hub::on_message(const std::shared_ptr<Stream>& stream,
                      absl::string_view message) {
-  // Encode once per broadcast, then once per identifier; every sink of an
-  // identifier shares the same frame.
+  // Encode once per broadcast, then once per identifier, WebSocket header
+  // included; every sink of an identifier shares the same bytes.
   messages_received_.fetch_add(1, std::memory_order_relaxed);
   if (protocol::IsStateStream(stream->name)) {
     const std::uint64_t revision = protocol::StateMessageRevision(message);
     absl::MutexLock stream_lock(&stream->mu);
     for (const auto& [identifier, sinks] : stream->subscribers) {
       auto frame = std::make_shared<const std::string>(
-          protocol::StateFrame(identifier, message));
+          ws::TextFrame(protocol::StateFrame(identifier, message)));
       for (const auto& sink : sinks)
         sink->deliver_state(frame, identifier, revision);
     }
@@ -144,7 +145,7 @@ void Hub::on_message(const std::shared_ptr<Stream>& stream,
   absl::MutexLock stream_lock(&stream->mu);
   for (const auto& [identifier, sinks] : stream->subscribers) {
     auto frame = std::make_shared<const std::string>(
-        protocol::DataFrame(identifier, message_json));
+        ws::TextFrame(protocol::DataFrame(identifier, message_json)));
     for (const auto& sink : sinks) sink->deliver(frame);
   }
 }

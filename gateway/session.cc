@@ -1,11 +1,13 @@
 #include "gateway/session.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
-#include <boost/beast/websocket.hpp>
 #include <limits>
+#include <span>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -20,8 +22,8 @@
 namespace cable::gateway {
 
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 namespace net = boost::asio;
+using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -66,37 +68,27 @@ void CopyTo(const std::map<std::string, std::string>& from, Map& to) {
 
 }  // namespace
 
-Session::Session(beast::tcp_stream&& stream, SessionContext& context,
-                 std::string sid)
-    : ws_(std::move(stream)), context_(context), sid_(std::move(sid)) {}
+Session::Session(tcp::socket&& socket, SessionContext& context, std::string sid)
+    : socket_(std::move(socket)),
+      context_(context),
+      sid_(std::move(sid)),
+      reader_(context.options.max_frame_bytes) {}
 
 Session::~Session() = default;
 
-void Session::run(Request request, std::string subprotocol) {
+void Session::run(const Request& request, std::string subprotocol) {
   const auto& options = context_.options;
-  // The WebSocket stream runs its own timeouts: handshake, and an idle
-  // timeout that sends protocol pings to find dead peers.
-  beast::get_lowest_layer(ws_).expires_never();
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = options.handshake_timeout;
-  timeouts.idle_timeout = std::max<Clock::duration>(std::chrono::seconds(10),
-                                                    options.ping_interval * 10);
-  timeouts.keep_alive_pings = true;
-  ws_.set_option(timeouts);
-  // The frame limit is enforced in on_read, not by Beast: Beast 1.74 fails
-  // an oversized message by closing the socket with the rest of it unread
-  // (its teardown stops after one read), so the client sees a reset (1006)
-  // instead of 1009. Closing ourselves drains the message properly.
-  ws_.read_message_max(0);
-  ws_.auto_fragment(false);
-  ws_.text(true);
-  ws_.set_option(websocket::stream_base::decorator(
-      [subprotocol](websocket::response_type& res) {
-        res.set(beast::http::field::server, "cable");
-        if (!subprotocol.empty()) {
-          res.set(beast::http::field::sec_websocket_protocol, subprotocol);
-        }
-      }));
+  beast::error_code ec;
+  // Reads and writes are tried at once and only wait when the socket has
+  // nothing (or no room): see read() and write_next().
+  socket_.non_blocking(true, ec);
+  // A peer that vanished (no ACK for our pings) is cut by the kernel; the
+  // read then fails and the session closes.
+  const auto dead_after = std::max<std::chrono::milliseconds>(
+      std::chrono::seconds(10), options.ping_interval * 10);
+  const unsigned int dead_ms = static_cast<unsigned int>(dead_after.count());
+  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &dead_ms,
+               sizeof dead_ms);
 
   v1::Env env;
   env.set_url(std::string(request.target()));
@@ -112,8 +104,7 @@ void Session::run(Request request, std::string subprotocol) {
   if (auto cookie = headers->find("cookie"); cookie != headers->end()) {
     ParseCookies(cookie->second, *env.mutable_cookies());
   }
-  beast::error_code ec;
-  auto remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
+  auto remote = socket_.remote_endpoint(ec);
   if (!ec) {
     env.set_remote_addr(remote.address().to_string() + ":" +
                         std::to_string(remote.port()));
@@ -122,16 +113,27 @@ void Session::run(Request request, std::string subprotocol) {
   // cost an idle connection far less than the parsed maps.
   env.SerializeToString(&env_);
 
-  ws_.async_accept(request, beast::bind_front_handler(&Session::on_accept,
-                                                      shared_from_this()));
+  const auto key = request[beast::http::field::sec_websocket_key];
+  std::string response = absl::StrCat(
+      "HTTP/1.1 101 Switching Protocols\r\n"
+      "Upgrade: websocket\r\n"
+      "Connection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: ",
+      ws::AcceptKey(absl::string_view(key.data(), key.size())),
+      "\r\nServer: cable\r\n",
+      subprotocol.empty()
+          ? ""
+          : absl::StrCat("Sec-WebSocket-Protocol: ", subprotocol, "\r\n"),
+      "\r\n");
+  // The answer goes first in the write queue; frames follow it.
+  reply_bytes_ += response.size();
+  write_queue_.push_back(
+      {std::make_shared<const std::string>(std::move(response)), true});
+  write_next();
+  on_accept();
 }
 
-void Session::on_accept(beast::error_code ec) {
-  if (ec) {
-    spdlog::debug("session {}: handshake failed: {}", sid_, ec.message());
-    on_closed();
-    return;
-  }
+void Session::on_accept() {
   state_ = State::kConnecting;
   connect_pending_ = true;
   context_.metrics.connections_opened.Increment();
@@ -144,7 +146,7 @@ void Session::on_accept(beast::error_code ec) {
   context_.service.connect(
       request, [self = shared_from_this()](
                    absl::StatusOr<v1::ConnectResponse> response) mutable {
-        net::post(self->ws_.get_executor(),
+        net::post(self->socket_.get_executor(),
                   [self, response = std::move(response)]() mutable {
                     self->on_connected(std::move(response));
                   });
@@ -169,7 +171,7 @@ void Session::on_connected(absl::StatusOr<v1::ConnectResponse> response) {
     context_.metrics.connections_rejected.Increment();
     spdlog::warn("session {}: Connect failed: {}", sid_,
                  response.status().ToString());
-    close(websocket::close_code::internal_error, "service unavailable",
+    close(ws::kCloseInternalError, "service unavailable",
           protocol::DisconnectFrame("server_restart", true));
     return;
   }
@@ -180,71 +182,94 @@ void Session::on_connected(absl::StatusOr<v1::ConnectResponse> response) {
     const std::string reason = response->disconnect().reason().empty()
                                    ? (refused ? "unauthorized" : "error")
                                    : response->disconnect().reason();
-    close(refused ? websocket::close_code::normal
-                  : websocket::close_code::internal_error,
-          reason);
+    close(refused ? ws::kCloseNormal : ws::kCloseInternalError, reason);
     return;
   }
   state_ = State::kOpen;
   for (const auto& frame : response->transmissions()) send_reply(frame);
   if (!response->disconnect().reason().empty()) {
-    close(websocket::close_code::normal, response->disconnect().reason());
+    close(ws::kCloseNormal, response->disconnect().reason());
     return;
   }
   pump_commands();
 }
 
 void Session::read() {
-  ws_.async_read_some(
-      net::buffer(read_chunk_),
-      beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](beast::error_code ec) {
+                       self->on_readable(ec);
+                     });
 }
 
-void Session::on_read(beast::error_code ec, std::size_t bytes) {
-  if (ec) {
+void Session::on_readable(beast::error_code ec) {
+  if (ec) {  // aborted: the socket was closed
     on_closed();
     return;
   }
-  if (state_ == State::kClosing || state_ == State::kClosed) {
-    // Drain (and drop) what the client still sends until its close frame.
-    message_.clear();
+  const std::size_t bytes = socket_.read_some(net::buffer(read_chunk_), ec);
+  if (ec == net::error::would_block || ec == net::error::try_again) {
     read();
     return;
   }
-  const absl::string_view chunk(read_chunk_.data(), bytes);
-  const bool done = ws_.is_message_done();
-  if (!done || !message_.empty()) {
-    // A message longer than one read: assemble it, checking its size as it
-    // grows (Beast's own limit is off, see run()).
-    if (message_.size() + chunk.size() > context_.options.max_frame_bytes) {
-      message_.clear();
-      context_.metrics.bad_frames.Increment();
-      spdlog::info("session {}: message over {} bytes, closed", sid_,
-                   context_.options.max_frame_bytes);
-      close(websocket::close_code::too_big, "message too big");
-      read();
-      return;
-    }
-    message_.append(chunk.data(), chunk.size());
-    if (!done) {
-      read();
-      return;
-    }
+  if (ec) {  // end of stream, reset, or the kernel gave up on the peer
+    socket_.close(ec);
+    on_closed();
+    return;
   }
-  if (!ws_.got_text()) {
-    message_.clear();
+  auto violation =
+      reader_.feed(absl::MakeSpan(read_chunk_.data(), bytes),
+                   [this](const ws::Frame& frame) { on_frame(frame); });
+  if (violation) {
     context_.metrics.bad_frames.Increment();
-    close(websocket::close_code::unknown_data,
-          "binary frames are not supported",
-          protocol::DisconnectFrame("invalid_request", false));
-    read();
+    spdlog::info("session {}: {}, closed with {}", sid_, violation->reason,
+                 violation->code);
+    // After a framing error no close frame can be read back: the socket
+    // closes once ours is written.
+    if (violation->framing()) close_received_ = true;
+    close(violation->code, violation->reason);
+  }
+  if (!socket_.is_open()) {
+    on_closed();
     return;
   }
-  handle_frame(message_.empty() ? chunk : absl::string_view(message_));
-  message_.clear();
-  // Give back what a large message grew the buffer to.
-  if (message_.capacity() > read_chunk_.size()) std::string().swap(message_);
   read();
+}
+
+void Session::on_frame(const ws::Frame& frame) {
+  if (!socket_.is_open()) return;
+  const bool closing = state_ == State::kClosing || state_ == State::kClosed;
+  switch (frame.opcode) {
+    case ws::Opcode::kText:
+      if (!closing) handle_frame(frame.payload);  // else drained and dropped
+      return;
+    case ws::Opcode::kBinary:
+      if (closing) return;
+      context_.metrics.bad_frames.Increment();
+      close(ws::kCloseUnsupportedData, "binary frames are not supported",
+            protocol::DisconnectFrame("invalid_request", false));
+      return;
+    case ws::Opcode::kPing:
+      if (!closing) {
+        enqueue(std::make_shared<const std::string>(
+                    ws::EncodeFrame(ws::Opcode::kPong, frame.payload)),
+                true);
+      }
+      return;
+    case ws::Opcode::kClose:
+      close_received_ = true;
+      if (closing) {
+        if (close_sent_) finish_close();
+        return;
+      }
+      // Answer with the client's code; our close frame goes once what is
+      // being written is through, then the socket closes.
+      close(frame.close_code == ws::kCloseNoStatus ? ws::kCloseNormal
+                                                   : frame.close_code,
+            "");
+      return;
+    default:
+      return;  // pongs
+  }
 }
 
 void Session::handle_frame(absl::string_view text) {
@@ -255,7 +280,7 @@ void Session::handle_frame(absl::string_view text) {
                  std::string(parsed.status().message()));
     // Close reasons are limited to 123 bytes by RFC 6455.
     std::string reason(parsed.status().message().substr(0, 120));
-    close(websocket::close_code::bad_payload, reason,
+    close(ws::kCloseInvalidPayload, reason,
           protocol::DisconnectFrame("invalid_request", false));
     return;
   }
@@ -281,7 +306,7 @@ void Session::handle_frame(absl::string_view text) {
 void Session::enqueue_command(PendingCommand command) {
   if (commands_.size() >= context_.options.max_pending_commands) {
     context_.metrics.bad_frames.Increment();
-    close(websocket::close_code::policy_error, "too many pending commands",
+    close(ws::kClosePolicyViolation, "too many pending commands",
           protocol::DisconnectFrame("invalid_request", false));
     return;
   }
@@ -346,7 +371,7 @@ void Session::pump_commands() {
     context_.service.command(
         request, [self = shared_from_this(), command = std::move(command)](
                      absl::StatusOr<v1::CommandResponse> response) mutable {
-          net::post(self->ws_.get_executor(),
+          net::post(self->socket_.get_executor(),
                     [self, command = std::move(command),
                      response = std::move(response)]() mutable {
                       self->on_command_done(command, std::move(response));
@@ -449,7 +474,7 @@ void Session::on_command_done(const PendingCommand& command,
                               : std::numeric_limits<std::uint64_t>::max());
   }
   if (!response->disconnect().reason().empty()) {
-    close(websocket::close_code::normal, response->disconnect().reason());
+    close(ws::kCloseNormal, response->disconnect().reason());
     return;
   }
   pump_commands();
@@ -488,7 +513,7 @@ void Session::start_timers(const std::string& identifier, Subscription& sub,
   sub.timers.clear();  // destroying a timer cancels its wait
   for (const auto& timer : response.timers()) {
     if (timer.interval_ms() == 0 || timer.action().empty()) continue;
-    auto t = std::make_unique<net::steady_timer>(ws_.get_executor());
+    auto t = std::make_unique<net::steady_timer>(socket_.get_executor());
     arm_timer(identifier, *t, std::chrono::milliseconds(timer.interval_ms()),
               timer.action());
     sub.timers.push_back(std::move(t));
@@ -548,7 +573,7 @@ void Session::leave_streams(const std::string& identifier,
 }
 
 void Session::drop_unwritten() {
-  while (write_queue_.size() > (writing_ ? 1u : 0u)) {
+  while (write_queue_.size() > (write_offset_ > 0 ? 1u : 0u)) {
     unqueued(write_queue_.back());
     write_queue_.pop_back();
   }
@@ -556,7 +581,7 @@ void Session::drop_unwritten() {
 
 void Session::deliver(SharedFrame frame) {
   context_.metrics.broadcasts_received.Increment();
-  net::post(ws_.get_executor(),
+  net::post(socket_.get_executor(),
             [self = shared_from_this(), frame = std::move(frame)]() mutable {
               if (self->state_ == State::kOpen) self->send(std::move(frame));
             });
@@ -566,7 +591,7 @@ void Session::deliver_state(SharedFrame frame, absl::string_view identifier,
                             std::uint64_t revision) {
   context_.metrics.broadcasts_received.Increment();
   net::post(
-      ws_.get_executor(),
+      socket_.get_executor(),
       [self = shared_from_this(), frame = std::move(frame),
        identifier = std::string(identifier), revision]() mutable {
         if (self->state_ != State::kOpen) return;
@@ -586,8 +611,8 @@ void Session::deliver_state(SharedFrame frame, absl::string_view identifier,
 }
 
 void Session::tick(SharedFrame ping) {
-  net::post(ws_.get_executor(), [self = shared_from_this(),
-                                 ping = std::move(ping)]() mutable {
+  net::post(socket_.get_executor(), [self = shared_from_this(),
+                                     ping = std::move(ping)]() mutable {
     const auto now = Clock::now();
     const auto limit = self->context_.options.write_timeout;
     if (self->state_ == State::kClosing && now - self->closing_since_ > limit) {
@@ -604,43 +629,43 @@ void Session::tick(SharedFrame ping) {
 }
 
 void Session::shutdown() {
-  net::post(ws_.get_executor(), [self = shared_from_this()] {
+  net::post(socket_.get_executor(), [self = shared_from_this()] {
     if (self->state_ == State::kHandshake) {
       self->close_now();
       return;
     }
-    self->close(websocket::close_code::going_away, "server shutting down",
+    self->close(ws::kCloseGoingAway, "server shutting down",
                 protocol::DisconnectFrame("server_restart", true));
   });
 }
 
 void Session::disconnect_if_matches(
     std::shared_ptr<const v1::DisconnectClientsRequest> request) {
-  net::post(ws_.get_executor(), [self = shared_from_this(),
-                                 request = std::move(request)] {
+  net::post(socket_.get_executor(), [self = shared_from_this(),
+                                     request = std::move(request)] {
     if (self->state_ != State::kOpen) return;
     for (const auto& [name, value] : request->identifiers()) {
       auto it = self->identifiers_.find(name);
       if (it == self->identifiers_.end() || it->second != value) return;
     }
-    self->close(websocket::close_code::normal, "remote",
+    self->close(ws::kCloseNormal, "remote",
                 protocol::DisconnectFrame("remote", request->reconnect()));
   });
 }
 
 void Session::transmit(
     std::shared_ptr<const v1::DirectTransmission> transmission) {
-  net::post(ws_.get_executor(), [self = shared_from_this(),
-                                 transmission = std::move(transmission)] {
+  net::post(socket_.get_executor(), [self = shared_from_this(),
+                                     transmission = std::move(transmission)] {
     if (self->state_ != State::kOpen) return;
     for (const auto& frame : transmission->frames()) {
-      self->send(std::make_shared<const std::string>(frame));
+      self->send(std::make_shared<const std::string>(ws::TextFrame(frame)));
     }
   });
 }
 
 void Session::send_reply(std::string text) {
-  enqueue(std::make_shared<const std::string>(std::move(text)), true);
+  enqueue(std::make_shared<const std::string>(ws::TextFrame(text)), true);
 }
 
 void Session::send(SharedFrame frame) { enqueue(std::move(frame), false); }
@@ -673,71 +698,95 @@ void Session::disconnect_slow() {
   context_.metrics.slow_disconnects.Increment();
   spdlog::info("session {}: too slow ({} frames, {} + {} bytes queued)", sid_,
                write_queue_.size(), queued_bytes_, reply_bytes_);
-  close(websocket::close_code::policy_error, "too slow",
+  close(ws::kClosePolicyViolation, "too slow",
         protocol::DisconnectFrame("too_slow", true));
 }
 
 void Session::write_next() {
-  if (writing_) return;
-  if (write_queue_.empty()) {
-    if (state_ == State::kClosing) finish_close();
-    return;
+  if (writing_ || !socket_.is_open()) return;
+  // Everything queued (up to kGather frames) in one non-blocking write.
+  static constexpr std::size_t kGather = 64;
+  while (!write_queue_.empty()) {
+    std::array<net::const_buffer, kGather> buffers;
+    std::size_t n = 0;
+    std::size_t wanted = 0;
+    for (auto it = write_queue_.begin();
+         it != write_queue_.end() && n < kGather; ++it, ++n) {
+      buffers[n] = net::buffer(*it->frame) + (n == 0 ? write_offset_ : 0);
+      wanted += buffers[n].size();
+    }
+    beast::error_code ec;
+    std::size_t written = socket_.write_some(
+        std::span<const net::const_buffer>(buffers.data(), n), ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) {
+      written = 0;
+    } else if (ec) {
+      close_now();  // the read side sees it and finishes the session
+      return;
+    }
+    const bool all = written == wanted;
+    while (written > 0) {
+      const std::size_t left =
+          write_queue_.front().frame->size() - write_offset_;
+      if (written < left) {
+        write_offset_ += written;
+        break;
+      }
+      written -= left;
+      write_offset_ = 0;
+      unqueued(write_queue_.front());
+      write_queue_.pop_front();
+      context_.metrics.frames_sent.Increment();
+    }
+    if (!all) {
+      // The socket's buffer is full: wait until it takes more.
+      writing_ = true;
+      write_started_ = Clock::now();
+      socket_.async_wait(tcp::socket::wait_write,
+                         [self = shared_from_this()](beast::error_code ec) {
+                           self->writing_ = false;
+                           if (!ec) self->write_next();
+                         });
+      return;
+    }
   }
-  writing_ = true;
-  write_started_ = Clock::now();
-  ws_.async_write(
-      net::buffer(*write_queue_.front().frame),
-      beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  if (state_ == State::kClosing && !close_sent_) {
+    close_sent_ = true;  // the close frame was the last thing queued
+    if (close_received_) finish_close();
+  }
 }
 
-void Session::on_write(beast::error_code ec, std::size_t) {
-  writing_ = false;
-  // The frame just written is still at the front: everything that trims the
-  // queue keeps it while writing_ is set (Beast reads from it).
-  unqueued(write_queue_.front());
-  write_queue_.pop_front();
-  if (ec) {
-    close_now();
-    return;
-  }
-  context_.metrics.frames_sent.Increment();
-  write_next();
-}
-
-void Session::close(websocket::close_code code, std::string reason,
-                    std::string last_frame) {
+void Session::close(std::uint16_t code, std::string reason,
+                    std::string last_message) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
   state_ = State::kClosing;
   closing_since_ = Clock::now();
-  close_reason_ = websocket::close_reason(code, reason);
   for (auto& [id, sub] : subscriptions_) sub.timers.clear();
   drop_unwritten();
-  if (!last_frame.empty()) {
-    reply_bytes_ += last_frame.size();
+  for (std::string frame :
+       {last_message.empty() ? std::string() : ws::TextFrame(last_message),
+        ws::CloseFrame(code, reason)}) {
+    if (frame.empty()) continue;
+    reply_bytes_ += frame.size();
     write_queue_.push_back(
-        {std::make_shared<const std::string>(std::move(last_frame)), true});
+        {std::make_shared<const std::string>(std::move(frame)), true});
   }
   write_next();
 }
 
 void Session::finish_close() {
-  if (close_started_) return;
-  close_started_ = true;
-  ws_.async_close(close_reason_,
-                  [self = shared_from_this()](beast::error_code ec) {
-                    if (ec) self->close_now();
-                  });
+  beast::error_code ec;
+  socket_.shutdown(net::socket_base::shutdown_send, ec);
+  socket_.close(ec);
 }
 
 void Session::close_now() {
   beast::error_code ec;
   // Cut, don't drain: without this the kernel keeps pushing what is still
   // in the send buffer (megabytes, for a slow client) after close.
-  beast::get_lowest_layer(ws_).socket().set_option(
-      net::socket_base::linger(true, 0), ec);
-  beast::get_lowest_layer(ws_).socket().shutdown(
-      net::socket_base::shutdown_both, ec);
-  beast::get_lowest_layer(ws_).close();
+  socket_.set_option(net::socket_base::linger(true, 0), ec);
+  socket_.shutdown(net::socket_base::shutdown_both, ec);
+  socket_.close(ec);
 }
 
 void Session::on_closed() {

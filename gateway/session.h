@@ -1,13 +1,11 @@
 #pragma once
 
 #include <array>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -19,6 +17,7 @@
 #include "cable/v1/cable.pb.h"
 #include "gateway/frame_sink.h"
 #include "gateway/small_queue.h"
+#include "gateway/websocket.h"
 #include "sdk/protocol.h"
 
 namespace cable::gateway {
@@ -29,21 +28,28 @@ class SessionContext;
 // its strand (the socket's executor); `deliver`, `ping` and `shutdown` may
 // be called from any thread and post onto it.
 //
+// The WebSocket protocol is spoken here directly over the socket
+// (gateway/websocket.h): frames arrive encoded once for every socket, and
+// whatever is queued goes out in one gathered, non-blocking write; only a
+// socket whose buffer is full waits (for writability). An idle connection
+// holds a parked wait for readability and nothing else.
+//
 // Commands take effect in the order sent: one call to the service is in
 // flight per connection and the rest wait in `commands_`. Outbound frames
-// wait in a bounded queue with one write in flight; a client that lets the
-// queue overflow is dropped ("too_slow") without delaying anyone else.
+// wait in a bounded queue; a client that lets the queue overflow is
+// dropped ("too_slow") without delaying anyone else.
 class Session final : public FrameSink,
                       public std::enable_shared_from_this<Session> {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  Session(boost::beast::tcp_stream&& stream, SessionContext& context,
+  Session(boost::asio::ip::tcp::socket&& socket, SessionContext& context,
           std::string sid);
   ~Session() override;
 
-  // Completes the WebSocket handshake for `request` and starts the session.
-  void run(Request request, std::string subprotocol);
+  // Answers the WebSocket handshake of `request` (HttpSession checked it)
+  // and starts the session.
+  void run(const Request& request, std::string subprotocol);
 
   void deliver(SharedFrame frame) override;
   void deliver_state(SharedFrame frame, absl::string_view identifier,
@@ -80,10 +86,12 @@ class Session final : public FrameSink,
   };
   enum class State { kHandshake, kConnecting, kOpen, kClosing, kClosed };
 
-  void on_accept(boost::beast::error_code ec);
+  void on_accept();
   void on_connected(absl::StatusOr<v1::ConnectResponse> response);
+  // Waits for the socket to be readable, then reads what is there.
   void read();
-  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void on_readable(boost::beast::error_code ec);
+  void on_frame(const ws::Frame& frame);
   void handle_frame(absl::string_view text);
   void enqueue_command(PendingCommand command);
   void pump_commands();
@@ -102,29 +110,33 @@ class Session final : public FrameSink,
   void release_held(Subscription& sub, std::uint64_t after_revision);
   // Takes the subscription's streams off the Hub (its list is kept).
   void leave_streams(const std::string& identifier, const Subscription& sub);
-  // Drops queued frames except the one being written (Beast reads from it
-  // until on_write).
+  // Drops queued frames except one partly written (the rest of it must
+  // follow, or the stream breaks).
   void drop_unwritten();
 
   // A broadcast (or pushed) frame, bounded by max_queue_bytes.
   void send(SharedFrame frame);
   // What the service answered to the client's own command (or connect),
-  // bounded by max_reply_queue_bytes.
+  // bounded by max_reply_queue_bytes; `text` is a message, framed here.
   void send_reply(std::string text);
   struct Queued {
-    SharedFrame frame;
+    SharedFrame frame;  // wire bytes
     bool reply = false;
   };
   void enqueue(SharedFrame frame, bool reply);
   void unqueued(const Queued& queued);
+  // Writes as much of the queue as the socket takes without blocking; if
+  // it takes less, waits for writability.
   void write_next();
-  void on_write(boost::beast::error_code ec, std::size_t bytes);
 
-  // Closes the connection: optional last frame, then a close frame with
-  // `code`. A stuck socket is cut after the write timeout.
-  void close(boost::beast::websocket::close_code code, std::string reason,
-             std::string last_frame = {});
+  // Closes the connection: optional last message, then a close frame with
+  // `code`, then waits for the client's close frame. A stuck socket is cut
+  // after the write timeout.
+  void close(std::uint16_t code, std::string reason,
+             std::string last_message = {});
+  // Cuts the connection at once, dropping what the kernel still holds.
   void close_now();
+  // Both close frames went: closes the socket.
   void finish_close();
   void on_closed();
   // Once no Connect or command call is pending: sends Disconnect if the
@@ -133,15 +145,15 @@ class Session final : public FrameSink,
   void send_disconnect();
   void disconnect_slow();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::asio::ip::tcp::socket socket_;
   SessionContext& context_;
   const std::string sid_;
   State state_ = State::kHandshake;
-  // Reads land here; a message longer than one read is assembled in
-  // `message_`. Inline, so an idle connection holds no read buffer on the
-  // heap.
+  // Reads land here and are parsed in place; the reader keeps only a
+  // message split over reads. Inline, so an idle connection holds no read
+  // buffer on the heap.
   std::array<char, 512> read_chunk_;
-  std::string message_;
+  ws::Reader reader_;
   // The cable.v1.Env of the upgrade request, serialized.
   std::string env_;
   std::map<std::string, std::string> identifiers_;
@@ -152,13 +164,17 @@ class Session final : public FrameSink,
   bool command_in_flight_ = false;
 
   SmallQueue<Queued> write_queue_;
+  // Bytes of the front frame already written.
+  std::size_t write_offset_ = 0;
   std::size_t queued_bytes_ = 0;
   std::size_t reply_bytes_ = 0;
+  // Waiting for the socket to take more.
   bool writing_ = false;
   std::chrono::steady_clock::time_point write_started_;
   std::chrono::steady_clock::time_point closing_since_;
-  boost::beast::websocket::close_reason close_reason_;
-  bool close_started_ = false;
+  // The close handshake: our close frame is written; the client's came.
+  bool close_sent_ = false;
+  bool close_received_ = false;
   // The service ran `connect` for us: it must hear `Disconnect` once.
   bool connected_ = false;
   bool connect_pending_ = false;
