@@ -2,11 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <memory>
 #include <random>
@@ -17,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "gateway/event_loop.h"
 #include "gateway/http_session.h"
 #include "gateway/hub.h"
 #include "gateway/metrics.h"
@@ -60,21 +58,20 @@ class Gateway::Impl {
                  backends_.service_in_process),
         context_(options_, hub_, service_, metrics_, id_,
                  [this](const std::string& sid) { forget(sid); }),
-        acceptor_(net::make_strand(ioc_)),
-        ticker_(ioc_),
-        heartbeat_timer_(ioc_) {
-    for (std::size_t i = 1; i < ThreadCount(options_.threads); ++i) {
-      workers_.push_back(std::make_unique<net::io_context>(1));
-      worker_guards_.push_back(net::make_work_guard(*workers_.back()));
-    }
+        loops_(MakeLoops(options_.threads)),
+        acceptor_(loops_[0]->context()),
+        ticker_(loops_[0]->context()),
+        heartbeat_timer_(loops_[0]->context()) {
     routes_.ready = [this] { return ready(); };
     routes_.metrics = [this] {
       return metrics_.serialize(hub_.messages_received());
     };
     routes_.upgrade = [this](tcp::socket&& socket, const Session::Request& req,
                              std::string subprotocol) {
-      auto session = std::make_shared<Session>(
-          std::move(socket), context_, control::SessionId(id_, RandomHex(12)));
+      EventLoop& loop = loop_of(socket);
+      auto session =
+          std::make_shared<Session>(std::move(socket), loop, context_,
+                                    control::SessionId(id_, RandomHex(12)));
       {
         absl::MutexLock lock(&mu_);
         sessions_.emplace(session->sid(), session);
@@ -117,10 +114,9 @@ class Gateway::Impl {
     accept();
     tick();
     heartbeat();
-    for (auto& worker : workers_) {
-      threads_.emplace_back([&worker] { worker->run(); });
+    for (auto& loop : loops_) {
+      threads_.emplace_back([&loop] { loop->run(); });
     }
-    threads_.emplace_back([this] { ioc_.run(); });
     return port;
   }
 
@@ -149,8 +145,7 @@ class Gateway::Impl {
       mu_.AwaitWithTimeout(absl::Condition(&all_closed),
                            absl::FromChrono(options_.shutdown_timeout));
     }
-    ioc_.stop();
-    for (auto& worker : workers_) worker->stop();
+    for (auto& loop : loops_) loop->stop();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
     }
@@ -172,23 +167,22 @@ class Gateway::Impl {
 
  private:
   void accept() {
-    acceptor_.async_accept(
-        net::make_strand(next_context()),
-        [this](beast::error_code ec, tcp::socket socket) {
-          if (ec) {
-            if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
-              return;
-            }
-            spdlog::warn("accept failed: {}", ec.message());
-          } else {
-            beast::error_code ignored;
-            socket.set_option(tcp::no_delay(true), ignored);
-            std::make_shared<HttpSession>(beast::tcp_stream(std::move(socket)),
-                                          options_, routes_)
-                ->run();
-          }
-          accept();
-        });
+    acceptor_.async_accept(next_loop().context(), [this](beast::error_code ec,
+                                                         tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || !acceptor_.is_open()) {
+          return;
+        }
+        spdlog::warn("accept failed: {}", ec.message());
+      } else {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<HttpSession>(beast::tcp_stream(std::move(socket)),
+                                      options_, routes_)
+            ->run();
+      }
+      accept();
+    });
   }
 
   // One timer for all sessions: pings (one frame shared by every socket)
@@ -276,22 +270,29 @@ class Gateway::Impl {
   HttpRoutes routes_;
   // One event loop per thread, each running only its own connections: a
   // post to a session then takes no lock shared by every thread, and wakes
-  // only the thread that owns it. `ioc_` (the first) also runs the
-  // acceptor and the timers.
-  static std::size_t ThreadCount(unsigned configured) {
-    return configured != 0 ? configured
-                           : std::max(1u, std::thread::hardware_concurrency());
+  // only the thread that owns it. The first also runs the acceptor and the
+  // timers.
+  static std::vector<std::unique_ptr<EventLoop>> MakeLoops(unsigned threads) {
+    const std::size_t n =
+        threads != 0 ? threads
+                     : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::unique_ptr<EventLoop>> loops;
+    for (std::size_t i = 0; i < n; ++i) {
+      loops.push_back(std::make_unique<EventLoop>());
+    }
+    return loops;
   }
-  net::io_context& next_context() {
-    const std::size_t i = next_context_++ % (workers_.size() + 1);
-    return i == 0 ? ioc_ : *workers_[i - 1];
+  EventLoop& next_loop() { return *loops_[next_loop_++ % loops_.size()]; }
+  EventLoop& loop_of(tcp::socket& socket) {
+    auto& context = net::query(socket.get_executor(), net::execution::context);
+    for (auto& loop : loops_) {
+      if (&loop->context() == &context) return *loop;
+    }
+    return *loops_[0];  // unreachable: every socket is accepted on a loop
   }
 
-  net::io_context ioc_{1};
-  std::vector<std::unique_ptr<net::io_context>> workers_;
-  std::vector<net::executor_work_guard<net::io_context::executor_type>>
-      worker_guards_;
-  std::size_t next_context_ = 0;
+  std::vector<std::unique_ptr<EventLoop>> loops_;
+  std::size_t next_loop_ = 0;
   tcp::acceptor acceptor_;
   net::steady_timer ticker_;
   net::steady_timer heartbeat_timer_;

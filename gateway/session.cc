@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gateway/event_loop.h"
 #include "gateway/hub.h"
 #include "gateway/metrics.h"
 #include "gateway/options.h"
@@ -68,8 +69,10 @@ void CopyTo(const std::map<std::string, std::string>& from, Map& to) {
 
 }  // namespace
 
-Session::Session(tcp::socket&& socket, SessionContext& context, std::string sid)
+Session::Session(tcp::socket&& socket, EventLoop& loop, SessionContext& context,
+                 std::string sid)
     : socket_(std::move(socket)),
+      loop_(loop),
       context_(context),
       sid_(std::move(sid)),
       reader_(context.options.max_frame_bytes) {}
@@ -581,10 +584,19 @@ void Session::drop_unwritten() {
 
 void Session::deliver(SharedFrame frame) {
   context_.metrics.broadcasts_received.Increment();
-  net::post(socket_.get_executor(),
-            [self = shared_from_this(), frame = std::move(frame)]() mutable {
-              if (self->state_ == State::kOpen) self->send(std::move(frame));
-            });
+  loop_.deliver(shared_from_this(), std::move(frame));
+}
+
+bool Session::queue_broadcast(SharedFrame frame) {
+  if (state_ != State::kOpen || !push(std::move(frame), false)) return false;
+  if (flush_pending_) return false;
+  flush_pending_ = true;
+  return true;
+}
+
+void Session::flush_broadcasts() {
+  flush_pending_ = false;
+  write_next();
 }
 
 void Session::deliver_state(SharedFrame frame, absl::string_view identifier,
@@ -671,7 +683,11 @@ void Session::send_reply(std::string text) {
 void Session::send(SharedFrame frame) { enqueue(std::move(frame), false); }
 
 void Session::enqueue(SharedFrame frame, bool reply) {
-  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  if (push(std::move(frame), reply)) write_next();
+}
+
+bool Session::push(SharedFrame frame, bool reply) {
+  if (state_ == State::kClosing || state_ == State::kClosed) return false;
   const auto& options = context_.options;
   // Each kind of frame has its own byte bound, and one frame may take it
   // past the bound (a multi-megabyte state must get through an empty
@@ -683,11 +699,11 @@ void Session::enqueue(SharedFrame frame, bool reply) {
   if (write_queue_.size() >= options.max_queue_frames ||
       (bytes > 0 && bytes + frame->size() > limit)) {
     disconnect_slow();
-    return;
+    return false;
   }
   bytes += frame->size();
   write_queue_.push_back({std::move(frame), reply});
-  write_next();
+  return true;
 }
 
 void Session::unqueued(const Queued& queued) {

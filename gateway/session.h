@@ -22,11 +22,13 @@
 
 namespace cable::gateway {
 
+class EventLoop;
 class SessionContext;
 
 // One client's WebSocket connection. Everything it owns is touched only on
-// its strand (the socket's executor); `deliver`, `ping` and `shutdown` may
-// be called from any thread and post onto it.
+// its event loop (gateway/event_loop.h: one thread, so the loop is the
+// connection's strand); `deliver`, `ping` and `shutdown` may be called from
+// any thread and post onto it.
 //
 // The WebSocket protocol is spoken here directly over the socket
 // (gateway/websocket.h): frames arrive encoded once for every socket, and
@@ -43,8 +45,9 @@ class Session final : public FrameSink,
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  Session(boost::asio::ip::tcp::socket&& socket, SessionContext& context,
-          std::string sid);
+  // `socket` runs on `loop`.
+  Session(boost::asio::ip::tcp::socket&& socket, EventLoop& loop,
+          SessionContext& context, std::string sid);
   ~Session() override;
 
   // Answers the WebSocket handshake of `request` (HttpSession checked it)
@@ -68,6 +71,11 @@ class Session final : public FrameSink,
   void transmit(std::shared_ptr<const v1::DirectTransmission> transmission);
 
   const std::string& sid() const { return sid_; }
+
+  // On the loop, from EventLoop: queues a broadcast frame; true if the
+  // socket now needs a flush_broadcasts() (once per batch).
+  bool queue_broadcast(SharedFrame frame);
+  void flush_broadcasts();
 
  private:
   struct Subscription {
@@ -124,6 +132,9 @@ class Session final : public FrameSink,
     bool reply = false;
   };
   void enqueue(SharedFrame frame, bool reply);
+  // Queues without writing; false if the queue overflowed (the client is
+  // being disconnected).
+  bool push(SharedFrame frame, bool reply);
   void unqueued(const Queued& queued);
   // Writes as much of the queue as the socket takes without blocking; if
   // it takes less, waits for writability.
@@ -146,6 +157,7 @@ class Session final : public FrameSink,
   void disconnect_slow();
 
   boost::asio::ip::tcp::socket socket_;
+  EventLoop& loop_;
   SessionContext& context_;
   const std::string sid_;
   State state_ = State::kHandshake;
@@ -170,6 +182,8 @@ class Session final : public FrameSink,
   std::size_t reply_bytes_ = 0;
   // Waiting for the socket to take more.
   bool writing_ = false;
+  // Listed for the loop's flush of this batch.
+  bool flush_pending_ = false;
   std::chrono::steady_clock::time_point write_started_;
   std::chrono::steady_clock::time_point closing_since_;
   // The close handshake: our close frame is written; the client's came.
