@@ -19,12 +19,15 @@ Scenarios (default: all but smoke, in this order):
            over time, slow clients disconnected, the others' p99.
   nats     fanout through NATS: nats-server, cable-service, two
            cable-gateways, subscribers split between them.
+  floor    no Cable: cable-floor writes a 300-byte frame to 9,000
+           loopback sockets from one thread (1 and 4 frames per write):
+           what the kernel alone costs per delivery on this machine.
   smoke    200 clients for a few seconds (the ctest bench_smoke); fails on
            any loss.
 
 --quick shrinks every scenario (hundreds of clients, short steps).
 Binaries come from the build directory unless $CABLE_SERVER, $CABLE_GATEWAY,
-$CABLE_SERVICE, $CABLE_LOADGEN or $NATS_SERVER name them.
+$CABLE_SERVICE, $CABLE_LOADGEN, $CABLE_FLOOR or $NATS_SERVER name them.
 Only the Python standard library is used.
 """
 
@@ -548,6 +551,28 @@ class Bench:
                 service.stop()
             nats.stop()
 
+    def scenario_floor(self):
+        out = {}
+        n = 300 if self.quick else 9000
+        for per_write in (1, 4):
+            argv = [self.binary("CABLE_FLOOR", "tests", "bench", "cable-floor"),
+                    f"--connections={n}", "--messages=20", "--bytes=300",
+                    f"--frames_per_write={per_write}"]
+            done = subprocess.run(argv, capture_output=True, text=True,
+                                  timeout=300)
+            if done.returncode != 0:
+                raise RuntimeError("cable-floor failed: " + done.stderr[-2000:])
+            res = json.loads(done.stdout.strip().splitlines()[-1])
+            out[f"frames_per_write_{per_write}"] = res
+            print(f"  floor {n} sockets, {per_write} frame(s) per write: "
+                  f"{res['cpu_us_per_write']:.2f} CPU us per write "
+                  f"({res['cpu_us_per_frame']:.2f} per frame, "
+                  f"{1e6 / res['cpu_us_per_frame']:.0f} frames per CPU s), "
+                  f"one round to all {res['round_ms_p50']:.1f} ms, "
+                  f"receiver {res['receiver_cpu_us_per_frame']:.2f} CPU us "
+                  f"per frame", flush=True)
+        return out
+
     def scenario_smoke(self):
         server = self.start_server()
         try:
@@ -592,7 +617,7 @@ class Bench:
               flush=True)
 
 
-SCENARIOS = ["idle", "fanout", "streams", "slow", "nats"]
+SCENARIOS = ["idle", "fanout", "streams", "slow", "nats", "floor"]
 
 
 def main():
