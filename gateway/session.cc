@@ -56,6 +56,13 @@ bool Closes(absl::string_view command) {
   return command == "unsubscribe" || command == "leave";
 }
 
+// How long a client may stay silent before it is taken for gone: a
+// protocol ping goes out after half of it.
+Clock::duration IdlePeriod(const GatewayOptions& options) {
+  return std::max<Clock::duration>(std::chrono::seconds(10),
+                                   options.ping_interval * 10);
+}
+
 template <class Map>
 void CopyTo(const Map& from, std::map<std::string, std::string>& to) {
   to.clear();
@@ -85,11 +92,12 @@ void Session::run(const Request& request, std::string subprotocol) {
   // Reads and writes are tried at once and only wait when the socket has
   // nothing (or no room): see read() and write_next().
   socket_.non_blocking(true, ec);
-  // A peer that vanished (no ACK for our pings) is cut by the kernel; the
-  // read then fails and the session closes.
-  const auto dead_after = std::max<std::chrono::milliseconds>(
-      std::chrono::seconds(10), options.ping_interval * 10);
-  const unsigned int dead_ms = static_cast<unsigned int>(dead_after.count());
+  // A peer that vanished (no ACK for what we send) is cut by the kernel;
+  // the read then fails and the session closes. tick() also pings and cuts
+  // clients that stay silent.
+  const unsigned int dead_ms = static_cast<unsigned int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(IdlePeriod(options))
+          .count());
   ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &dead_ms,
                sizeof dead_ms);
 
@@ -138,6 +146,7 @@ void Session::run(const Request& request, std::string subprotocol) {
 
 void Session::on_accept() {
   state_ = State::kConnecting;
+  last_read_ = Clock::now();
   connect_pending_ = true;
   context_.metrics.connections_opened.Increment();
   context_.metrics.connections_active.Increment();
@@ -210,6 +219,7 @@ void Session::on_readable(beast::error_code ec) {
     return;
   }
   const std::size_t bytes = socket_.read_some(net::buffer(read_chunk_), ec);
+  if (bytes > 0) last_read_ = Clock::now();
   if (ec == net::error::would_block || ec == net::error::try_again) {
     read();
     return;
@@ -636,7 +646,23 @@ void Session::tick(SharedFrame ping) {
       self->disconnect_slow();
       return;
     }
+    // A client silent for half the idle period gets a protocol ping (which
+    // every WebSocket client answers); one silent for all of it is gone.
+    const auto silent = now - self->last_read_;
+    const auto idle = IdlePeriod(self->context_.options);
+    if (silent > idle) {
+      spdlog::info("session {}: nothing received for {} ms, closed", self->sid_,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(silent)
+                       .count());
+      self->close_now();
+      return;
+    }
     self->send(std::move(ping));
+    if (silent > idle / 2) {
+      self->enqueue(std::make_shared<const std::string>(
+                        ws::EncodeFrame(ws::Opcode::kPing, {})),
+                    true);
+    }
   });
 }
 

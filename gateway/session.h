@@ -58,8 +58,10 @@ class Session final : public FrameSink,
   void deliver_state(SharedFrame frame, absl::string_view identifier,
                      std::uint64_t revision) override;
   // Called every ping interval by the gateway: sends the shared `ping`
-  // frame once the connection is welcomed, and cuts a socket whose write
-  // (or close) has been stuck longer than the write timeout.
+  // frame once the connection is welcomed, a protocol ping to a client
+  // silent for half the idle period (max(10 s, 10 pings)), and cuts a
+  // socket whose write (or close) has been stuck longer than the write
+  // timeout or whose client stayed silent for the whole idle period.
   void tick(SharedFrame ping);
   // Sends disconnect{server_restart, reconnect: true} and closes with 1001.
   void shutdown();
@@ -185,6 +187,8 @@ class Session final : public FrameSink,
   // Listed for the loop's flush of this batch.
   bool flush_pending_ = false;
   std::chrono::steady_clock::time_point write_started_;
+  // When the client last sent anything (see tick()).
+  std::chrono::steady_clock::time_point last_read_;
   std::chrono::steady_clock::time_point closing_since_;
   // The close handshake: our close frame is written; the client's came.
   bool close_sent_ = false;
