@@ -1,8 +1,10 @@
 #include "gateway/session.h"
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
@@ -642,7 +644,8 @@ void Session::tick(SharedFrame ping) {
       return;
     }
     if (self->state_ != State::kOpen) return;
-    if (self->writing_ && now - self->write_started_ > limit) {
+    if ((self->writing_ && now - self->write_started_ > limit) ||
+        self->stalled(now)) {
       self->disconnect_slow();
       return;
     }
@@ -766,6 +769,7 @@ void Session::write_next() {
       close_now();  // the read side sees it and finishes the session
       return;
     }
+    written_bytes_ += written;
     const bool all = written == wanted;
     while (written > 0) {
       const std::size_t left =
@@ -796,6 +800,23 @@ void Session::write_next() {
     close_sent_ = true;  // the close frame was the last thing queued
     if (close_received_) finish_close();
   }
+}
+
+bool Session::stalled(Clock::time_point now) {
+  // What the kernel holds for the client and it has not acknowledged; the
+  // part it did acknowledge is the client's progress.
+  int unacked = 0;
+  if (::ioctl(socket_.native_handle(), SIOCOUTQ, &unacked) != 0) return false;
+  const std::uint64_t acked =
+      written_bytes_ - static_cast<std::uint64_t>(std::max(unacked, 0));
+  const bool progress = unacked == 0 || acked != acked_bytes_;
+  acked_bytes_ = acked;
+  if (progress) {
+    stalled_since_.reset();
+    return false;
+  }
+  if (!stalled_since_) stalled_since_ = now;
+  return now - *stalled_since_ > context_.options.write_timeout;
 }
 
 void Session::close(std::uint16_t code, std::string reason,

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -141,6 +142,10 @@ class Session final : public FrameSink,
   // Writes as much of the queue as the socket takes without blocking; if
   // it takes less, waits for writability.
   void write_next();
+  // Whether the client has taken none of what the kernel holds for it for
+  // longer than the write timeout (it stopped reading: its receive window
+  // is closed). Called every ping interval.
+  bool stalled(std::chrono::steady_clock::time_point now);
 
   // Closes the connection: optional last message, then a close frame with
   // `code`, then waits for the client's close frame. A stuck socket is cut
@@ -187,6 +192,11 @@ class Session final : public FrameSink,
   // Listed for the loop's flush of this batch.
   bool flush_pending_ = false;
   std::chrono::steady_clock::time_point write_started_;
+  // Bytes the kernel took from us, and how many of them the client had
+  // acknowledged at the last check (see stalled()).
+  std::uint64_t written_bytes_ = 0;
+  std::uint64_t acked_bytes_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> stalled_since_;
   // When the client last sent anything (see tick()).
   std::chrono::steady_clock::time_point last_read_;
   std::chrono::steady_clock::time_point closing_since_;

@@ -563,9 +563,9 @@ TEST(CableServer, SlowClientIsDisconnectedWithoutDelayingOthers) {
 
 TEST(CableServer, StuckWriteIsCutByTheWriteTimeout) {
   // One large message blocks the write to a client that reads nothing; the
-  // write-timeout check cuts the socket while Beast is still writing from
-  // the queued frame (a use-after-free once). The server stays up and the
-  // other client keeps receiving.
+  // write-timeout check cuts the socket while a write of the queued frame
+  // is still waiting (a use-after-free once, under Beast). The server stays up
+  // and the other client keeps receiving.
   auto server = StartServer({"--write_timeout=100ms", "--ping_interval=100ms",
                              "--max_queue_bytes=33554432"});
   WsClient::Options stuck_options;
@@ -609,6 +609,43 @@ TEST(CableServer, StuckWriteIsCutByTheWriteTimeout) {
   auto status = server.Stop(SIGTERM, std::chrono::seconds(10));
   ASSERT_TRUE(status.ok());
   EXPECT_TRUE(WIFEXITED(*status)) << "server crashed";
+}
+
+TEST(CableServer, ClientThatStopsReadingIsCutWhileItsQueueIsSmall) {
+  // Small broadcasts to a client that reads nothing: its TCP window closes
+  // long before the 1 MiB queue bound or the kernel's send buffer fill, and
+  // it is cut because it acknowledges nothing for the write timeout.
+  auto server = StartServer({"--write_timeout=300ms", "--ping_interval=100ms"});
+  WsClient::Options stuck_options;
+  stuck_options.receive_buffer = 4096;
+  auto stuck = Welcomed(server, stuck_options);
+  ASSERT_TRUE(stuck);
+  ASSERT_EQ(*stuck->Subscribe(kLobby), "confirm_subscription");
+  auto other = Welcomed(server);
+  ASSERT_TRUE(other);
+  const std::string room_two = Identifier("ChatChannel", "two");
+  ASSERT_EQ(*other->Subscribe(room_two), "confirm_subscription");
+  const std::string small = json{{"pad", std::string(300, 'x')}}.dump();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(Broadcast(server.grpc_port(), "chat:lobby", small).ok());
+  }
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string metrics_text;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto m = HttpGet(server.http_port(), "/metrics");
+    ASSERT_TRUE(m.ok()) << "server gone: " << m.status();
+    metrics_text = m->second;
+    if (metrics_text.find("cable_slow_disconnects_total 1\n") !=
+        std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_THAT(metrics_text, HasSubstr("cable_slow_disconnects_total 1\n"));
+  // The reading client is untouched.
+  ASSERT_TRUE(Broadcast(server.grpc_port(), "chat:two", "after").ok());
+  EXPECT_EQ(NextMessage(*other, room_two), "after");
 }
 
 TEST(CableServer, SigtermDisconnectsClientsAndExits) {
