@@ -28,23 +28,22 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include <utility>  // before Boost.Asio 1.74, which forgets it
-
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <charconv>
 #include <cmath>
-#include <mutex>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <future>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>  // before Boost.Asio 1.74, which forgets it
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -194,8 +193,15 @@ class Worker;
 
 class Client {
  public:
-  enum class State { kIdle, kConnecting, kHandshake, kWelcome, kSubscribing,
-                     kReady, kClosed };
+  enum class State {
+    kIdle,
+    kConnecting,
+    kHandshake,
+    kWelcome,
+    kSubscribing,
+    kReady,
+    kClosed
+  };
 
   Client(Worker& worker, std::uint32_t global, bool slow,
          std::vector<std::uint32_t> rooms);
@@ -227,6 +233,8 @@ class Client {
   State state_ = State::kIdle;
   bool reading_ = false;
   bool paused_ = false;
+  // resume_slow: a slow client reads to the end from then on.
+  bool resumed_ = false;
   bool writing_ = false;
   bool too_slow_ = false;
   bool server_closed_ = false;
@@ -381,8 +389,8 @@ void Client::start() {
   if (ec) return fail(false);
 #ifdef IP_BIND_ADDRESS_NO_PORT
   int one = 1;
-  setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
-             &one, sizeof one);
+  setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+             sizeof one);
 #endif
   if (slow_) {
     int size = cfg.slow_rcvbuf;
@@ -404,9 +412,8 @@ void Client::start() {
     if (ec) return fail(false);
   }
   tcp::endpoint target(net::ip::make_address(cfg.host), cfg.port);
-  socket_.async_connect(target, [this](const boost::system::error_code& e) {
-    on_connect(e);
-  });
+  socket_.async_connect(
+      target, [this](const boost::system::error_code& e) { on_connect(e); });
 }
 
 void Client::on_connect(const boost::system::error_code& ec) {
@@ -430,14 +437,13 @@ void Client::read() {
   if (reading_ || state_ == State::kClosed) return;
   if (used_ == buf_.size()) buf_.resize(buf_.size() * 2);
   reading_ = true;
-  socket_.async_read_some(
-      net::buffer(buf_.data() + used_, buf_.size() - used_),
-      [this](const boost::system::error_code& ec, std::size_t n) {
-        on_read(ec, n);
-      });
+  socket_.async_read_some(net::buffer(buf_.data() + used_, buf_.size() - used_),
+                          [this](const boost::system::error_code& ec,
+                                 std::size_t n) { on_read(ec, n); });
 }
 
 void Client::resume_reading() {
+  resumed_ = true;
   paused_ = false;
   read();
 }
@@ -456,8 +462,8 @@ void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
   }
   parse_frames(now);
   if (state_ == State::kClosed) return;
-  // A slow client stops reading once it is subscribed.
-  if (slow_ && state_ == State::kReady) paused_ = true;
+  // A slow client stops reading once it is subscribed, until resumed.
+  if (slow_ && !resumed_ && state_ == State::kReady) paused_ = true;
   if (!paused_) read();
 }
 
@@ -588,8 +594,7 @@ void Client::on_text(std::string_view text, std::int64_t now) {
     }
     return;
   }
-  if (text.find("\"type\":\"reject_subscription\"") !=
-      std::string_view::npos) {
+  if (text.find("\"type\":\"reject_subscription\"") != std::string_view::npos) {
     if (state_ == State::kSubscribing) {
       state_ = State::kClosed;
       worker_.connected_or_failed(false, true, start_ns_, now);
@@ -676,8 +681,8 @@ class Publisher {
  public:
   Publisher(const std::string& target, int streams, std::string room_prefix,
             int payload_bytes, int max_batch, int max_inflight)
-      : channel_(grpc::CreateChannel(target,
-                                     grpc::InsecureChannelCredentials())),
+      : channel_(
+            grpc::CreateChannel(target, grpc::InsecureChannelCredentials())),
         stub_(v1::Publisher::NewStub(channel_)),
         streams_(std::max(1, streams)),
         room_prefix_(std::move(room_prefix)),
@@ -770,8 +775,8 @@ class Publisher {
   void fill(v1::BroadcastRequest& req, std::int64_t step, std::int64_t i,
             std::int64_t due) {
     req.set_stream(absl::StrCat("chat:", room_prefix_, i % streams_));
-    std::string data =
-        absl::StrCat("{\"st\":", step, ",\"i\":", i, ",\"t\":", due, ",\"p\":\"");
+    std::string data = absl::StrCat("{\"st\":", step, ",\"i\":", i,
+                                    ",\"t\":", due, ",\"p\":\"");
     const std::size_t want = static_cast<std::size_t>(payload_bytes_);
     if (data.size() + 2 < want) data.append(want - data.size() - 2, 'x');
     data.append("\"}");
@@ -825,15 +830,15 @@ std::string Quote(const std::string& s) {
 
 std::string PublishJson(std::int64_t step, double rate, double duration,
                         const PublishResult& r) {
-  return absl::StrCat(
-      "{\"event\":\"published\",\"step\":", step, ",\"rate\":", rate,
-      ",\"duration_s\":", duration, ",\"published\":", r.published,
-      ",\"errors\":", r.errors, ",\"rpcs\":", r.rpcs,
-      ",\"elapsed_s\":", r.elapsed_s, ",\"lag_p99_ms\":", Ms(r.lag.quantile(0.99)),
-      ",\"lag_max_ms\":", Ms(r.lag.max()),
-      ",\"rpc_p50_ms\":", Ms(r.rpc.quantile(0.5)),
-      ",\"rpc_p99_ms\":", Ms(r.rpc.quantile(0.99)),
-      ",\"first_error\":", Quote(r.first_error), "}");
+  return absl::StrCat("{\"event\":\"published\",\"step\":", step,
+                      ",\"rate\":", rate, ",\"duration_s\":", duration,
+                      ",\"published\":", r.published, ",\"errors\":", r.errors,
+                      ",\"rpcs\":", r.rpcs, ",\"elapsed_s\":", r.elapsed_s,
+                      ",\"lag_p99_ms\":", Ms(r.lag.quantile(0.99)),
+                      ",\"lag_max_ms\":", Ms(r.lag.max()),
+                      ",\"rpc_p50_ms\":", Ms(r.rpc.quantile(0.5)),
+                      ",\"rpc_p99_ms\":", Ms(r.rpc.quantile(0.99)),
+                      ",\"first_error\":", Quote(r.first_error), "}");
 }
 
 // ------------------------------------------------------------------ clients
@@ -959,7 +964,8 @@ class ClientSet {
         ",\"closed\":", closed, ",\"slow_closed\":", slow_closed,
         ",\"too_slow\":", too_slow, ",\"bytes\":", s.bytes,
         ",\"first_ns\":", s.first_ns, ",\"last_ns\":", s.last_ns,
-        ",\"p50_ms\":", Ms(h.quantile(0.5)), ",\"p90_ms\":", Ms(h.quantile(0.9)),
+        ",\"p50_ms\":", Ms(h.quantile(0.5)),
+        ",\"p90_ms\":", Ms(h.quantile(0.9)),
         ",\"p99_ms\":", Ms(h.quantile(0.99)),
         ",\"p999_ms\":", Ms(h.quantile(0.999)), ",\"max_ms\":", Ms(h.max()),
         ",\"hist\":", h.sparse_json(), "}");
@@ -1063,7 +1069,8 @@ int Main() {
       Print(PublishJson(step, rate, duration, pr));
       Print(clients.report(step, pr.published, absl::GetFlag(FLAGS_wait_ms)));
     }
-    if (absl::GetFlag(FLAGS_slow_fraction) > 0) Print(clients.resume_slow(2000));
+    if (absl::GetFlag(FLAGS_slow_fraction) > 0)
+      Print(clients.resume_slow(2000));
   } else {
     std::string line;
     while (std::getline(std::cin, line)) {
