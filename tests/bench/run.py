@@ -14,6 +14,9 @@ Scenarios (default: all but smoke, in this order):
   fanout   10k subscribers on one stream, 256-byte messages, publish rate
            stepped up until p99 > 50 ms or a message is lost: p50/p99 per
            step, the knee in deliveries/s.
+  knee     fanout with 1,000 subscribers, where one message's fan-out fits
+           in 50 ms on this machine: the knee in deliveries/s and the
+           gateway's deliveries per CPU second there.
   streams  10k clients x 5 subscriptions over 10k streams, rate stepped up.
   slow     fan-out to 10k subscribers of which 1% stop reading: gateway RSS
            over time, slow clients disconnected, the others' p99.
@@ -392,6 +395,8 @@ class Bench:
                     s["p99_ms"] is not None and not s["publish_errors"]]
         ok = [s for s in lossless if s["p99_ms"] <= P99_LIMIT_MS]
         knee = max((s["deliveries_per_s"] for s in ok), default=0)
+        at_knee = [s for s in ok if s["deliveries_per_s"] == knee]
+        self.knee_cpu = at_knee[0]["cpu_s_per_million"] if at_knee else None
         self.max_lossless = max((s["deliveries_per_s"] for s in lossless
                                  if s["p99_ms"] <= SATURATED_MS), default=0)
         return steps, knee
@@ -447,6 +452,7 @@ class Bench:
             for g in gens:
                 g.stop()
         return {"connect": conn, "steps": steps, "knee_deliveries_per_s": knee,
+                "knee_cpu_s_per_million": self.knee_cpu,
                 "max_lossless_deliveries_per_s": self.max_lossless}
 
     def scenario_fanout(self):
@@ -458,6 +464,19 @@ class Bench:
                     duration=2)
             return self.fanout(
                 "fanout", 10000, [1, 10, 50, 100, 200, 300, 500, 1000],
+                ([server.http_port], [server]), server.grpc_port)
+        finally:
+            server.stop()
+
+    def scenario_knee(self):
+        server = self.start_server()
+        try:
+            if self.quick:
+                return self.fanout("knee", 100, [100, 1000], (
+                    [server.http_port], [server]), server.grpc_port,
+                    duration=2)
+            return self.fanout(
+                "knee", 1000, [100, 200, 300, 500, 700, 1000, 1500, 2000],
                 ([server.http_port], [server]), server.grpc_port)
         finally:
             server.stop()
@@ -617,7 +636,7 @@ class Bench:
               flush=True)
 
 
-SCENARIOS = ["idle", "fanout", "streams", "slow", "nats", "floor"]
+SCENARIOS = ["idle", "fanout", "knee", "streams", "slow", "nats", "floor"]
 
 
 def main():
@@ -652,7 +671,10 @@ def main():
             print(f"  {name}: {c['ready']}/{c['clients']} clients, connect "
                   f"{c['connect_rate']:.0f}/s"
                   + (f", knee (p99 <= {P99_LIMIT_MS:.0f} ms) "
-                     f"{res['knee_deliveries_per_s']:.0f} deliveries/s, "
+                     f"{res['knee_deliveries_per_s']:.0f} deliveries/s"
+                     + (f" ({1e6 / res['knee_cpu_s_per_million']:.0f} per "
+                        f"gateway CPU s)" if res.get("knee_cpu_s_per_million")
+                        else "") + ", "
                      f"lossless up to "
                      f"{res['max_lossless_deliveries_per_s']:.0f}/s"
                      if "knee_deliveries_per_s" in res else ""), flush=True)
