@@ -10,6 +10,7 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
 #include "sdk/env_flags.h"
 
 namespace cable {
@@ -35,6 +36,10 @@ int WaitForStopSignal() {
   int signal_number = 0;
   sigwait(&set, &signal_number);
   return signal_number;
+}
+
+void DisableMutexDebugChecks() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 void ParseFlags(int argc, char** argv, const std::string& usage) {

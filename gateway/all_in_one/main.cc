@@ -34,6 +34,7 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   cable::BlockStopSignals();
+  cable::DisableMutexDebugChecks();
   cable::ParseFlags(argc, argv,
                     "Cable all-in-one server: WebSocket gateway, cable "
                     "service and Publisher API in one process.");

@@ -33,6 +33,7 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   cable::BlockStopSignals();
+  cable::DisableMutexDebugChecks();
   cable::ParseFlags(argc, argv,
                     "Cable WebSocket gateway: speaks Action Cable to clients, "
                     "calls cable-service over gRPC, shares broadcasts over "

@@ -31,6 +31,7 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   cable::BlockStopSignals();
+  cable::DisableMutexDebugChecks();
   cable::ParseFlags(argc, argv,
                     "Cable service: channels, authentication and the "
                     "Publisher API over gRPC.");
