@@ -28,6 +28,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+// clang-format off
+#include <utility>  // before Boost.Asio: 1.74 uses std::exchange without it
+// clang-format on
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -43,7 +46,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <utility>  // before Boost.Asio 1.74, which forgets it
 #include <vector>
 
 #include "absl/flags/flag.h"
