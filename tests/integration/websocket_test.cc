@@ -682,6 +682,35 @@ TEST(WebSocket, InvalidUtf8ClosesWith1007) {
   }
 }
 
+TEST(WebSocket, SilentClientIsPingedThenDropped) {
+  // With --ping_interval=100ms the idle period is at its floor, 10 s: a
+  // protocol ping once the client has been silent for half of it, the cut
+  // once it has been silent for all of it. The server counts from the
+  // upgrade, a little before `silent_since`.
+  auto server = StartServer({"--ping_interval=100ms"});
+  auto client = Must(Open(server));
+  const auto silent_since = Clock::now();
+  absl::StatusOr<ServerFrame> frame;
+  do {
+    frame = client->ReadFrame();
+  } while (frame.ok() && IsCablePing(*frame));
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  EXPECT_EQ(frame->opcode, kPing) << *frame;
+  EXPECT_GE(Clock::now() - silent_since, std::chrono::milliseconds(4500));
+  // The ping goes unanswered: the connection ends (reset, since the cut
+  // drops what the kernel still holds), well before ReadFrame's timeout.
+  absl::Status end;
+  for (;;) {
+    auto next = client->ReadFrame();
+    if (!next.ok()) {
+      end = next.status();
+      break;
+    }
+  }
+  EXPECT_FALSE(absl::IsDeadlineExceeded(end)) << end;
+  EXPECT_GE(Clock::now() - silent_since, std::chrono::milliseconds(9500));
+}
+
 TEST(WebSocket, PipelinedMessagesAreAllAnswered) {
   // The server reads 512 bytes at a time: ~20 KB of frames in one write
   // means several frames per read, and frames (headers too) cut between
