@@ -455,31 +455,30 @@ class Bench:
                 "knee_cpu_s_per_million": self.knee_cpu,
                 "max_lossless_deliveries_per_s": self.max_lossless}
 
-    def scenario_fanout(self):
+    def one_server_fanout(self, name, clients, rates, quick_clients,
+                          quick_rates):
+        """Fan-out on one stream of one cable-server."""
         server = self.start_server()
         try:
             if self.quick:
-                return self.fanout("fanout", 300, [10, 100], (
+                return self.fanout(name, quick_clients, quick_rates, (
                     [server.http_port], [server]), server.grpc_port,
                     duration=2)
-            return self.fanout(
-                "fanout", 10000, [1, 10, 50, 100, 200, 300, 500, 1000],
-                ([server.http_port], [server]), server.grpc_port)
+            return self.fanout(name, clients, rates,
+                               ([server.http_port], [server]),
+                               server.grpc_port)
         finally:
             server.stop()
 
+    def scenario_fanout(self):
+        return self.one_server_fanout(
+            "fanout", 10000, [1, 10, 50, 100, 200, 300, 500, 1000],
+            300, [10, 100])
+
     def scenario_knee(self):
-        server = self.start_server()
-        try:
-            if self.quick:
-                return self.fanout("knee", 100, [100, 1000], (
-                    [server.http_port], [server]), server.grpc_port,
-                    duration=2)
-            return self.fanout(
-                "knee", 1000, [100, 200, 300, 500, 700, 1000, 1500, 2000],
-                ([server.http_port], [server]), server.grpc_port)
-        finally:
-            server.stop()
+        return self.one_server_fanout(
+            "knee", 1000, [100, 200, 300, 500, 700, 1000, 1500, 2000],
+            100, [100, 1000])
 
     def scenario_streams(self):
         server = self.start_server()

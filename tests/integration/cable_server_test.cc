@@ -561,6 +561,25 @@ TEST(CableServer, SlowClientIsDisconnectedWithoutDelayingOthers) {
   EXPECT_THAT(metrics->second, HasSubstr("cable_slow_disconnects_total 1"));
 }
 
+// Polls /metrics (for at most 30 s) until it contains `line`; returns the
+// last text read (empty if the server stopped answering).
+std::string AwaitMetric(const ServerProcess& server, const std::string& line) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string text;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto m = HttpGet(server.http_port(), "/metrics");
+    if (!m.ok()) {
+      ADD_FAILURE() << "server gone: " << m.status();
+      return {};
+    }
+    text = m->second;
+    if (text.find(line) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return text;
+}
+
 TEST(CableServer, StuckWriteIsCutByTheWriteTimeout) {
   // One large message blocks the write to a client that reads nothing; the
   // write-timeout check cuts the socket while a write of the queued frame
@@ -587,20 +606,8 @@ TEST(CableServer, StuckWriteIsCutByTheWriteTimeout) {
   }
   // Wait (bounded) until the server has cut all of them; the clients
   // themselves read nothing.
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  std::string metrics_text;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto m = HttpGet(server.http_port(), "/metrics");
-    ASSERT_TRUE(m.ok()) << "server gone: " << m.status();
-    metrics_text = m->second;
-    if (metrics_text.find("cable_slow_disconnects_total 20\n") !=
-        std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_THAT(metrics_text, HasSubstr("cable_slow_disconnects_total 20"));
+  EXPECT_THAT(AwaitMetric(server, "cable_slow_disconnects_total 20\n"),
+              HasSubstr("cable_slow_disconnects_total 20\n"));
   // The server is alive and serving.
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(Broadcast(server.grpc_port(), "chat:two", "after").ok());
@@ -629,20 +636,8 @@ TEST(CableServer, ClientThatStopsReadingIsCutWhileItsQueueIsSmall) {
   for (int i = 0; i < 200; ++i) {
     ASSERT_TRUE(Broadcast(server.grpc_port(), "chat:lobby", small).ok());
   }
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  std::string metrics_text;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto m = HttpGet(server.http_port(), "/metrics");
-    ASSERT_TRUE(m.ok()) << "server gone: " << m.status();
-    metrics_text = m->second;
-    if (metrics_text.find("cable_slow_disconnects_total 1\n") !=
-        std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_THAT(metrics_text, HasSubstr("cable_slow_disconnects_total 1\n"));
+  EXPECT_THAT(AwaitMetric(server, "cable_slow_disconnects_total 1\n"),
+              HasSubstr("cable_slow_disconnects_total 1\n"));
   // The reading client is untouched.
   ASSERT_TRUE(Broadcast(server.grpc_port(), "chat:two", "after").ok());
   EXPECT_EQ(NextMessage(*other, room_two), "after");
