@@ -67,7 +67,7 @@ class Gateway::Impl {
       return metrics_.serialize(hub_.messages_received());
     };
     routes_.upgrade = [this](tcp::socket&& socket, const Session::Request& req,
-                             std::string subprotocol) {
+                             std::string subprotocol, std::string early) {
       EventLoop& loop = loop_of(socket);
       auto session =
           std::make_shared<Session>(std::move(socket), loop, context_,
@@ -76,7 +76,7 @@ class Gateway::Impl {
         absl::MutexLock lock(&mu_);
         sessions_.emplace(session->sid(), session);
       }
-      session->run(req, std::move(subprotocol));
+      session->run(req, std::move(subprotocol), std::move(early));
     };
   }
 

@@ -108,7 +108,10 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
       return;
     }
     stream_.expires_never();
-    routes_.upgrade(stream_.release_socket(), request, std::move(*subprotocol));
+    const auto early = buffer_.data();
+    routes_.upgrade(
+        stream_.release_socket(), request, std::move(*subprotocol),
+        std::string(static_cast<const char*>(early.data()), early.size()));
     return;
   }
 

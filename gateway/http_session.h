@@ -18,10 +18,12 @@ struct HttpRoutes {
   std::function<std::string()> metrics;
   // Takes over the socket for a WebSocket upgrade on /cable (its request
   // checked: version 13, a valid key, an allowed origin and subprotocol).
+  // `early` is what the client sent after the request without waiting for
+  // the answer: the start of its first frames.
   std::function<void(
       boost::asio::ip::tcp::socket&&,
       const boost::beast::http::request<boost::beast::http::string_body>&,
-      std::string subprotocol)>
+      std::string subprotocol, std::string early)>
       upgrade;
 };
 

@@ -88,7 +88,8 @@ Session::Session(tcp::socket&& socket, EventLoop& loop, SessionContext& context,
 
 Session::~Session() = default;
 
-void Session::run(const Request& request, std::string subprotocol) {
+void Session::run(const Request& request, std::string subprotocol,
+                  std::string early) {
   const auto& options = context_.options;
   beast::error_code ec;
   // Reads and writes are tried at once and only wait when the socket has
@@ -144,6 +145,9 @@ void Session::run(const Request& request, std::string subprotocol) {
       {std::make_shared<const std::string>(std::move(response)), true});
   write_next();
   on_accept();
+  // If this closes the socket, the parked read ends and finishes the
+  // session.
+  if (!early.empty()) consume(absl::MakeSpan(early));
 }
 
 void Session::on_accept() {
@@ -231,9 +235,16 @@ void Session::on_readable(beast::error_code ec) {
     on_closed();
     return;
   }
+  if (!consume(absl::MakeSpan(read_chunk_.data(), bytes))) {
+    on_closed();
+    return;
+  }
+  read();
+}
+
+bool Session::consume(absl::Span<char> bytes) {
   auto violation =
-      reader_.feed(absl::MakeSpan(read_chunk_.data(), bytes),
-                   [this](const ws::Frame& frame) { on_frame(frame); });
+      reader_.feed(bytes, [this](const ws::Frame& frame) { on_frame(frame); });
   if (violation) {
     context_.metrics.bad_frames.Increment();
     spdlog::info("session {}: {}, closed with {}", sid_, violation->reason,
@@ -243,11 +254,7 @@ void Session::on_readable(beast::error_code ec) {
     if (violation->framing()) close_received_ = true;
     close(violation->code, violation->reason);
   }
-  if (!socket_.is_open()) {
-    on_closed();
-    return;
-  }
-  read();
+  return socket_.is_open();
 }
 
 void Session::on_frame(const ws::Frame& frame) {

@@ -52,8 +52,10 @@ class Session final : public FrameSink,
   ~Session() override;
 
   // Answers the WebSocket handshake of `request` (HttpSession checked it)
-  // and starts the session.
-  void run(const Request& request, std::string subprotocol);
+  // and starts the session; `early` holds bytes the client sent after the
+  // request without waiting for the answer.
+  void run(const Request& request, std::string subprotocol,
+           std::string early = {});
 
   void deliver(SharedFrame frame) override;
   void deliver_state(SharedFrame frame, absl::string_view identifier,
@@ -102,6 +104,8 @@ class Session final : public FrameSink,
   // Waits for the socket to be readable, then reads what is there.
   void read();
   void on_readable(boost::beast::error_code ec);
+  // Parses what the client sent; false once the socket is closed.
+  bool consume(absl::Span<char> bytes);
   void on_frame(const ws::Frame& frame);
   void handle_frame(absl::string_view text);
   void enqueue_command(PendingCommand command);

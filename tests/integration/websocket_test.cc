@@ -432,6 +432,29 @@ TEST(WebSocket, HandshakeAnswersWithTheAcceptKeyAndSubprotocol) {
   }
 }
 
+TEST(WebSocket, FramesSentWithTheUpgradeRequestAreRead) {
+  // A client that does not wait for the 101: its first commands arrive in
+  // the same packet as the request, and are neither lost nor misread.
+  auto server = StartServer();
+  auto client = Must(RawClient::Connect(server.http_port()));
+  const std::string one = Room("early-one");
+  const std::string two = Room("early-two");
+  ASSERT_TRUE(client
+                  ->Write(UpgradeRequest(kRfcKey, "13", "actioncable-v1-json") +
+                          ClientFrame(kFin | kText, SubscribeCommand(one)) +
+                          ClientFrame(kFin | kText, SubscribeCommand(two)))
+                  .ok());
+  auto response = client->ReadHttpResponse();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 101);
+  auto welcome = client->ReadNonPing();
+  ASSERT_TRUE(welcome.ok()) << welcome.status();
+  EXPECT_EQ(json::parse(welcome->payload, nullptr, false).value("type", ""),
+            "welcome");
+  ExpectConfirmed(*client, one);
+  ExpectConfirmed(*client, two);
+}
+
 TEST(WebSocket, HandshakeWithoutSubprotocolNamesNone) {
   auto server = StartServer();
   auto client = Must(RawClient::Connect(server.http_port()));
