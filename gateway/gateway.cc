@@ -6,11 +6,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -186,9 +188,13 @@ class Gateway::Impl {
   }
 
   // One timer for all sessions: pings (one frame shared by every socket)
-  // and the write-timeout check.
+  // and the write-timeout check. Each session is ticked once per ping
+  // interval, but in one of kPingSlots groups (by its id) a slot apart:
+  // 10k pings at once would hold up broadcasts behind them for tens of
+  // milliseconds every interval.
+  static constexpr std::size_t kPingSlots = 10;
   void tick() {
-    ticker_.expires_after(options_.ping_interval);
+    ticker_.expires_after(options_.ping_interval / kPingSlots);
     ticker_.async_wait([this](beast::error_code ec) {
       if (ec) return;
       const auto now = std::chrono::system_clock::now();
@@ -196,7 +202,8 @@ class Gateway::Impl {
           protocol::PingFrame(std::chrono::duration_cast<std::chrono::seconds>(
                                   now.time_since_epoch())
                                   .count())));
-      for (auto& s : live_sessions()) s->tick(ping);
+      ping_slot_ = (ping_slot_ + 1) % kPingSlots;
+      for (auto& s : live_sessions(ping_slot_)) s->tick(ping);
       tick();
     });
   }
@@ -245,11 +252,16 @@ class Gateway::Impl {
     }
   }
 
-  std::vector<std::shared_ptr<Session>> live_sessions() {
+  // Every live session, or those of one ping slot.
+  std::vector<std::shared_ptr<Session>> live_sessions(
+      std::optional<std::size_t> slot = std::nullopt) {
     std::vector<std::shared_ptr<Session>> out;
     absl::MutexLock lock(&mu_);
-    out.reserve(sessions_.size());
+    out.reserve(slot ? sessions_.size() / kPingSlots + 16 : sessions_.size());
     for (auto& [sid, weak] : sessions_) {
+      if (slot && absl::Hash<std::string>{}(sid) % kPingSlots != *slot) {
+        continue;
+      }
       if (auto s = weak.lock()) out.push_back(std::move(s));
     }
     return out;
@@ -295,6 +307,7 @@ class Gateway::Impl {
   std::size_t next_loop_ = 0;
   tcp::acceptor acceptor_;
   net::steady_timer ticker_;
+  std::size_t ping_slot_ = 0;  // on the first loop
   net::steady_timer heartbeat_timer_;
   std::vector<std::thread> threads_;
   std::vector<PubSubSubscriptionId> control_ids_;
