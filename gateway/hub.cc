@@ -132,12 +132,13 @@ void Hub::on_message(const std::shared_ptr<Stream>& stream,
   messages_received_.fetch_add(1, std::memory_order_relaxed);
   if (protocol::IsStateStream(stream->name)) {
     const std::uint64_t revision = protocol::StateMessageRevision(message);
+    const bool ends_commit = protocol::StateMessageEndsCommit(message);
     absl::MutexLock stream_lock(&stream->mu);
     for (const auto& [identifier, sinks] : stream->subscribers) {
       auto frame = std::make_shared<const std::string>(
           ws::TextFrame(protocol::StateFrame(identifier, message)));
       for (const auto& sink : sinks)
-        sink->deliver_state(frame, identifier, revision);
+        sink->deliver_state(frame, identifier, revision, ends_commit);
     }
     return;
   }

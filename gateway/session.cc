@@ -582,9 +582,16 @@ void Session::release_held(Subscription& sub, std::uint64_t after_revision) {
   auto held = std::move(sub.held_frames);
   sub.held_frames.clear();
   sub.held = false;
-  for (auto& [frame, revision] : held) {
-    if (revision > after_revision) send(std::move(frame));
-  }
+  if (after_revision == std::numeric_limits<std::uint64_t>::max()) return;
+  sub.revision = after_revision;
+  for (auto& update : held) send_update(sub, std::move(update));
+}
+
+void Session::send_update(Subscription& sub, Subscription::Update update) {
+  // (Revision 0: a message without one, passed on as it is.)
+  if (update.revision != 0 && update.revision <= sub.revision) return;
+  if (update.ends_commit) sub.revision = update.revision;
+  send(std::move(update.frame));
 }
 
 void Session::leave_streams(const std::string& identifier,
@@ -619,25 +626,25 @@ void Session::flush_broadcasts() {
 }
 
 void Session::deliver_state(SharedFrame frame, absl::string_view identifier,
-                            std::uint64_t revision) {
+                            std::uint64_t revision, bool ends_commit) {
   context_.metrics.broadcasts_received.Increment();
   net::post(
       socket_.get_executor(),
       [self = shared_from_this(), frame = std::move(frame),
-       identifier = std::string(identifier), revision]() mutable {
+       identifier = std::string(identifier), revision, ends_commit]() mutable {
         if (self->state_ != State::kOpen) return;
         auto it = self->subscriptions_.find(identifier);
         if (it == self->subscriptions_.end()) return;  // left meanwhile
         Subscription& sub = it->second;
         if (!sub.held) {
-          self->send(std::move(frame));
+          self->send_update(sub, {std::move(frame), revision, ends_commit});
           return;
         }
         if (sub.held_frames.size() >= self->context_.options.max_queue_frames) {
           self->disconnect_slow();
           return;
         }
-        sub.held_frames.emplace_back(std::move(frame), revision);
+        sub.held_frames.push_back({std::move(frame), revision, ends_commit});
       });
 }
 

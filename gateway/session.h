@@ -59,7 +59,7 @@ class Session final : public FrameSink,
 
   void deliver(SharedFrame frame) override;
   void deliver_state(SharedFrame frame, absl::string_view identifier,
-                     std::uint64_t revision) override;
+                     std::uint64_t revision, bool ends_commit) override;
   // Called every ping interval by the gateway: sends the shared `ping`
   // frame once the connection is welcomed, a protocol ping to a client
   // silent for half the idle period (max(10 s, 10 pings)), and cuts a
@@ -89,8 +89,18 @@ class Session final : public FrameSink,
     std::vector<std::unique_ptr<boost::asio::steady_timer>> timers;
     // Stateful channels: between a join (or a sync) and the service's
     // answer to "sync", live updates wait here with their revisions.
+    struct Update {
+      SharedFrame frame;
+      std::uint64_t revision;
+      bool ends_commit;
+    };
     bool held = false;
-    std::vector<std::pair<SharedFrame, std::uint64_t>> held_frames;
+    std::vector<Update> held_frames;
+    // The revision of the state the client was sent, then of the last
+    // whole commit sent after it: an update at or below it is already in
+    // the client's state (the service's answer to "sync" can overtake an
+    // update's trip through the pub/sub).
+    std::uint64_t revision = 0;
   };
   struct PendingCommand {
     std::string command;
@@ -123,6 +133,8 @@ class Session final : public FrameSink,
   // The answer to "sync": the state went out in the transmissions; sends
   // the held updates newer than it and lets the subscription go live.
   void release_held(Subscription& sub, std::uint64_t after_revision);
+  // Sends a live update unless the client's state already covers it.
+  void send_update(Subscription& sub, Subscription::Update update);
   // Takes the subscription's streams off the Hub (its list is kept).
   void leave_streams(const std::string& identifier, const Subscription& sub);
   // Drops queued frames except one partly written (the rest of it must

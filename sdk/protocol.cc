@@ -129,6 +129,10 @@ std::string RequestFailureFrame(absl::string_view identifier,
       R"(,"status":"failure","error":)", QuoteJson(message), "}");
 }
 
+bool StateMessageEndsCommit(absl::string_view message) {
+  return absl::StartsWith(message, R"({"type":"event_patch")");
+}
+
 std::uint64_t StateMessageRevision(absl::string_view message) {
   // The service writes "revision" within the first few fields; looking at
   // a bounded prefix keeps this cheap for multi-megabyte patches.

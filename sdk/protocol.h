@@ -74,5 +74,8 @@ std::string RequestFailureFrame(absl::string_view identifier,
                                 absl::string_view message);
 // R of a state-stream message, 0 if it has none.
 std::uint64_t StateMessageRevision(absl::string_view message);
+// Whether a state-stream message is the last of its commit ("event_patch";
+// the "event" messages of a multi-event commit come before it).
+bool StateMessageEndsCommit(absl::string_view message);
 
 }  // namespace cable::protocol

@@ -278,6 +278,12 @@ TEST_P(StateChannelsTest, LockStateSendsEventsThenPatchWithConsecutiveIds) {
   for (const std::string& m : raw) {
     EXPECT_GT(protocol::StateMessageRevision(m), 1u) << m;
   }
+  // Gateways tell the last message of each commit from its start.
+  std::vector<bool> ends;
+  for (const std::string& m : raw) {
+    ends.push_back(protocol::StateMessageEndsCommit(m));
+  }
+  EXPECT_EQ(ends, (std::vector<bool>{false, false, true, false, true}));
 
   const ChannelRecord record = MustGet("room");
   EXPECT_EQ(record.revision, 3u);
