@@ -191,11 +191,17 @@ absl::StatusOr<nlohmann::json> WsClient::ReceiveJson() {
 }
 
 absl::StatusOr<nlohmann::json> WsClient::ReceiveNonPing() {
+  const auto deadline = std::chrono::steady_clock::now() + impl_->timeout;
   for (;;) {
     auto message = ReceiveJson();
     if (!message.ok()) return message;
-    if (message->is_object() && message->value("type", "") == "ping") continue;
-    return message;
+    if (!message->is_object() || message->value("type", "") != "ping") {
+      return message;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "receive: only pings for ", impl_->timeout.count(), " ms"));
+    }
   }
 }
 

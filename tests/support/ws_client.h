@@ -39,7 +39,9 @@ class WsClient final {
   // FailedPrecondition with the close code in close_code().
   absl::StatusOr<std::string> Receive();
   absl::StatusOr<nlohmann::json> ReceiveJson();
-  // Receives until a message that is not a {"type":"ping"} arrives.
+  // Receives until a message that is not a {"type":"ping"} arrives, for
+  // at most the timeout in all (pings keep coming: without a bound a lost
+  // message would be waited for forever).
   absl::StatusOr<nlohmann::json> ReceiveNonPing();
   // Receives until the connection closes; returns the close code.
   absl::StatusOr<int> WaitClosed();
