@@ -199,7 +199,7 @@ class NatsPubSub final : public PubSub {
 
   // True while connected to a server (updated by nats.c's connection
   // callbacks).
-  bool connected() const;
+  bool connected() const override;
 
   // Waits until connected() == `want`; false on timeout. For start-up
   // checks and tests.

@@ -41,9 +41,14 @@ class PubSub {
                                  absl::string_view message) = 0;
 
   // Returns once every broadcast made so far has reached the backend, so
-  // that a later broadcast from another process cannot overtake it. The
-  // Publisher API calls it before answering.
+  // that a later broadcast from another process cannot overtake it and
+  // this process dying cannot lose it. The Publisher API and the service's
+  // commands call it before answering.
   virtual absl::Status flush() { return absl::OkStatus(); }
+
+  // False while the backend is unreachable (broadcasts then wait in the
+  // process until it is back; a flush would only wait).
+  virtual bool connected() const { return true; }
 };
 
 }  // namespace cable

@@ -270,6 +270,44 @@ void RemoveSubscription(v1::CommandResponse& response) {
   response.set_subscription_removed(true);
 }
 
+namespace {
+
+// Passes broadcasts through and remembers whether there were any.
+class RecordingPubSub final : public PubSub {
+ public:
+  explicit RecordingPubSub(PubSub& inner) : inner_(inner) {}
+  absl::StatusOr<PubSubSubscriptionId> subscribe(
+      absl::string_view stream, PubSubCallback callback) override {
+    return inner_.subscribe(stream, std::move(callback));
+  }
+  void unsubscribe(PubSubSubscriptionId id) override { inner_.unsubscribe(id); }
+  absl::Status broadcast(absl::string_view stream,
+                         absl::string_view message) override {
+    published_ = true;
+    return inner_.broadcast(stream, message);
+  }
+  absl::Status flush() override { return inner_.flush(); }
+  bool connected() const override { return inner_.connected(); }
+
+  // A call that published waits, before it answers, until the backend has
+  // its broadcasts: once the gateway has the answer, this process dying
+  // (NATS clients buffer publishes) cannot lose them. While the backend is
+  // unreachable they wait in the reconnect buffer and the call goes on.
+  void FlushIfPublished(const char* what) {
+    if (!published_ || !inner_.connected()) return;
+    absl::Status status = inner_.flush();
+    if (!status.ok()) {
+      spdlog::warn("{}: broadcasts not confirmed: {}", what, status.ToString());
+    }
+  }
+
+ private:
+  PubSub& inner_;
+  bool published_ = false;
+};
+
+}  // namespace
+
 CommandHandler::CommandHandler(const Application& app, PubSub& pubsub)
     : app_(app), pubsub_(pubsub) {}
 
@@ -315,7 +353,9 @@ v1::ConnectResponse CommandHandler::Connect(
 v1::CommandResponse CommandHandler::Command(
     const v1::CommandRequest& request) const {
   try {
-    v1::CommandResponse response = RunCommand(app_, pubsub_, request);
+    RecordingPubSub pubsub(pubsub_);
+    v1::CommandResponse response = RunCommand(app_, pubsub, request);
+    pubsub.FlushIfPublished("command");
     if (response.status() == v1::STATUS_ERROR) {
       spdlog::debug("command {} {}: {}", request.command(),
                     request.identifier(), response.error_msg());
@@ -334,6 +374,7 @@ v1::DisconnectResponse CommandHandler::Disconnect(
     const v1::DisconnectRequest& request) const {
   v1::DisconnectResponse response;
   std::vector<std::string> errors;
+  RecordingPubSub pubsub(pubsub_);
   std::unique_ptr<Connection> connection;
   absl::Status status = RunAppCode("disconnect", [&] {
     connection = app_.connection_class().Create(
@@ -359,7 +400,7 @@ v1::DisconnectResponse CommandHandler::Disconnect(
       binding.identifier = sub.identifier();
       binding.params = std::move(id->params);
       binding.connection = connection.get();
-      binding.pubsub = &pubsub_;
+      binding.pubsub = &pubsub;
       binding.istate = ToMap(sub.istate());
       binding.streams.assign(sub.streams().begin(), sub.streams().end());
       std::unique_ptr<Channel> channel =
@@ -376,6 +417,7 @@ v1::DisconnectResponse CommandHandler::Disconnect(
     });
     if (!status.ok()) errors.push_back(std::string(status.message()));
   }
+  pubsub.FlushIfPublished("disconnect");
 
   if (errors.empty()) {
     response.set_status(v1::STATUS_SUCCESS);
