@@ -140,9 +140,7 @@ void Session::run(const Request& request, std::string subprotocol,
           : absl::StrCat("Sec-WebSocket-Protocol: ", subprotocol, "\r\n"),
       "\r\n");
   // The answer goes first in the write queue; frames follow it.
-  reply_bytes_ += response.size();
-  write_queue_.push_back(
-      {std::make_shared<const std::string>(std::move(response)), true});
+  push_unbounded(std::move(response));
   write_next();
   on_accept();
   // If this closes the socket, the parked read ends and finishes the
@@ -749,6 +747,12 @@ bool Session::push(SharedFrame frame, bool reply) {
   return true;
 }
 
+void Session::push_unbounded(std::string bytes) {
+  reply_bytes_ += bytes.size();
+  write_queue_.push_back(
+      {std::make_shared<const std::string>(std::move(bytes)), true});
+}
+
 void Session::unqueued(const Queued& queued) {
   (queued.reply ? reply_bytes_ : queued_bytes_) -= queued.frame->size();
 }
@@ -840,14 +844,8 @@ void Session::close(std::uint16_t code, std::string reason,
   closing_since_ = Clock::now();
   for (auto& [id, sub] : subscriptions_) sub.timers.clear();
   drop_unwritten();
-  for (std::string frame :
-       {last_message.empty() ? std::string() : ws::TextFrame(last_message),
-        ws::CloseFrame(code, reason)}) {
-    if (frame.empty()) continue;
-    reply_bytes_ += frame.size();
-    write_queue_.push_back(
-        {std::make_shared<const std::string>(std::move(frame)), true});
-  }
+  if (!last_message.empty()) push_unbounded(ws::TextFrame(last_message));
+  push_unbounded(ws::CloseFrame(code, reason));
   write_next();
 }
 

@@ -154,6 +154,9 @@ class Session final : public FrameSink,
   // Queues without writing; false if the queue overflowed (the client is
   // being disconnected).
   bool push(SharedFrame frame, bool reply);
+  // Queues bytes that go out whatever the bounds and the state: the
+  // handshake's answer, a closing connection's last frames.
+  void push_unbounded(std::string bytes);
   void unqueued(const Queued& queued);
   // Writes as much of the queue as the socket takes without blocking; if
   // it takes less, waits for writability.
