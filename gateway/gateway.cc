@@ -210,12 +210,12 @@ class Gateway::Impl {
 
   // Tells the service this worker is alive, now and every interval.
   void heartbeat() {
-    v1::HeartbeatRequest request;
+    internal::v1::HeartbeatRequest request;
     request.set_gateway_id(id_);
     request.set_interval_ms(
         static_cast<std::uint32_t>(options_.heartbeat_interval.count()));
     service_.heartbeat(request,
-                       [id = id_](absl::StatusOr<v1::HeartbeatResponse> r) {
+                       [id = id_](absl::StatusOr<internal::v1::HeartbeatResponse> r) {
                          if (!r.ok()) {
                            spdlog::warn("gateway {}: heartbeat failed: {}", id,
                                         r.status().ToString());
@@ -229,7 +229,7 @@ class Gateway::Impl {
 
   // Runs on a pub/sub thread: decode, then post to the sessions concerned.
   void on_control(absl::string_view payload) {
-    v1::ControlMessage message;
+    internal::v1::ControlMessage message;
     if (!message.ParseFromArray(payload.data(),
                                 static_cast<int>(payload.size()))) {
       spdlog::warn("gateway {}: undecodable control message", id_);
@@ -240,7 +240,7 @@ class Gateway::Impl {
           std::move(*message.mutable_disconnect()));
       for (auto& s : live_sessions()) s->disconnect_if_matches(request);
     } else if (message.has_transmit()) {
-      auto transmission = std::make_shared<const v1::DirectTransmission>(
+      auto transmission = std::make_shared<const internal::v1::DirectTransmission>(
           std::move(*message.mutable_transmit()));
       std::shared_ptr<Session> session;
       {

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "cable/v1/cable.grpc.pb.h"
+#include "cable/internal/v1/cable.grpc.pb.h"
 #include "sdk/protocol.h"
 
 namespace cable::gateway {
@@ -38,7 +38,7 @@ struct ServiceClient::Impl {
   // Whether the latest completed call reached the service. The in-process
   // channel has no connectivity state, so outcomes are what tells.
   std::atomic<bool> reachable{true};
-  std::unique_ptr<v1::Cable::Stub> stub;
+  std::unique_ptr<internal::v1::Cable::Stub> stub;
   std::chrono::milliseconds timeout;
 
   // `start(context, request, response, on_done)` issues the async call.
@@ -68,15 +68,15 @@ ServiceClient::ServiceClient(std::shared_ptr<grpc::ChannelInterface> channel,
                              std::chrono::milliseconds timeout, bool in_process)
     : impl_(std::make_unique<Impl>()) {
   impl_->in_process = in_process;
-  impl_->stub = v1::Cable::NewStub(channel);
+  impl_->stub = internal::v1::Cable::NewStub(channel);
   impl_->channel = std::move(channel);
   impl_->timeout = timeout;
 }
 
 ServiceClient::~ServiceClient() = default;
 
-void ServiceClient::connect(const v1::ConnectRequest& request,
-                            Callback<v1::ConnectResponse> done) {
+void ServiceClient::connect(const internal::v1::ConnectRequest& request,
+                            Callback<internal::v1::ConnectResponse> done) {
   impl_->call(request, std::move(done),
               [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
                                          auto on_done) {
@@ -84,8 +84,8 @@ void ServiceClient::connect(const v1::ConnectRequest& request,
               });
 }
 
-void ServiceClient::command(const v1::CommandRequest& request,
-                            Callback<v1::CommandResponse> done) {
+void ServiceClient::command(const internal::v1::CommandRequest& request,
+                            Callback<internal::v1::CommandResponse> done) {
   impl_->call(request, std::move(done),
               [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
                                          auto on_done) {
@@ -93,8 +93,8 @@ void ServiceClient::command(const v1::CommandRequest& request,
               });
 }
 
-void ServiceClient::disconnect(const v1::DisconnectRequest& request,
-                               Callback<v1::DisconnectResponse> done) {
+void ServiceClient::disconnect(const internal::v1::DisconnectRequest& request,
+                               Callback<internal::v1::DisconnectResponse> done) {
   impl_->call(request, std::move(done),
               [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
                                          auto on_done) {
@@ -102,8 +102,8 @@ void ServiceClient::disconnect(const v1::DisconnectRequest& request,
               });
 }
 
-void ServiceClient::heartbeat(const v1::HeartbeatRequest& request,
-                              Callback<v1::HeartbeatResponse> done) {
+void ServiceClient::heartbeat(const internal::v1::HeartbeatRequest& request,
+                              Callback<internal::v1::HeartbeatResponse> done) {
   impl_->call(request, std::move(done),
               [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
                                          auto on_done) {
@@ -164,7 +164,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelInterface>> MakeServiceChannel(
   args.SetServiceConfigJSON(R"({
     "loadBalancingConfig": [{"round_robin": {}}],
     "methodConfig": [{
-      "name": [{"service": "cable.v1.Cable"}],
+      "name": [{"service": "cable.internal.v1.Cable"}],
       "retryPolicy": {
         "maxAttempts": 5,
         "initialBackoff": "0.05s",

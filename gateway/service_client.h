@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "cable/v1/cable.pb.h"
+#include "cable/internal/v1/cable.pb.h"
 
 namespace grpc {
 class ChannelInterface;
@@ -16,7 +16,7 @@ class ChannelInterface;
 
 namespace cable::gateway {
 
-// Calls cable.v1.Cable asynchronously. Callbacks run on gRPC's threads:
+// Calls cable.internal.v1.Cable asynchronously. Callbacks run on gRPC's threads:
 // callers post them onto their own strand.
 class ServiceClient final {
  public:
@@ -29,14 +29,14 @@ class ServiceClient final {
                 std::chrono::milliseconds timeout, bool in_process);
   ~ServiceClient();
 
-  void connect(const v1::ConnectRequest& request,
-               Callback<v1::ConnectResponse> done);
-  void command(const v1::CommandRequest& request,
-               Callback<v1::CommandResponse> done);
-  void disconnect(const v1::DisconnectRequest& request,
-                  Callback<v1::DisconnectResponse> done);
-  void heartbeat(const v1::HeartbeatRequest& request,
-                 Callback<v1::HeartbeatResponse> done);
+  void connect(const internal::v1::ConnectRequest& request,
+               Callback<internal::v1::ConnectResponse> done);
+  void command(const internal::v1::CommandRequest& request,
+               Callback<internal::v1::CommandResponse> done);
+  void disconnect(const internal::v1::DisconnectRequest& request,
+                  Callback<internal::v1::DisconnectResponse> done);
+  void heartbeat(const internal::v1::HeartbeatRequest& request,
+                 Callback<internal::v1::HeartbeatResponse> done);
 
   // False when no replica is connected (network channels), or when the
   // latest call failed because the service could not be reached

@@ -104,7 +104,7 @@ void Session::run(const Request& request, std::string subprotocol,
   ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &dead_ms,
                sizeof dead_ms);
 
-  v1::Env env;
+  internal::v1::Env env;
   env.set_url(std::string(request.target()));
   env.set_subprotocol(subprotocol);
   auto* headers = env.mutable_headers();
@@ -155,13 +155,13 @@ void Session::on_accept() {
   context_.metrics.connections_opened.Increment();
   context_.metrics.connections_active.Increment();
 
-  v1::ConnectRequest request;
+  internal::v1::ConnectRequest request;
   request.mutable_env()->ParseFromString(env_);
   request.set_sid(sid_);
   request.set_gateway_id(context_.gateway_id);
   context_.service.connect(
       request, [self = shared_from_this()](
-                   absl::StatusOr<v1::ConnectResponse> response) mutable {
+                   absl::StatusOr<internal::v1::ConnectResponse> response) mutable {
         net::post(self->socket_.get_executor(),
                   [self, response = std::move(response)]() mutable {
                     self->on_connected(std::move(response));
@@ -170,9 +170,9 @@ void Session::on_accept() {
   read();
 }
 
-void Session::on_connected(absl::StatusOr<v1::ConnectResponse> response) {
+void Session::on_connected(absl::StatusOr<internal::v1::ConnectResponse> response) {
   connect_pending_ = false;
-  if (response.ok() && response->status() == v1::STATUS_SUCCESS) {
+  if (response.ok() && response->status() == internal::v1::STATUS_SUCCESS) {
     connected_ = true;
     CopyTo(response->identifiers(), identifiers_);
     CopyTo(response->cstate(), cstate_);
@@ -191,10 +191,10 @@ void Session::on_connected(absl::StatusOr<v1::ConnectResponse> response) {
           protocol::DisconnectFrame("server_restart", true));
     return;
   }
-  if (response->status() != v1::STATUS_SUCCESS) {
+  if (response->status() != internal::v1::STATUS_SUCCESS) {
     context_.metrics.connections_rejected.Increment();
     for (const auto& frame : response->transmissions()) send_reply(frame);
-    const bool refused = response->status() == v1::STATUS_FAILURE;
+    const bool refused = response->status() == internal::v1::STATUS_FAILURE;
     const std::string reason = response->disconnect().reason().empty()
                                    ? (refused ? "unauthorized" : "error")
                                    : response->disconnect().reason();
@@ -360,7 +360,7 @@ void Session::pump_commands() {
     commands_.pop_front();
     if (!precheck(command)) continue;
 
-    v1::CommandRequest request;
+    internal::v1::CommandRequest request;
     request.set_command(command.command);
     request.set_identifier(command.identifier);
     request.set_data(command.data);
@@ -390,7 +390,7 @@ void Session::pump_commands() {
     context_.metrics.commands.Increment();
     context_.service.command(
         request, [self = shared_from_this(), command = std::move(command)](
-                     absl::StatusOr<v1::CommandResponse> response) mutable {
+                     absl::StatusOr<internal::v1::CommandResponse> response) mutable {
           net::post(self->socket_.get_executor(),
                     [self, command = std::move(command),
                      response = std::move(response)]() mutable {
@@ -401,14 +401,14 @@ void Session::pump_commands() {
 }
 
 void Session::on_command_done(const PendingCommand& command,
-                              absl::StatusOr<v1::CommandResponse> response) {
+                              absl::StatusOr<internal::v1::CommandResponse> response) {
   command_in_flight_ = false;
   const bool ok = response.ok();
   if (!ok) {
     context_.metrics.service_errors.Increment();
     spdlog::warn("session {}: {} failed: {}", sid_, command.command,
                  response.status().ToString());
-  } else if (response->status() != v1::STATUS_SUCCESS &&
+  } else if (response->status() != internal::v1::STATUS_SUCCESS &&
              !response->error_msg().empty()) {
     spdlog::info("session {}: {} refused: {}", sid_, command.command,
                  response->error_msg());
@@ -418,7 +418,7 @@ void Session::on_command_done(const PendingCommand& command,
     // The socket is gone; keep the books straight so that Disconnect runs
     // `unsubscribed` for a subscription the service just made.
     if (ok && Opens(command.command) &&
-        response->status() == v1::STATUS_SUCCESS &&
+        response->status() == internal::v1::STATUS_SUCCESS &&
         !response->subscription_removed()) {
       auto& sub = subscriptions_[command.identifier];
       CopyTo(response->istate(), sub.istate);
@@ -460,7 +460,7 @@ void Session::on_command_done(const PendingCommand& command,
     return;
   }
 
-  if (Opens(command.command) && response->status() == v1::STATUS_SUCCESS &&
+  if (Opens(command.command) && response->status() == internal::v1::STATUS_SUCCESS &&
       !response->subscription_removed()) {
     subscriptions_.try_emplace(command.identifier);
   }
@@ -489,7 +489,7 @@ void Session::on_command_done(const PendingCommand& command,
   }
   for (const auto& frame : response->transmissions()) send_reply(frame);
   if (synced != nullptr) {
-    release_held(*synced, response->status() == v1::STATUS_SUCCESS
+    release_held(*synced, response->status() == internal::v1::STATUS_SUCCESS
                               ? response->resume_after_revision()
                               : std::numeric_limits<std::uint64_t>::max());
   }
@@ -501,7 +501,7 @@ void Session::on_command_done(const PendingCommand& command,
 }
 
 void Session::apply_streams(const std::string& identifier, Subscription& sub,
-                            const v1::CommandResponse& response) {
+                            const internal::v1::CommandResponse& response) {
   if (response.stop_all_streams()) {
     leave_streams(identifier, sub);
     sub.streams.clear();
@@ -529,7 +529,7 @@ void Session::apply_streams(const std::string& identifier, Subscription& sub,
 }
 
 void Session::start_timers(const std::string& identifier, Subscription& sub,
-                           const v1::CommandResponse& response) {
+                           const internal::v1::CommandResponse& response) {
   sub.timers.clear();  // destroying a timer cancels its wait
   for (const auto& timer : response.timers()) {
     if (timer.interval_ms() == 0 || timer.action().empty()) continue;
@@ -707,7 +707,7 @@ void Session::disconnect_if_matches(
 }
 
 void Session::transmit(
-    std::shared_ptr<const v1::DirectTransmission> transmission) {
+    std::shared_ptr<const internal::v1::DirectTransmission> transmission) {
   net::post(socket_.get_executor(), [self = shared_from_this(),
                                      transmission = std::move(transmission)] {
     if (self->state_ != State::kOpen) return;
@@ -892,7 +892,7 @@ void Session::release() {
 
 void Session::send_disconnect() {
   connected_ = false;
-  v1::DisconnectRequest request;
+  internal::v1::DisconnectRequest request;
   request.mutable_env()->ParseFromString(env_);
   request.set_sid(sid_);
   request.set_gateway_id(context_.gateway_id);
@@ -909,7 +909,7 @@ void Session::send_disconnect() {
   // its Disconnect: shutdown waits for that before stopping the service.
   context_.service.disconnect(
       request, [sid = sid_, forget = context_.forget](
-                   absl::StatusOr<v1::DisconnectResponse> response) {
+                   absl::StatusOr<internal::v1::DisconnectResponse> response) {
         if (!response.ok()) {
           spdlog::warn("session {}: Disconnect failed: {}", sid,
                        response.status().ToString());

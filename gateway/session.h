@@ -15,7 +15,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "cable/v1/cable.pb.h"
+#include "cable/internal/v1/cable.pb.h"
+#include "cable/v1/publisher.pb.h"
 #include "gateway/frame_sink.h"
 #include "gateway/small_queue.h"
 #include "gateway/websocket.h"
@@ -73,7 +74,7 @@ class Session final : public FrameSink,
   void disconnect_if_matches(
       std::shared_ptr<const v1::DisconnectClientsRequest> request);
   // Sends frames a service addressed to this connection.
-  void transmit(std::shared_ptr<const v1::DirectTransmission> transmission);
+  void transmit(std::shared_ptr<const internal::v1::DirectTransmission> transmission);
 
   const std::string& sid() const { return sid_; }
 
@@ -110,7 +111,7 @@ class Session final : public FrameSink,
   enum class State { kHandshake, kConnecting, kOpen, kClosing, kClosed };
 
   void on_accept();
-  void on_connected(absl::StatusOr<v1::ConnectResponse> response);
+  void on_connected(absl::StatusOr<internal::v1::ConnectResponse> response);
   // Waits for the socket to be readable, then reads what is there.
   void read();
   void on_readable(boost::beast::error_code ec);
@@ -122,11 +123,11 @@ class Session final : public FrameSink,
   void pump_commands();
   bool precheck(const PendingCommand& command);
   void on_command_done(const PendingCommand& command,
-                       absl::StatusOr<v1::CommandResponse> response);
+                       absl::StatusOr<internal::v1::CommandResponse> response);
   void apply_streams(const std::string& identifier, Subscription& sub,
-                     const v1::CommandResponse& response);
+                     const internal::v1::CommandResponse& response);
   void start_timers(const std::string& identifier, Subscription& sub,
-                    const v1::CommandResponse& response);
+                    const internal::v1::CommandResponse& response);
   void arm_timer(const std::string& identifier, boost::asio::steady_timer& t,
                  std::chrono::milliseconds every, std::string action);
   void remove_subscription(const std::string& identifier);

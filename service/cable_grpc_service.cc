@@ -18,23 +18,23 @@ namespace cable::service {
 
 grpc::ServerUnaryReactor* CableGrpcService::Connect(
     grpc::CallbackServerContext* context,
-    const cable::v1::ConnectRequest* request,
-    cable::v1::ConnectResponse* response) {
+    const cable::internal::v1::ConnectRequest* request,
+    cable::internal::v1::ConnectResponse* response) {
   *response = handler_.Connect(*request);
   return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* CableGrpcService::Command(
     grpc::CallbackServerContext* context,
-    const cable::v1::CommandRequest* request,
-    cable::v1::CommandResponse* response) {
+    const cable::internal::v1::CommandRequest* request,
+    cable::internal::v1::CommandResponse* response) {
   if (!StateCommandHandler::Handles(*request)) {
     *response = handler_.Command(*request);
     return FinishUnary(context, absl::OkStatus());
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   state_handler_.Command(*request,
-                         [reactor, response](cable::v1::CommandResponse r) {
+                         [reactor, response](cable::internal::v1::CommandResponse r) {
                            *response = std::move(r);
                            reactor->Finish(grpc::Status::OK);
                          });
@@ -43,8 +43,8 @@ grpc::ServerUnaryReactor* CableGrpcService::Command(
 
 grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
     grpc::CallbackServerContext* context,
-    const cable::v1::DisconnectRequest* request,
-    cable::v1::DisconnectResponse* response) {
+    const cable::internal::v1::DisconnectRequest* request,
+    cable::internal::v1::DisconnectResponse* response) {
   bool stateful = false;
   for (const auto& sub : request->subscriptions()) {
     stateful = stateful || StateCommandHandler::IsStateful(sub);
@@ -56,7 +56,7 @@ grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   state_handler_.Post([this, reactor, request, response] {
     std::vector<std::string> errors = state_handler_.Leave(*request);
-    cable::v1::DisconnectRequest rest = *request;
+    cable::internal::v1::DisconnectRequest rest = *request;
     rest.clear_subscriptions();
     for (const auto& sub : request->subscriptions()) {
       if (!StateCommandHandler::IsStateful(sub)) {
@@ -68,7 +68,7 @@ grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
       if (!response->error_msg().empty()) {
         errors.push_back(response->error_msg());
       }
-      response->set_status(cable::v1::STATUS_ERROR);
+      response->set_status(cable::internal::v1::STATUS_ERROR);
       response->set_error_msg(absl::StrJoin(errors, "; "));
     }
     reactor->Finish(grpc::Status::OK);
@@ -78,8 +78,8 @@ grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
 
 grpc::ServerUnaryReactor* CableGrpcService::Heartbeat(
     grpc::CallbackServerContext* context,
-    const cable::v1::HeartbeatRequest* request,
-    cable::v1::HeartbeatResponse* /*response*/) {
+    const cable::internal::v1::HeartbeatRequest* request,
+    cable::internal::v1::HeartbeatResponse* /*response*/) {
   // Inline, not behind commands waiting for channel locks on the state
   // threads: a late heartbeat would make a live gateway look dead.
   return FinishUnary(

@@ -1,9 +1,9 @@
 #pragma once
-// cable.v1.Cable over gRPC: a thin adapter from the generated callback
+// cable.internal.v1.Cable over gRPC: a thin adapter from the generated callback
 // service to CommandHandler (Action Cable channels, answered inline) and
 // StateCommandHandler (stateful channels, answered from its threads).
 
-#include "cable/v1/cable.grpc.pb.h"
+#include "cable/internal/v1/cable.grpc.pb.h"
 
 namespace cable::service {
 
@@ -11,7 +11,7 @@ class CommandHandler;
 class StateChannels;
 class StateCommandHandler;
 
-class CableGrpcService final : public cable::v1::Cable::CallbackService {
+class CableGrpcService final : public cable::internal::v1::Cable::CallbackService {
  public:
   // All three must outlive the service.
   CableGrpcService(const CommandHandler& handler,
@@ -20,20 +20,20 @@ class CableGrpcService final : public cable::v1::Cable::CallbackService {
 
   grpc::ServerUnaryReactor* Connect(
       grpc::CallbackServerContext* context,
-      const cable::v1::ConnectRequest* request,
-      cable::v1::ConnectResponse* response) override;
+      const cable::internal::v1::ConnectRequest* request,
+      cable::internal::v1::ConnectResponse* response) override;
   grpc::ServerUnaryReactor* Command(
       grpc::CallbackServerContext* context,
-      const cable::v1::CommandRequest* request,
-      cable::v1::CommandResponse* response) override;
+      const cable::internal::v1::CommandRequest* request,
+      cable::internal::v1::CommandResponse* response) override;
   grpc::ServerUnaryReactor* Disconnect(
       grpc::CallbackServerContext* context,
-      const cable::v1::DisconnectRequest* request,
-      cable::v1::DisconnectResponse* response) override;
+      const cable::internal::v1::DisconnectRequest* request,
+      cable::internal::v1::DisconnectResponse* response) override;
   grpc::ServerUnaryReactor* Heartbeat(
       grpc::CallbackServerContext* context,
-      const cable::v1::HeartbeatRequest* request,
-      cable::v1::HeartbeatResponse* response) override;
+      const cable::internal::v1::HeartbeatRequest* request,
+      cable::internal::v1::HeartbeatResponse* response) override;
 
  private:
   const CommandHandler& handler_;

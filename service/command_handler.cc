@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "cable/v1/cable.pb.h"
+#include "cable/internal/v1/cable.pb.h"
 #include "sdk/protocol.h"
 #include "sdk/pubsub.h"
 #include "service/channel.h"
@@ -55,7 +55,7 @@ void CopyMap(const StringMap& in,
   for (const auto& [key, value] : in) (*out)[key] = value;
 }
 
-ConnectionEnv ToEnv(const v1::Env& env) {
+ConnectionEnv ToEnv(const internal::v1::Env& env) {
   ConnectionEnv out;
   out.url = env.url();
   out.headers = ToMap(env.headers());
@@ -66,7 +66,7 @@ ConnectionEnv ToEnv(const v1::Env& env) {
 }
 
 ConnectionState StateOf(
-    const v1::Env& env, const std::string& sid, const std::string& gateway_id,
+    const internal::v1::Env& env, const std::string& sid, const std::string& gateway_id,
     const google::protobuf::Map<std::string, std::string>& identifiers,
     const google::protobuf::Map<std::string, std::string>& cstate) {
   ConnectionState state;
@@ -78,21 +78,21 @@ ConnectionState StateOf(
   return state;
 }
 
-void Fail(v1::CommandResponse& response, v1::Status status,
+void Fail(internal::v1::CommandResponse& response, internal::v1::Status status,
           const std::string& message) {
   response.set_status(status);
   response.set_error_msg(message);
 }
 
 void CopyStreamEffects(const ChannelEffects& effects,
-                       v1::CommandResponse& response) {
+                       internal::v1::CommandResponse& response) {
   for (const auto& s : effects.started_streams) response.add_streams(s);
   for (const auto& s : effects.stopped_streams) response.add_stopped_streams(s);
   response.set_stop_all_streams(effects.stop_all_streams);
 }
 
 void CopyTransmissions(const ChannelEffects& effects,
-                       v1::CommandResponse& response) {
+                       internal::v1::CommandResponse& response) {
   for (const auto& frame : effects.transmissions) {
     response.add_transmissions(frame);
   }
@@ -123,22 +123,22 @@ absl::Status DecodeMessage(const ChannelClass& channel_class,
   return absl::OkStatus();
 }
 
-v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
-                               const v1::CommandRequest& request) {
-  v1::CommandResponse response;
+internal::v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
+                               const internal::v1::CommandRequest& request) {
+  internal::v1::CommandResponse response;
   const std::string& command = request.command();
   const bool subscribe = command == kSubscribe;
   const bool unsubscribe = command == kUnsubscribe;
   if (!subscribe && !unsubscribe && command != kMessage &&
       command != kPeriodic) {
-    Fail(response, v1::STATUS_ERROR,
+    Fail(response, internal::v1::STATUS_ERROR,
          absl::StrCat("unknown command \"", command, "\""));
     return response;
   }
 
   // A subscribe that cannot go ahead is answered with reject_subscription;
   // an unsubscribe that cannot run still removes the subscription.
-  auto refuse = [&](v1::Status status, const std::string& message) {
+  auto refuse = [&](internal::v1::Status status, const std::string& message) {
     Fail(response, status, message);
     if (subscribe) {
       response.add_transmissions(protocol::RejectFrame(request.identifier()));
@@ -150,11 +150,11 @@ v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
   absl::StatusOr<ChannelIdentifier> id =
       ParseChannelIdentifier(request.identifier());
   if (!id.ok()) {
-    return refuse(v1::STATUS_ERROR, std::string(id.status().message()));
+    return refuse(internal::v1::STATUS_ERROR, std::string(id.status().message()));
   }
   const ChannelClass* channel_class = app.find_channel(id->channel);
   if (channel_class == nullptr) {
-    return refuse(subscribe ? v1::STATUS_FAILURE : v1::STATUS_ERROR,
+    return refuse(subscribe ? internal::v1::STATUS_FAILURE : internal::v1::STATUS_ERROR,
                   absl::StrCat("unknown channel \"", id->channel, "\""));
   }
 
@@ -177,7 +177,7 @@ v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
     return absl::OkStatus();
   });
   if (!status.ok())
-    return refuse(v1::STATUS_ERROR, std::string(status.message()));
+    return refuse(internal::v1::STATUS_ERROR, std::string(status.message()));
 
   if (subscribe) {
     status = RunAppCode("subscribed", [&] {
@@ -185,20 +185,20 @@ v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
       return absl::OkStatus();
     });
     if (!status.ok())
-      return refuse(v1::STATUS_ERROR, std::string(status.message()));
+      return refuse(internal::v1::STATUS_ERROR, std::string(status.message()));
     if (channel->is_rejected()) {
       // Streams started before reject() never go live; Rails does not run
       // unsubscribed for a rejected subscription either.
       spdlog::debug("subscription rejected: {}", request.identifier());
-      return refuse(v1::STATUS_FAILURE, "subscription rejected");
+      return refuse(internal::v1::STATUS_FAILURE, "subscription rejected");
     }
-    response.set_status(v1::STATUS_SUCCESS);
+    response.set_status(internal::v1::STATUS_SUCCESS);
     response.add_transmissions(protocol::ConfirmFrame(request.identifier()));
     CopyTransmissions(channel->effects(), response);
     CopyStreamEffects(channel->effects(), response);
     response.set_timers_set(true);
     for (const TimerSpec& timer : channel_class->timers()) {
-      v1::Timer* out = response.add_timers();
+      internal::v1::Timer* out = response.add_timers();
       out->set_action(timer.action);
       out->set_interval_ms(static_cast<std::uint32_t>(timer.every.count()));
     }
@@ -212,9 +212,9 @@ v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
     // Transmissions to a client that has unsubscribed are dropped.
     RemoveSubscription(response);
     if (status.ok()) {
-      response.set_status(v1::STATUS_SUCCESS);
+      response.set_status(internal::v1::STATUS_SUCCESS);
     } else {
-      Fail(response, v1::STATUS_ERROR, std::string(status.message()));
+      Fail(response, internal::v1::STATUS_ERROR, std::string(status.message()));
     }
   } else {
     std::string action;
@@ -249,9 +249,9 @@ v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
       CopyMap(channel->istate(), response.mutable_istate());
     }
     if (status.ok()) {
-      response.set_status(v1::STATUS_SUCCESS);
+      response.set_status(internal::v1::STATUS_SUCCESS);
     } else {
-      Fail(response, v1::STATUS_ERROR, std::string(status.message()));
+      Fail(response, internal::v1::STATUS_ERROR, std::string(status.message()));
     }
   }
   if (connection->cstate() != cstate_before) {
@@ -263,7 +263,7 @@ v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
 
 }  // namespace
 
-void RemoveSubscription(v1::CommandResponse& response) {
+void RemoveSubscription(internal::v1::CommandResponse& response) {
   response.clear_streams();
   response.clear_stopped_streams();
   response.set_stop_all_streams(true);
@@ -311,9 +311,9 @@ class RecordingPubSub final : public PubSub {
 CommandHandler::CommandHandler(const Application& app, PubSub& pubsub)
     : app_(app), pubsub_(pubsub) {}
 
-v1::ConnectResponse CommandHandler::Connect(
-    const v1::ConnectRequest& request) const {
-  v1::ConnectResponse response;
+internal::v1::ConnectResponse CommandHandler::Connect(
+    const internal::v1::ConnectRequest& request) const {
+  internal::v1::ConnectResponse response;
   std::unique_ptr<Connection> connection;
   absl::Status status = RunAppCode("connect", [&] {
     ConnectionState state;
@@ -325,7 +325,7 @@ v1::ConnectResponse CommandHandler::Connect(
     return absl::OkStatus();
   });
   if (!status.ok()) {
-    response.set_status(v1::STATUS_ERROR);
+    response.set_status(internal::v1::STATUS_ERROR);
     response.set_error_msg(std::string(status.message()));
     response.add_transmissions(protocol::DisconnectFrame("server_error", true));
     response.mutable_disconnect()->set_reason("server_error");
@@ -335,7 +335,7 @@ v1::ConnectResponse CommandHandler::Connect(
   if (connection->is_rejected()) {
     spdlog::debug("connection rejected (sid {}, {})", request.sid(),
                   request.env().remote_addr());
-    response.set_status(v1::STATUS_FAILURE);
+    response.set_status(internal::v1::STATUS_FAILURE);
     response.set_error_msg("unauthorized");
     response.add_transmissions(
         protocol::DisconnectFrame("unauthorized", false));
@@ -343,36 +343,36 @@ v1::ConnectResponse CommandHandler::Connect(
     response.mutable_disconnect()->set_reconnect(false);
     return response;
   }
-  response.set_status(v1::STATUS_SUCCESS);
+  response.set_status(internal::v1::STATUS_SUCCESS);
   CopyMap(connection->identifiers(), response.mutable_identifiers());
   CopyMap(connection->cstate(), response.mutable_cstate());
   response.add_transmissions(protocol::WelcomeFrame(request.sid()));
   return response;
 }
 
-v1::CommandResponse CommandHandler::Command(
-    const v1::CommandRequest& request) const {
+internal::v1::CommandResponse CommandHandler::Command(
+    const internal::v1::CommandRequest& request) const {
   try {
     RecordingPubSub pubsub(pubsub_);
-    v1::CommandResponse response = RunCommand(app_, pubsub, request);
+    internal::v1::CommandResponse response = RunCommand(app_, pubsub, request);
     pubsub.FlushIfPublished("command");
-    if (response.status() == v1::STATUS_ERROR) {
+    if (response.status() == internal::v1::STATUS_ERROR) {
       spdlog::debug("command {} {}: {}", request.command(),
                     request.identifier(), response.error_msg());
     }
     return response;
   } catch (const std::exception& e) {
     // Only allocation failures and the like get here; app code is wrapped.
-    v1::CommandResponse response;
-    Fail(response, v1::STATUS_ERROR, e.what());
+    internal::v1::CommandResponse response;
+    Fail(response, internal::v1::STATUS_ERROR, e.what());
     spdlog::warn("command {} failed: {}", request.command(), e.what());
     return response;
   }
 }
 
-v1::DisconnectResponse CommandHandler::Disconnect(
-    const v1::DisconnectRequest& request) const {
-  v1::DisconnectResponse response;
+internal::v1::DisconnectResponse CommandHandler::Disconnect(
+    const internal::v1::DisconnectRequest& request) const {
+  internal::v1::DisconnectResponse response;
   std::vector<std::string> errors;
   RecordingPubSub pubsub(pubsub_);
   std::unique_ptr<Connection> connection;
@@ -385,7 +385,7 @@ v1::DisconnectResponse CommandHandler::Disconnect(
   if (!status.ok()) errors.push_back(std::string(status.message()));
 
   // One failing subscription must not keep the others from unsubscribing.
-  for (const v1::SubscriptionSnapshot& sub : request.subscriptions()) {
+  for (const internal::v1::SubscriptionSnapshot& sub : request.subscriptions()) {
     if (connection == nullptr) break;
     status = RunAppCode(absl::StrCat("unsubscribed ", sub.identifier()), [&] {
       absl::StatusOr<ChannelIdentifier> id =
@@ -420,9 +420,9 @@ v1::DisconnectResponse CommandHandler::Disconnect(
   pubsub.FlushIfPublished("disconnect");
 
   if (errors.empty()) {
-    response.set_status(v1::STATUS_SUCCESS);
+    response.set_status(internal::v1::STATUS_SUCCESS);
   } else {
-    response.set_status(v1::STATUS_ERROR);
+    response.set_status(internal::v1::STATUS_ERROR);
     response.set_error_msg(absl::StrJoin(errors, "; "));
     spdlog::debug("disconnect (sid {}): {}", request.sid(),
                   response.error_msg());

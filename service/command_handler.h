@@ -11,14 +11,14 @@
 
 namespace cable {
 class PubSub;
-namespace v1 {
+namespace internal::v1 {
 class ConnectRequest;
 class ConnectResponse;
 class CommandRequest;
 class CommandResponse;
 class DisconnectRequest;
 class DisconnectResponse;
-}  // namespace v1
+}  // namespace internal::v1
 }  // namespace cable
 
 namespace cable::service {
@@ -27,7 +27,7 @@ class Application;
 
 // A subscription that ends with this call (rejected, failed to subscribe,
 // unsubscribed, left): tells the gateway to drop it and all its streams.
-void RemoveSubscription(v1::CommandResponse& response);
+void RemoveSubscription(internal::v1::CommandResponse& response);
 
 class CommandHandler final {
  public:
@@ -35,11 +35,11 @@ class CommandHandler final {
   CommandHandler(const Application& app, PubSub& pubsub);
 
   // Runs the connection's `connect()`: `welcome`, or a rejection.
-  v1::ConnectResponse Connect(const v1::ConnectRequest& request) const;
+  internal::v1::ConnectResponse Connect(const internal::v1::ConnectRequest& request) const;
   // "subscribe", "unsubscribe", "message" or "periodic".
-  v1::CommandResponse Command(const v1::CommandRequest& request) const;
+  internal::v1::CommandResponse Command(const internal::v1::CommandRequest& request) const;
   // Runs `unsubscribed` for every subscription, then `disconnect()`.
-  v1::DisconnectResponse Disconnect(const v1::DisconnectRequest& request) const;
+  internal::v1::DisconnectResponse Disconnect(const internal::v1::DisconnectRequest& request) const;
 
  private:
   const Application& app_;

@@ -1,5 +1,7 @@
 #include "service/publisher_grpc_service.h"
 
+#include "cable/internal/v1/cable.pb.h"
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "sdk/control_bus.h"
@@ -81,7 +83,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Disconnect(
     status = absl::InvalidArgumentError(
         "identifiers must not be empty (that would disconnect everyone)");
   } else {
-    cable::v1::ControlMessage message;
+    cable::internal::v1::ControlMessage message;
     *message.mutable_disconnect() = *request;
     status =
         control_.broadcast(control::kAllGateways, message.SerializeAsString());
@@ -102,7 +104,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Transmit(
   } else if (request->identifier().empty()) {
     status = absl::InvalidArgumentError("identifier must not be empty");
   } else {
-    cable::v1::ControlMessage message;
+    cable::internal::v1::ControlMessage message;
     auto* transmission = message.mutable_transmit();
     transmission->set_sid(request->sid());
     transmission->add_frames(protocol::DataFrame(

@@ -2,7 +2,7 @@
 // cable.v1.Publisher over gRPC: what applications in any language call to
 // publish to streams through the configured PubSub.
 
-#include "cable/v1/cable.grpc.pb.h"
+#include "cable/v1/publisher.grpc.pb.h"
 
 namespace cable {
 class PubSub;

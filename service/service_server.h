@@ -29,7 +29,7 @@ struct ServiceServerOptions {
   unsigned state_threads = 8;
 };
 
-// The cable service's gRPC server: cable.v1.Cable (for gateways),
+// The cable service's gRPC server: cable.internal.v1.Cable (for gateways),
 // cable.v1.Publisher (for applications), grpc.health.v1 and server
 // reflection, over the default application. Shared by cable-service and
 // the all-in-one cable-server.

@@ -14,7 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "cable/v1/cable.pb.h"
+#include "cable/internal/v1/cable.pb.h"
 #include "sdk/protocol.h"
 #include "service/command_handler.h"
 #include "service/state_channels.h"
@@ -92,8 +92,8 @@ std::map<std::string, std::string> Identifiers(
 
 class Run final {
  public:
-  Run(StateChannels& channels, const v1::CommandRequest& request,
-      std::function<void(v1::CommandResponse)> done)
+  Run(StateChannels& channels, const internal::v1::CommandRequest& request,
+      std::function<void(internal::v1::CommandResponse)> done)
       : channels_(channels),
         request_(request),
         done_(std::move(done)),
@@ -120,30 +120,30 @@ class Run final {
 
  private:
   void Join() {
-    auto refuse = [&](v1::Status status, const std::string& why) {
+    auto refuse = [&](internal::v1::Status status, const std::string& why) {
       response_.add_transmissions(protocol::RejectFrame(request_.identifier()));
       RemoveSubscription(response_);
       Finish(status, why);
     };
     absl::StatusOr<std::string> name = ChannelName(request_.identifier());
     if (!name.ok()) {
-      return refuse(v1::STATUS_ERROR, std::string(name.status().message()));
+      return refuse(internal::v1::STATUS_ERROR, std::string(name.status().message()));
     }
     name_ = *name;
     absl::StatusOr<json> data = DataObject(request_.data());
     if (!data.ok()) {
-      return refuse(v1::STATUS_ERROR, std::string(data.status().message()));
+      return refuse(internal::v1::STATUS_ERROR, std::string(data.status().message()));
     }
     const StateChannels::Handlers handlers = channels_.find(name_);
     if (handlers.join == nullptr) {
       return refuse(
-          v1::STATUS_FAILURE,
+          internal::v1::STATUS_FAILURE,
           absl::StrCat("no join handler for channel \"", name_, "\""));
     }
     absl::StatusOr<ChannelRecord> record = channels_.store().Get(name_);
     if (!record.ok()) {
-      return refuse(absl::IsNotFound(record.status()) ? v1::STATUS_FAILURE
-                                                      : v1::STATUS_ERROR,
+      return refuse(absl::IsNotFound(record.status()) ? internal::v1::STATUS_FAILURE
+                                                      : internal::v1::STATUS_ERROR,
                     std::string(record.status().message()));
     }
     std::optional<std::uint64_t> after;
@@ -151,7 +151,7 @@ class Run final {
         it != data->end() && !it->is_null()) {
       after = EventId(*it);
       if (!after) {
-        return refuse(v1::STATUS_ERROR,
+        return refuse(internal::v1::STATUS_ERROR,
                       "last_event_id must be a non-negative integer");
       }
     }
@@ -170,10 +170,10 @@ class Run final {
     if (!decision.ok()) {
       spdlog::warn("on_join of channel {}: {}", name_,
                    decision.status().ToString());
-      return refuse(v1::STATUS_ERROR, std::string(decision.status().message()));
+      return refuse(internal::v1::STATUS_ERROR, std::string(decision.status().message()));
     }
     if (!decision->has_value()) {
-      return refuse(v1::STATUS_FAILURE, "join refused");
+      return refuse(internal::v1::STATUS_FAILURE, "join refused");
     }
     const std::optional<std::uint64_t> limit = (*decision)->limit;
     response_.add_streams(protocol::StateStream(name_));
@@ -183,7 +183,7 @@ class Run final {
     istate[kNameKey] = name_;
     istate[kLimitKey] = limit ? absl::StrCat(*limit) : "all";
     if (after) istate[kAfterKey] = absl::StrCat(*after);
-    Finish(v1::STATUS_SUCCESS);
+    Finish(internal::v1::STATUS_SUCCESS);
   }
 
   // After the join's stream is live: backlog, then the state.
@@ -240,7 +240,7 @@ class Run final {
         R"(,"last_event_id":)", record->last_event_id, R"(,"state":)",
         record->state, "}"));
     response_.set_resume_after_revision(record->revision);
-    Finish(v1::STATUS_SUCCESS);
+    Finish(internal::v1::STATUS_SUCCESS);
   }
 
   void Leave() {
@@ -250,11 +250,11 @@ class Run final {
       try {
         (*handlers.leave)(name_, client_);
       } catch (const std::exception& e) {
-        return Finish(v1::STATUS_ERROR,
+        return Finish(internal::v1::STATUS_ERROR,
                       absl::StrCat("on_leave threw: ", e.what()));
       }
     }
-    Finish(v1::STATUS_SUCCESS);
+    Finish(internal::v1::STATUS_SUCCESS);
   }
 
   void Action() {
@@ -282,7 +282,7 @@ class Run final {
     if (!status.ok()) {
       return Fail(absl::StrCat("action \"", name, "\": ", status.message()));
     }
-    Finish(v1::STATUS_SUCCESS);
+    Finish(internal::v1::STATUS_SUCCESS);
   }
 
   // Answered through the reply, which may come later from any thread.
@@ -320,8 +320,8 @@ class Run final {
   }
 
   struct ReplyState {
-    ReplyState(v1::CommandResponse r, std::string i, json id_,
-               std::function<void(v1::CommandResponse)> d)
+    ReplyState(internal::v1::CommandResponse r, std::string i, json id_,
+               std::function<void(internal::v1::CommandResponse)> d)
         : response(std::move(r)),
           identifier(std::move(i)),
           id(std::move(id_)),
@@ -333,13 +333,13 @@ class Run final {
         return;
       }
       response.add_transmissions(ReplyFrame(identifier, id, result));
-      response.set_status(v1::STATUS_SUCCESS);
+      response.set_status(internal::v1::STATUS_SUCCESS);
       done(std::move(response));
     }
-    v1::CommandResponse response;
+    internal::v1::CommandResponse response;
     std::string identifier;
     json id;
-    std::function<void(v1::CommandResponse)> done;
+    std::function<void(internal::v1::CommandResponse)> done;
     std::atomic<bool> replied{false};
   };
 
@@ -348,21 +348,21 @@ class Run final {
   void Fail(const std::string& message) {
     response_.add_transmissions(
         protocol::ErrorFrame(request_.identifier(), message));
-    Finish(v1::STATUS_ERROR, message);
+    Finish(internal::v1::STATUS_ERROR, message);
   }
 
-  void Finish(v1::Status status, const std::string& message = {}) {
+  void Finish(internal::v1::Status status, const std::string& message = {}) {
     response_.set_status(status);
     if (!message.empty()) response_.set_error_msg(message);
     done_(std::move(response_));
   }
 
   StateChannels& channels_;
-  const v1::CommandRequest& request_;
-  std::function<void(v1::CommandResponse)> done_;
+  const internal::v1::CommandRequest& request_;
+  std::function<void(internal::v1::CommandResponse)> done_;
   StateClient client_;
   std::string name_;
-  v1::CommandResponse response_;
+  internal::v1::CommandResponse response_;
 };
 
 }  // namespace
@@ -379,20 +379,20 @@ StateCommandHandler::StateCommandHandler(StateChannels& channels,
 
 StateCommandHandler::~StateCommandHandler() { pool_->pool.join(); }
 
-bool StateCommandHandler::Handles(const v1::CommandRequest& request) {
+bool StateCommandHandler::Handles(const internal::v1::CommandRequest& request) {
   const std::string& command = request.command();
   return command == "join" || command == "leave" || command == "request" ||
          command == "sync" || request.istate().contains(kNameKey);
 }
 
 bool StateCommandHandler::IsStateful(
-    const v1::SubscriptionSnapshot& subscription) {
+    const internal::v1::SubscriptionSnapshot& subscription) {
   return subscription.istate().contains(kNameKey);
 }
 
 void StateCommandHandler::Command(
-    const v1::CommandRequest& request,
-    std::function<void(v1::CommandResponse)> done) {
+    const internal::v1::CommandRequest& request,
+    std::function<void(internal::v1::CommandResponse)> done) {
   Post([this, &request, done = std::move(done)]() mutable {
     Run run(channels_, request, std::move(done));
     run();
@@ -400,11 +400,11 @@ void StateCommandHandler::Command(
 }
 
 std::vector<std::string> StateCommandHandler::Leave(
-    const v1::DisconnectRequest& request) {
+    const internal::v1::DisconnectRequest& request) {
   std::vector<std::string> errors;
   StateClient client(channels_, request.sid(), request.gateway_id(),
                      Identifiers(request.identifiers()));
-  for (const v1::SubscriptionSnapshot& sub : request.subscriptions()) {
+  for (const internal::v1::SubscriptionSnapshot& sub : request.subscriptions()) {
     auto name = sub.istate().find(kNameKey);
     if (name == sub.istate().end()) continue;
     const StateChannels::Handlers handlers = channels_.find(name->second);

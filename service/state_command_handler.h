@@ -1,5 +1,5 @@
 #pragma once
-// The stateful-channel half of cable.v1.Cable (docs/protocol.md, "Stateful
+// The stateful-channel half of cable.internal.v1.Cable (docs/protocol.md, "Stateful
 // channels"): join, sync, leave, actions and requests of subscriptions to
 // stateful channels, their on_leave on disconnect, and worker heartbeats.
 // The gateway keeps the subscription's channel name and backlog request in
@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-namespace cable::v1 {
+namespace cable::internal::v1 {
 class CommandRequest;
 class CommandResponse;
 class SubscriptionSnapshot;
 class DisconnectRequest;
-}  // namespace cable::v1
+}  // namespace cable::internal::v1
 
 namespace cable::service {
 
@@ -33,17 +33,17 @@ class StateCommandHandler final {
 
   // Whether `request` is for a stateful channel (a join, or a command on a
   // subscription made by one).
-  static bool Handles(const v1::CommandRequest& request);
-  static bool IsStateful(const v1::SubscriptionSnapshot& subscription);
+  static bool Handles(const internal::v1::CommandRequest& request);
+  static bool IsStateful(const internal::v1::SubscriptionSnapshot& subscription);
 
   // `done` runs exactly once: on one of the handler's threads, or on the
   // thread that completes a request's Reply. `request` must stay alive
   // until then.
-  void Command(const v1::CommandRequest& request,
-               std::function<void(v1::CommandResponse)> done);
+  void Command(const internal::v1::CommandRequest& request,
+               std::function<void(internal::v1::CommandResponse)> done);
   // on_leave for every stateful subscription of a closed connection.
   // Returns the errors (one string each).
-  std::vector<std::string> Leave(const v1::DisconnectRequest& request);
+  std::vector<std::string> Leave(const internal::v1::DisconnectRequest& request);
 
   // Runs `work` on the handler's threads.
   void Post(std::function<void()> work);

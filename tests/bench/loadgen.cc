@@ -53,7 +53,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "cable/v1/cable.grpc.pb.h"
+#include "cable/v1/publisher.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "tests/bench/histogram.h"
 

@@ -33,7 +33,7 @@ LISTENING = re.compile(r"^cable-server listening http=([\d.]+):(\d+) grpc=([\d.]
 
 
 def generate_stubs(out_dir):
-    """Runs protoc on cable/v1/cable.proto and imports the generated modules."""
+    """Runs protoc on cable/v1/publisher.proto (the public API) and imports the generated modules."""
     protoc = shutil.which("protoc") or "/usr/bin/protoc"
     subprocess.run(
         [
@@ -42,14 +42,14 @@ def generate_stubs(out_dir):
             f"--grpc_python_out={out_dir}",
             "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
             f"-I{PROTO_DIR}",
-            "cable/v1/cable.proto",
+            "cable/v1/publisher.proto",
         ],
         check=True,
         timeout=60,
     )
     sys.path.insert(0, str(out_dir))
-    pb2 = importlib.import_module("cable.v1.cable_pb2")
-    pb2_grpc = importlib.import_module("cable.v1.cable_pb2_grpc")
+    pb2 = importlib.import_module("cable.v1.publisher_pb2")
+    pb2_grpc = importlib.import_module("cable.v1.publisher_pb2_grpc")
     return pb2, pb2_grpc
 
 

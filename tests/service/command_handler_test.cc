@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "cable/v1/cable.pb.h"
+#include "cable/internal/v1/cable.pb.h"
 #include "sdk/in_memory_pubsub.h"
 #include "sdk/protocol.h"
 #include "service/channel.h"
@@ -125,10 +125,10 @@ class CommandHandlerTest : public ::testing::Test {
                       std::chrono::milliseconds(50));
   }
 
-  v1::CommandRequest Request(const std::string& command,
+  internal::v1::CommandRequest Request(const std::string& command,
                              const std::string& identifier,
                              const std::string& data = "") {
-    v1::CommandRequest request;
+    internal::v1::CommandRequest request;
     request.set_command(command);
     request.set_identifier(identifier);
     request.set_data(data);
@@ -145,11 +145,11 @@ class CommandHandlerTest : public ::testing::Test {
 };
 
 TEST_F(CommandHandlerTest, ConnectAccepted) {
-  v1::ConnectRequest request;
+  internal::v1::ConnectRequest request;
   request.set_sid("sid-9");
   request.mutable_env()->set_url("/cable?user=ann");
-  v1::ConnectResponse response = handler_.Connect(request);
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS);
+  internal::v1::ConnectResponse response = handler_.Connect(request);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS);
   EXPECT_EQ(response.identifiers().at("current_user"), "ann");
   EXPECT_EQ(response.cstate().at("since"), "now");
   EXPECT_THAT(response.transmissions(),
@@ -158,10 +158,10 @@ TEST_F(CommandHandlerTest, ConnectAccepted) {
 }
 
 TEST_F(CommandHandlerTest, ConnectRejected) {
-  v1::ConnectRequest request;
+  internal::v1::ConnectRequest request;
   request.mutable_env()->set_url("/cable");
-  v1::ConnectResponse response = handler_.Connect(request);
-  EXPECT_EQ(response.status(), v1::STATUS_FAILURE);
+  internal::v1::ConnectResponse response = handler_.Connect(request);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_FAILURE);
   EXPECT_THAT(response.identifiers(), IsEmpty());
   EXPECT_THAT(response.transmissions(),
               ElementsAre(protocol::DisconnectFrame("unauthorized", false)));
@@ -170,17 +170,17 @@ TEST_F(CommandHandlerTest, ConnectRejected) {
 }
 
 TEST_F(CommandHandlerTest, ConnectHookThrowingIsAnErrorNotACrash) {
-  v1::ConnectRequest request;
+  internal::v1::ConnectRequest request;
   request.mutable_env()->set_url("/cable?user=throw");
-  v1::ConnectResponse response = handler_.Connect(request);
-  EXPECT_EQ(response.status(), v1::STATUS_ERROR);
+  internal::v1::ConnectResponse response = handler_.Connect(request);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response.error_msg(), HasSubstr("connect exploded"));
   EXPECT_TRUE(response.has_disconnect());
 }
 
 TEST_F(CommandHandlerTest, SubscribeConfirmsThenTransmitsAndStartsStreams) {
-  v1::CommandResponse response = handler_.Command(Request("subscribe", id_));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id_));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_THAT(response.streams(), ElementsAre("room:a", "TestChannel:Room:1"));
   ASSERT_EQ(response.transmissions_size(), 2);
   EXPECT_EQ(response.transmissions(0), protocol::ConfirmFrame(id_));
@@ -193,7 +193,7 @@ TEST_F(CommandHandlerTest, SubscribeConfirmsThenTransmitsAndStartsStreams) {
 }
 
 TEST_F(CommandHandlerTest, SubscribeReturnsTimers) {
-  v1::CommandResponse response = handler_.Command(Request("subscribe", id_));
+  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id_));
   EXPECT_TRUE(response.timers_set());
   ASSERT_EQ(response.timers_size(), 2);
   EXPECT_EQ(response.timers(0).action(), "echo");
@@ -204,16 +204,16 @@ TEST_F(CommandHandlerTest, SubscribeReturnsTimers) {
 
 TEST_F(CommandHandlerTest, IdentifierIsEchoedExactlyWhateverTheKeyOrder) {
   const std::string id = R"({ "room" : "a", "channel":"TestChannel" })";
-  v1::CommandResponse response = handler_.Command(Request("subscribe", id));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS);
+  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS);
   EXPECT_EQ(response.transmissions(0), protocol::ConfirmFrame(id));
   EXPECT_THAT(response.streams(), ElementsAre("room:a", "TestChannel:Room:1"));
 }
 
 TEST_F(CommandHandlerTest, RejectTearsStreamsDown) {
   const std::string id = R"({"channel":"TestChannel","mode":"reject"})";
-  v1::CommandResponse response = handler_.Command(Request("subscribe", id));
-  EXPECT_EQ(response.status(), v1::STATUS_FAILURE);
+  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_FAILURE);
   EXPECT_THAT(response.streams(), IsEmpty());
   EXPECT_TRUE(response.stop_all_streams());
   EXPECT_TRUE(response.subscription_removed());
@@ -225,8 +225,8 @@ TEST_F(CommandHandlerTest, RejectTearsStreamsDown) {
 
 TEST_F(CommandHandlerTest, SubscribedThrowingIsAnErrorWithReject) {
   const std::string id = R"({"channel":"TestChannel","mode":"throw"})";
-  v1::CommandResponse response = handler_.Command(Request("subscribe", id));
-  EXPECT_EQ(response.status(), v1::STATUS_ERROR);
+  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response.error_msg(), HasSubstr("boom in subscribed"));
   EXPECT_THAT(response.transmissions(), ElementsAre(protocol::RejectFrame(id)));
   EXPECT_TRUE(response.subscription_removed());
@@ -236,8 +236,8 @@ TEST_F(CommandHandlerTest, SubscribedThrowingIsAnErrorWithReject) {
 TEST_F(CommandHandlerTest, MalformedIdentifiersOnSubscribe) {
   for (const std::string id : {"not json", R"(["TestChannel"])",
                                R"({"room":"a"})", R"({"channel":null})"}) {
-    v1::CommandResponse response = handler_.Command(Request("subscribe", id));
-    EXPECT_EQ(response.status(), v1::STATUS_ERROR) << id;
+    internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+    EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR) << id;
     EXPECT_THAT(response.error_msg(), HasSubstr("identifier")) << id;
     EXPECT_THAT(response.transmissions(),
                 ElementsAre(protocol::RejectFrame(id)));
@@ -247,27 +247,27 @@ TEST_F(CommandHandlerTest, MalformedIdentifiersOnSubscribe) {
 
 TEST_F(CommandHandlerTest, UnknownChannelIsRejected) {
   const std::string id = R"({"channel":"Nope"})";
-  v1::CommandResponse response = handler_.Command(Request("subscribe", id));
-  EXPECT_EQ(response.status(), v1::STATUS_FAILURE);
+  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_FAILURE);
   EXPECT_THAT(response.error_msg(), HasSubstr("unknown channel \"Nope\""));
   EXPECT_THAT(response.transmissions(), ElementsAre(protocol::RejectFrame(id)));
 
   response = handler_.Command(Request("message", id, R"({"action":"echo"})"));
-  EXPECT_EQ(response.status(), v1::STATUS_ERROR);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response.error_msg(), HasSubstr("unknown channel"));
   EXPECT_THAT(response.transmissions(), IsEmpty());
 }
 
 TEST_F(CommandHandlerTest, UnknownCommandIsAnError) {
-  v1::CommandResponse response = handler_.Command(Request("explode", id_));
-  EXPECT_EQ(response.status(), v1::STATUS_ERROR);
+  internal::v1::CommandResponse response = handler_.Command(Request("explode", id_));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response.error_msg(), HasSubstr("unknown command \"explode\""));
 }
 
 TEST_F(CommandHandlerTest, MessageRunsRegisteredAction) {
-  v1::CommandResponse response = handler_.Command(
+  internal::v1::CommandResponse response = handler_.Command(
       Request("message", id_, R"({"action":"echo","text":"hi"})"));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   ASSERT_EQ(response.transmissions_size(), 1);
   EXPECT_EQ(json::parse(response.transmissions(0)),
             json({{"identifier", id_},
@@ -281,9 +281,9 @@ TEST_F(CommandHandlerTest, ActionAllowList) {
   for (const std::string action :
        {"nope", "stream_from", "subscribed", "unsubscribed", "reject",
         "transmit", "stop_all_streams", "perform", "tick", "receive"}) {
-    v1::CommandResponse response = handler_.Command(
+    internal::v1::CommandResponse response = handler_.Command(
         Request("message", id_, json({{"action", action}}).dump()));
-    EXPECT_EQ(response.status(), v1::STATUS_ERROR) << action;
+    EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR) << action;
     EXPECT_THAT(response.error_msg(),
                 HasSubstr("unknown action \"" + action + "\""));
     EXPECT_THAT(response.transmissions(), IsEmpty());
@@ -315,28 +315,28 @@ TEST_F(CommandHandlerTest, FrameworkNamesCannotBeRegistered) {
 
 TEST_F(CommandHandlerTest, MalformedMessageData) {
   for (const std::string data : {"not json", "[1]", R"({"action":5})"}) {
-    v1::CommandResponse response =
+    internal::v1::CommandResponse response =
         handler_.Command(Request("message", id_, data));
-    EXPECT_EQ(response.status(), v1::STATUS_ERROR) << data;
+    EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR) << data;
     EXPECT_THAT(response.error_msg(), HasSubstr("message")) << data;
   }
 }
 
 TEST_F(CommandHandlerTest, ActionThrowingIsAnErrorNotACrash) {
-  v1::CommandResponse response =
+  internal::v1::CommandResponse response =
       handler_.Command(Request("message", id_, R"({"action":"boom"})"));
-  EXPECT_EQ(response.status(), v1::STATUS_ERROR);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response.error_msg(), HasSubstr("action exploded"));
   EXPECT_FALSE(response.subscription_removed());
 }
 
 TEST_F(CommandHandlerTest, ActionChangesStreams) {
-  v1::CommandRequest request =
+  internal::v1::CommandRequest request =
       Request("message", id_, R"({"action":"move","from":"a","to":"b"})");
   request.add_streams("a");
   request.add_streams("c");
-  v1::CommandResponse response = handler_.Command(request);
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response = handler_.Command(request);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_THAT(response.streams(), ElementsAre("b"));
   EXPECT_THAT(response.stopped_streams(), ElementsAre("a"));
   EXPECT_FALSE(response.stop_all_streams());
@@ -350,12 +350,12 @@ TEST_F(CommandHandlerTest, ActionChangesStreams) {
 }
 
 TEST_F(CommandHandlerTest, StateRoundTrips) {
-  v1::CommandRequest request =
+  internal::v1::CommandRequest request =
       Request("message", id_, R"({"action":"remember","v":"42"})");
   (*request.mutable_istate())["joined"] = "yes";
   (*request.mutable_cstate())["since"] = "then";
-  v1::CommandResponse response = handler_.Command(request);
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response = handler_.Command(request);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_TRUE(response.istate_set());
   EXPECT_EQ(response.istate().at("joined"), "yes");
   EXPECT_EQ(response.istate().at("k"), "42");
@@ -366,40 +366,40 @@ TEST_F(CommandHandlerTest, StateRoundTrips) {
 
 TEST_F(CommandHandlerTest, BroadcastToTargetUsesChannelNamespace) {
   StreamRecorder recorder(pubsub_, "TestChannel:Room:1");
-  v1::CommandResponse response =
+  internal::v1::CommandResponse response =
       handler_.Command(Request("message", id_, R"({"action":"shout","n":1})"));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_THAT(recorder.json_messages(),
               ElementsAre(json({{"action", "shout"}, {"n", 1}})));
 }
 
 TEST_F(CommandHandlerTest, PeriodicRunsOnlyRegisteredTimers) {
-  v1::CommandResponse response =
+  internal::v1::CommandResponse response =
       handler_.Command(Request("periodic", id_, "tick"));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_THAT(response.transmissions(),
               ElementsAre(protocol::DataFrame(id_, "\"tick\"")));
 
   // A wire action that is also a timer runs with empty data.
   response = handler_.Command(Request("periodic", id_, "echo"));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS);
   EXPECT_THAT(response.transmissions(),
               ElementsAre(protocol::DataFrame(id_, "{}")));
 
   // A registered action that is not a timer, and unknown names, do not run.
   for (const std::string action : {"shout", "boom", "nope", ""}) {
     response = handler_.Command(Request("periodic", id_, action));
-    EXPECT_EQ(response.status(), v1::STATUS_ERROR) << action;
+    EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR) << action;
     EXPECT_THAT(response.error_msg(), HasSubstr("no periodic timer"));
   }
 }
 
 TEST_F(CommandHandlerTest, UnsubscribeRunsUnsubscribed) {
-  v1::CommandRequest request = Request("unsubscribe", id_);
+  internal::v1::CommandRequest request = Request("unsubscribe", id_);
   request.add_streams("room:a");
   (*request.mutable_istate())["k"] = "v";
-  v1::CommandResponse response = handler_.Command(request);
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response = handler_.Command(request);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_TRUE(response.stop_all_streams());
   EXPECT_TRUE(response.subscription_removed());
   EXPECT_THAT(response.transmissions(), IsEmpty());
@@ -408,7 +408,7 @@ TEST_F(CommandHandlerTest, UnsubscribeRunsUnsubscribed) {
 }
 
 TEST_F(CommandHandlerTest, DisconnectRunsUnsubscribedForEverySubscription) {
-  v1::DisconnectRequest request;
+  internal::v1::DisconnectRequest request;
   request.set_sid("sid-1");
   (*request.mutable_identifiers())["current_user"] = "ann";
   const std::vector<std::string> ids = {
@@ -418,15 +418,15 @@ TEST_F(CommandHandlerTest, DisconnectRunsUnsubscribedForEverySubscription) {
       R"({"channel":"TestChannel","room":"b"})",
   };
   for (const auto& id : ids) {
-    v1::SubscriptionSnapshot* sub = request.add_subscriptions();
+    internal::v1::SubscriptionSnapshot* sub = request.add_subscriptions();
     sub->set_identifier(id);
     sub->add_streams("s");
     (*sub->mutable_istate())["k"] = "v";
   }
-  v1::DisconnectResponse response = handler_.Disconnect(request);
+  internal::v1::DisconnectResponse response = handler_.Disconnect(request);
   // The failing subscriptions are reported; the others still ran, and the
   // connection's disconnect hook ran last.
-  EXPECT_EQ(response.status(), v1::STATUS_ERROR);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response.error_msg(), HasSubstr("boom in unsubscribed"));
   EXPECT_THAT(response.error_msg(), HasSubstr("unknown channel \"Gone\""));
   EXPECT_THAT(*log_,
@@ -437,10 +437,10 @@ TEST_F(CommandHandlerTest, DisconnectRunsUnsubscribedForEverySubscription) {
 }
 
 TEST_F(CommandHandlerTest, DisconnectWithoutSubscriptionsSucceeds) {
-  v1::DisconnectRequest request;
+  internal::v1::DisconnectRequest request;
   (*request.mutable_identifiers())["current_user"] = "bob";
-  v1::DisconnectResponse response = handler_.Disconnect(request);
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS);
+  internal::v1::DisconnectResponse response = handler_.Disconnect(request);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS);
   EXPECT_THAT(*log_, ElementsAre("disconnect bob"));
 }
 

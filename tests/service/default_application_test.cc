@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cable/v1/cable.pb.h"
+#include "cable/internal/v1/cable.pb.h"
 #include "sdk/in_memory_pubsub.h"
 #include "sdk/protocol.h"
 #include "service/command_handler.h"
@@ -112,9 +112,9 @@ class DefaultApplicationTest : public ::testing::Test {
                                      .jwt_secret = std::move(jwt_secret)})),
         handler_(*app_, pubsub_) {}
 
-  v1::ConnectResponse Connect(const std::string& url,
+  internal::v1::ConnectResponse Connect(const std::string& url,
                               const std::string& authorization = "") {
-    v1::ConnectRequest request;
+    internal::v1::ConnectRequest request;
     request.set_sid("sid-1");
     request.mutable_env()->set_url(url);
     if (!authorization.empty()) {
@@ -124,11 +124,11 @@ class DefaultApplicationTest : public ::testing::Test {
     return handler_.Connect(request);
   }
 
-  v1::CommandRequest Request(const std::string& command,
+  internal::v1::CommandRequest Request(const std::string& command,
                              const std::string& identifier,
                              const std::string& data = "",
                              const std::string& user = "ann") {
-    v1::CommandRequest request;
+    internal::v1::CommandRequest request;
     request.set_command(command);
     request.set_identifier(identifier);
     request.set_data(data);
@@ -153,8 +153,8 @@ TEST_F(DefaultApplicationTest, RegistersShippedChannels) {
 TEST_F(DefaultApplicationTest, JwtFromQueryParameter) {
   const std::string token =
       MakeToken(kJwtSecret, "user-7", NowPlus(std::chrono::hours(1)));
-  v1::ConnectResponse response = Connect("/cable?token=" + token);
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::ConnectResponse response = Connect("/cable?token=" + token);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_EQ(response.identifiers().at("current_user"), "user-7");
   EXPECT_THAT(response.transmissions(),
               ElementsAre(protocol::WelcomeFrame("sid-1")));
@@ -163,8 +163,8 @@ TEST_F(DefaultApplicationTest, JwtFromQueryParameter) {
 TEST_F(DefaultApplicationTest, JwtFromBearerHeader) {
   const std::string token =
       MakeToken(kJwtSecret, "user-8", NowPlus(std::chrono::hours(1)));
-  v1::ConnectResponse response = Connect("/cable", "Bearer " + token);
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::ConnectResponse response = Connect("/cable", "Bearer " + token);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_EQ(response.identifiers().at("current_user"), "user-8");
 }
 
@@ -176,15 +176,15 @@ TEST_F(DefaultApplicationTest, BadJwtIsUnauthorized) {
        {std::string("/cable"), std::string("/cable?token="),
         std::string("/cable?user=mallory"), "/cable?token=" + tampered,
         "/cable?token=" + MakeToken(kJwtSecret, "user-7", NowPlus(-hour))}) {
-    v1::ConnectResponse response = Connect(url);
-    EXPECT_EQ(response.status(), v1::STATUS_FAILURE) << url;
+    internal::v1::ConnectResponse response = Connect(url);
+    EXPECT_EQ(response.status(), internal::v1::STATUS_FAILURE) << url;
     EXPECT_THAT(response.identifiers(), IsEmpty());
     EXPECT_THAT(response.transmissions(),
                 ElementsAre(protocol::DisconnectFrame("unauthorized", false)));
     EXPECT_EQ(response.disconnect().reason(), "unauthorized");
     EXPECT_FALSE(response.disconnect().reconnect());
   }
-  EXPECT_EQ(Connect("/cable", "Basic abc").status(), v1::STATUS_FAILURE);
+  EXPECT_EQ(Connect("/cable", "Basic abc").status(), internal::v1::STATUS_FAILURE);
 }
 
 class AnonymousApplicationTest : public DefaultApplicationTest {
@@ -193,18 +193,18 @@ class AnonymousApplicationTest : public DefaultApplicationTest {
 };
 
 TEST_F(AnonymousApplicationTest, AcceptsEveryoneAndTakesUserParam) {
-  v1::ConnectResponse response = Connect("/cable?user=ann%20lee");
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS);
+  internal::v1::ConnectResponse response = Connect("/cable?user=ann%20lee");
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS);
   EXPECT_EQ(response.identifiers().at("current_user"), "ann lee");
   response = Connect("/cable");
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS);
   EXPECT_THAT(response.identifiers(), IsEmpty());
 }
 
 TEST_F(DefaultApplicationTest, ChatSpeakBroadcastsToTheRoom) {
   const std::string id = R"({"channel":"ChatChannel","room":"lobby"})";
-  v1::CommandResponse response = handler_.Command(Request("subscribe", id));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_THAT(response.streams(), ElementsAre("chat:lobby"));
   EXPECT_THAT(response.transmissions(),
               ElementsAre(protocol::ConfirmFrame(id)));
@@ -212,11 +212,11 @@ TEST_F(DefaultApplicationTest, ChatSpeakBroadcastsToTheRoom) {
   StreamRecorder recorder(pubsub_, "chat:lobby");
   response = handler_.Command(
       Request("message", id, R"({"action":"speak","message":"hi"})"));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_THAT(response.transmissions(), IsEmpty());
   response = handler_.Command(
       Request("message", id, R"({"action":"speak","message":{"x":[1]}})", ""));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_THAT(recorder.json_messages(),
               ElementsAre(json({{"message", "hi"}, {"user", "ann"}}),
                           json({{"message", {{"x", {1}}}}})));
@@ -226,8 +226,8 @@ TEST_F(DefaultApplicationTest, ChatNeedsARoom) {
   for (const std::string id : {R"({"channel":"ChatChannel"})",
                                R"({"channel":"ChatChannel","room":""})",
                                R"({"channel":"ChatChannel","room":3})"}) {
-    v1::CommandResponse response = handler_.Command(Request("subscribe", id));
-    EXPECT_EQ(response.status(), v1::STATUS_FAILURE) << id;
+    internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+    EXPECT_EQ(response.status(), internal::v1::STATUS_FAILURE) << id;
     EXPECT_THAT(response.transmissions(),
                 ElementsAre(protocol::RejectFrame(id)));
     EXPECT_THAT(response.streams(), IsEmpty());
@@ -240,8 +240,8 @@ TEST_F(DefaultApplicationTest, TurboStreamsChannelVerifiesSignedNames) {
       json({{"channel", "Turbo::StreamsChannel"},
             {"signed_stream_name", verifier.Sign("gid://app/Post/1")}})
           .dump();
-  v1::CommandResponse response = handler_.Command(Request("subscribe", good));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", good));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_THAT(response.streams(), ElementsAre("gid://app/Post/1"));
 
   std::string tampered_name = verifier.Sign("gid://app/Post/1");
@@ -254,7 +254,7 @@ TEST_F(DefaultApplicationTest, TurboStreamsChannelVerifiesSignedNames) {
     json identifier = params;
     identifier["channel"] = "Turbo::StreamsChannel";
     response = handler_.Command(Request("subscribe", identifier.dump()));
-    EXPECT_EQ(response.status(), v1::STATUS_FAILURE) << identifier;
+    EXPECT_EQ(response.status(), internal::v1::STATUS_FAILURE) << identifier;
     EXPECT_THAT(response.streams(), IsEmpty());
     EXPECT_TRUE(response.subscription_removed());
   }
@@ -263,26 +263,26 @@ TEST_F(DefaultApplicationTest, TurboStreamsChannelVerifiesSignedNames) {
 TEST_F(DefaultApplicationTest, PresenceJoinLeaveAndPing) {
   StreamRecorder recorder(pubsub_, "presence:lobby");
   const std::string id = R"({"channel":"PresenceChannel","room":"lobby"})";
-  v1::CommandResponse response = handler_.Command(Request("subscribe", id));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_THAT(response.streams(), ElementsAre("presence:lobby"));
   ASSERT_EQ(response.timers_size(), 1);
   EXPECT_EQ(response.timers(0).action(), "ping");
   EXPECT_EQ(response.timers(0).interval_ms(), 3000u);
 
   response = handler_.Command(Request("periodic", id, "ping"));
-  EXPECT_EQ(response.status(), v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
   EXPECT_THAT(response.transmissions(),
               ElementsAre(protocol::DataFrame(id, "\"ping\"")));
   // The timer's action is not a client action.
   response = handler_.Command(Request("message", id, R"({"action":"ping"})"));
-  EXPECT_EQ(response.status(), v1::STATUS_ERROR);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
 
   // Disconnect of an anonymous connection: "who" falls back to the sid.
-  v1::DisconnectRequest disconnect;
+  internal::v1::DisconnectRequest disconnect;
   disconnect.set_sid("sid-2");
   disconnect.add_subscriptions()->set_identifier(id);
-  EXPECT_EQ(handler_.Disconnect(disconnect).status(), v1::STATUS_SUCCESS);
+  EXPECT_EQ(handler_.Disconnect(disconnect).status(), internal::v1::STATUS_SUCCESS);
   EXPECT_THAT(recorder.json_messages(),
               ElementsAre(json({{"event", "join"}, {"who", "ann"}}),
                           json({{"event", "leave"}, {"who", "sid-2"}})));

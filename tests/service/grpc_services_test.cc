@@ -7,7 +7,8 @@
 
 #include <memory>
 
-#include "cable/v1/cable.grpc.pb.h"
+#include "cable/internal/v1/cable.grpc.pb.h"
+#include "cable/v1/publisher.grpc.pb.h"
 #include "sdk/in_memory_pubsub.h"
 #include "sdk/protocol.h"
 #include "service/cable_grpc_service.h"
@@ -47,7 +48,7 @@ class GrpcServicesTest : public ::testing::Test {
     EXPECT_NE(port, 0);
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                                        grpc::InsecureChannelCredentials());
-    cable_ = v1::Cable::NewStub(channel);
+    cable_ = internal::v1::Cable::NewStub(channel);
     publisher_ = v1::Publisher::NewStub(channel);
   }
   ~GrpcServicesTest() override { server_->Shutdown(); }
@@ -62,50 +63,50 @@ class GrpcServicesTest : public ::testing::Test {
   CableGrpcService cable_service_;
   PublisherGrpcService publisher_service_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<v1::Cable::Stub> cable_;
+  std::unique_ptr<internal::v1::Cable::Stub> cable_;
   std::unique_ptr<v1::Publisher::Stub> publisher_;
 };
 
 TEST_F(GrpcServicesTest, ConnectCommandDisconnect) {
   grpc::ClientContext connect_context;
-  v1::ConnectRequest connect;
+  internal::v1::ConnectRequest connect;
   connect.set_sid("sid-1");
   connect.mutable_env()->set_url("/cable?user=ann");
-  v1::ConnectResponse connected;
+  internal::v1::ConnectResponse connected;
   ASSERT_TRUE(cable_->Connect(&connect_context, connect, &connected).ok());
-  EXPECT_EQ(connected.status(), v1::STATUS_SUCCESS);
+  EXPECT_EQ(connected.status(), internal::v1::STATUS_SUCCESS);
   EXPECT_EQ(connected.identifiers().at("current_user"), "ann");
 
   const std::string id = R"({"channel":"ChatChannel","room":"r"})";
   grpc::ClientContext command_context;
-  v1::CommandRequest command;
+  internal::v1::CommandRequest command;
   command.set_command("subscribe");
   command.set_identifier(id);
   *command.mutable_identifiers() = connected.identifiers();
-  v1::CommandResponse subscribed;
+  internal::v1::CommandResponse subscribed;
   ASSERT_TRUE(cable_->Command(&command_context, command, &subscribed).ok());
-  EXPECT_EQ(subscribed.status(), v1::STATUS_SUCCESS);
+  EXPECT_EQ(subscribed.status(), internal::v1::STATUS_SUCCESS);
   EXPECT_THAT(subscribed.streams(), ElementsAre("chat:r"));
   EXPECT_THAT(subscribed.transmissions(),
               ElementsAre(protocol::ConfirmFrame(id)));
 
   grpc::ClientContext disconnect_context;
-  v1::DisconnectRequest disconnect;
+  internal::v1::DisconnectRequest disconnect;
   disconnect.add_subscriptions()->set_identifier(id);
-  v1::DisconnectResponse disconnected;
+  internal::v1::DisconnectResponse disconnected;
   ASSERT_TRUE(
       cable_->Disconnect(&disconnect_context, disconnect, &disconnected).ok());
-  EXPECT_EQ(disconnected.status(), v1::STATUS_SUCCESS);
+  EXPECT_EQ(disconnected.status(), internal::v1::STATUS_SUCCESS);
 }
 
 TEST_F(GrpcServicesTest, ApplicationErrorsAreNotTransportErrors) {
   grpc::ClientContext context;
-  v1::CommandRequest command;
+  internal::v1::CommandRequest command;
   command.set_command("subscribe");
   command.set_identifier("not json");
-  v1::CommandResponse response;
+  internal::v1::CommandResponse response;
   ASSERT_TRUE(cable_->Command(&context, command, &response).ok());
-  EXPECT_EQ(response.status(), v1::STATUS_ERROR);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response.error_msg(), HasSubstr("not valid JSON"));
 }
 
@@ -140,7 +141,7 @@ TEST_F(GrpcServicesTest, DisconnectGoesToEveryGatewayOnTheControlBus) {
   v1::DisconnectClientsResponse response;
   ASSERT_TRUE(publisher_->Disconnect(&context, request, &response).ok());
   ASSERT_EQ(recorder.messages().size(), 1u);
-  v1::ControlMessage message;
+  internal::v1::ControlMessage message;
   ASSERT_TRUE(message.ParseFromString(recorder.messages()[0]));
   ASSERT_TRUE(message.has_disconnect());
   EXPECT_EQ(message.disconnect().identifiers().at("current_user"), "bob");

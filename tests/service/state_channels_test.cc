@@ -31,7 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "cable/v1/cable.pb.h"
+#include "cable/internal/v1/cable.pb.h"
 #include "sdk/in_memory_pubsub.h"
 #include "sdk/protocol.h"
 #include "service/in_memory_state_store.h"
@@ -855,15 +855,15 @@ TEST_P(StateChannelsTest, FindsHandlersByPathAndName) {
 
 // Runs one command and waits (bounded) for its answer. The request lives
 // in the callback, which the handler keeps until it has answered.
-absl::StatusOr<v1::CommandResponse> RunCommand(StateCommandHandler& handler,
-                                               v1::CommandRequest request) {
+absl::StatusOr<internal::v1::CommandResponse> RunCommand(StateCommandHandler& handler,
+                                               internal::v1::CommandRequest request) {
   struct Answer {
     absl::Notification done;
-    v1::CommandResponse response;
+    internal::v1::CommandResponse response;
   };
   auto answer = std::make_shared<Answer>();
-  auto kept = std::make_shared<const v1::CommandRequest>(std::move(request));
-  handler.Command(*kept, [answer, kept](v1::CommandResponse response) {
+  auto kept = std::make_shared<const internal::v1::CommandRequest>(std::move(request));
+  handler.Command(*kept, [answer, kept](internal::v1::CommandResponse response) {
     answer->response = std::move(response);
     answer->done.Notify();
   });
@@ -877,10 +877,10 @@ std::string Identifier(const std::string& channel) {
   return json{{"channel", channel}}.dump();
 }
 
-v1::CommandRequest Command(const std::string& command,
+internal::v1::CommandRequest Command(const std::string& command,
                            const std::string& channel,
                            const std::string& data = "") {
-  v1::CommandRequest request;
+  internal::v1::CommandRequest request;
   request.set_command(command);
   request.set_identifier(Identifier(channel));
   request.set_data(data);
@@ -891,10 +891,10 @@ v1::CommandRequest Command(const std::string& command,
 }
 
 // A "request" command on a joined subscription.
-v1::CommandRequest RequestCommand(const std::string& channel, const json& id,
+internal::v1::CommandRequest RequestCommand(const std::string& channel, const json& id,
                                   const std::string& request,
                                   const json& payload = nullptr) {
-  v1::CommandRequest out = Command(
+  internal::v1::CommandRequest out = Command(
       "request", channel,
       json{{"id", id}, {"request", request}, {"payload", payload}}.dump());
   (*out.mutable_istate())["$state"] = channel;
@@ -910,10 +910,10 @@ TEST_P(StateChannelsTest, CommandJoinOfAnUnregisteredPathIsRejected) {
                      [](const std::string&, const StateClient&,
                         const JoinAttrs&) -> JoinResult { return Join{}; });
   StateCommandHandler handler(channels(), 2);
-  absl::StatusOr<v1::CommandResponse> response =
+  absl::StatusOr<internal::v1::CommandResponse> response =
       RunCommand(handler, Command("join", "nowhere:1"));
   ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->status(), v1::STATUS_FAILURE);
+  EXPECT_EQ(response->status(), internal::v1::STATUS_FAILURE);
   EXPECT_THAT(response->transmissions(),
               ElementsAre(protocol::RejectFrame(Identifier("nowhere:1"))));
   EXPECT_TRUE(response->subscription_removed());
@@ -945,10 +945,10 @@ TEST_P(StateChannelsTest, CommandJoinThenSyncSendsBacklogThenState) {
       });
   StateCommandHandler handler(channels(), 2);
 
-  absl::StatusOr<v1::CommandResponse> join =
+  absl::StatusOr<internal::v1::CommandResponse> join =
       RunCommand(handler, Command("join", name));
   ASSERT_TRUE(join.ok()) << join.status();
-  EXPECT_EQ(join->status(), v1::STATUS_SUCCESS) << join->error_msg();
+  EXPECT_EQ(join->status(), internal::v1::STATUS_SUCCESS) << join->error_msg();
   EXPECT_THAT(joined, ElementsAre(absl::StrCat(name, " sid-1 gw-1 ann 0")));
   EXPECT_THAT(join->streams(), ElementsAre(protocol::StateStream(name)));
   EXPECT_TRUE(join->sync_after_streams());
@@ -957,11 +957,11 @@ TEST_P(StateChannelsTest, CommandJoinThenSyncSendsBacklogThenState) {
   EXPECT_EQ(join->istate().at("$state"), name);
   EXPECT_FALSE(join->subscription_removed());
 
-  v1::CommandRequest sync_request = Command("sync", name);
+  internal::v1::CommandRequest sync_request = Command("sync", name);
   *sync_request.mutable_istate() = join->istate();
-  absl::StatusOr<v1::CommandResponse> sync = RunCommand(handler, sync_request);
+  absl::StatusOr<internal::v1::CommandResponse> sync = RunCommand(handler, sync_request);
   ASSERT_TRUE(sync.ok()) << sync.status();
-  EXPECT_EQ(sync->status(), v1::STATUS_SUCCESS) << sync->error_msg();
+  EXPECT_EQ(sync->status(), internal::v1::STATUS_SUCCESS) << sync->error_msg();
   ASSERT_THAT(sync->transmissions(), SizeIs(2));
   EXPECT_EQ(Parse(sync->transmissions(0)),
             json({{"identifier", Identifier(name)},
@@ -1003,11 +1003,11 @@ TEST_P(StateChannelsTest, CommandRequestRepliedLaterFromAnotherThread) {
   StateCommandHandler handler(channels(), 2);
 
   auto answered = std::make_shared<absl::Notification>();
-  auto response = std::make_shared<v1::CommandResponse>();
-  auto request = std::make_shared<const v1::CommandRequest>(
+  auto response = std::make_shared<internal::v1::CommandResponse>();
+  auto request = std::make_shared<const internal::v1::CommandRequest>(
       RequestCommand(name, 7, "hint", json{{"depth", 3}}));
   handler.Command(*request,
-                  [answered, response, request](v1::CommandResponse r) {
+                  [answered, response, request](internal::v1::CommandResponse r) {
                     *response = std::move(r);
                     answered->Notify();
                   });
@@ -1025,7 +1025,7 @@ TEST_P(StateChannelsTest, CommandRequestRepliedLaterFromAnotherThread) {
   std::thread replier([reply] { reply(json{{"square", "e4"}}); });
   replier.join();
   ASSERT_TRUE(answered->WaitForNotificationWithTimeout(kWait));
-  EXPECT_EQ(response->status(), v1::STATUS_SUCCESS);
+  EXPECT_EQ(response->status(), internal::v1::STATUS_SUCCESS);
   ASSERT_THAT(response->transmissions(), SizeIs(1));
   EXPECT_EQ(Parse(response->transmissions(0)),
             json({{"identifier", Identifier(name)},
@@ -1044,7 +1044,7 @@ TEST_P(StateChannelsTest, CommandFailingRequestRepliesFailure) {
                           return absl::PermissionDeniedError("not your turn");
                         });
   StateCommandHandler handler(channels(), 2);
-  absl::StatusOr<v1::CommandResponse> response =
+  absl::StatusOr<internal::v1::CommandResponse> response =
       RunCommand(handler, RequestCommand(name, "r1", "hint"));
   ASSERT_TRUE(response.ok()) << response.status();
   ASSERT_THAT(response->transmissions(), SizeIs(1));
@@ -1064,7 +1064,7 @@ TEST_P(StateChannelsTest, CommandUnknownRequestRepliesFailure) {
       [](const std::string&, const StateClient&,
          const json&) -> absl::StatusOr<json> { return json("e4"); });
   StateCommandHandler handler(channels(), 2);
-  absl::StatusOr<v1::CommandResponse> response =
+  absl::StatusOr<internal::v1::CommandResponse> response =
       RunCommand(handler, RequestCommand(name, 8, "nope"));
   ASSERT_TRUE(response.ok()) << response.status();
   ASSERT_THAT(response->transmissions(), SizeIs(1));
@@ -1087,11 +1087,11 @@ TEST_P(StateChannelsTest, CommandRequestOutsideAStatefulSubscriptionErrs) {
                           return json("e4");
                         });
   StateCommandHandler handler(channels(), 2);
-  v1::CommandRequest request = RequestCommand(name, 9, "hint");
+  internal::v1::CommandRequest request = RequestCommand(name, 9, "hint");
   request.mutable_istate()->clear();
-  absl::StatusOr<v1::CommandResponse> response = RunCommand(handler, request);
+  absl::StatusOr<internal::v1::CommandResponse> response = RunCommand(handler, request);
   ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->status(), v1::STATUS_ERROR);
+  EXPECT_EQ(response->status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response->error_msg(), HasSubstr("not a stateful channel"));
   EXPECT_THAT(response->transmissions(),
               ElementsAre(protocol::ErrorFrame(Identifier(name),

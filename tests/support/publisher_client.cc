@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "cable/v1/cable.grpc.pb.h"
+#include "cable/v1/publisher.grpc.pb.h"
 
 namespace cable::testing {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "cable/v1/cable.pb.h"
+#include "cable/v1/publisher.pb.h"
 
 namespace cable::testing {
 
