@@ -1,9 +1,9 @@
-#include "gateway/event_loop.h"
+#include "cable/gateway/event_loop.h"
 
 #include <boost/asio/post.hpp>
 #include <utility>
 
-#include "gateway/session.h"
+#include "cable/gateway/session.h"
 
 namespace cable::gateway {
 

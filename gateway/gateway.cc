@@ -1,4 +1,4 @@
-#include "gateway/gateway.h"
+#include "cable/gateway/gateway.h"
 
 #include <spdlog/spdlog.h>
 
@@ -16,15 +16,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "gateway/event_loop.h"
-#include "gateway/http_session.h"
-#include "gateway/hub.h"
-#include "gateway/metrics.h"
-#include "gateway/service_client.h"
-#include "gateway/session.h"
-#include "gateway/session_context.h"
-#include "gateway/websocket.h"
-#include "sdk/control_bus.h"
+#include "cable/gateway/event_loop.h"
+#include "cable/gateway/http_session.h"
+#include "cable/gateway/hub.h"
+#include "cable/gateway/metrics.h"
+#include "cable/gateway/service_client.h"
+#include "cable/gateway/session.h"
+#include "cable/gateway/session_context.h"
+#include "cable/gateway/websocket.h"
+#include "cable/control_bus.h"
 
 namespace cable::gateway {
 

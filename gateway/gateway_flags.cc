@@ -1,4 +1,4 @@
-#include "gateway/gateway_flags.h"
+#include "cable/gateway/gateway_flags.h"
 
 #include <string>
 #include <vector>

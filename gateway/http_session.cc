@@ -1,4 +1,4 @@
-#include "gateway/http_session.h"
+#include "cable/gateway/http_session.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,10 +7,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "gateway/demo_page.h"
-#include "gateway/options.h"
-#include "gateway/websocket.h"
-#include "sdk/protocol.h"
+#include "demo_page.h"
+#include "cable/gateway/options.h"
+#include "cable/gateway/websocket.h"
+#include "cable/protocol.h"
 
 namespace cable::gateway {
 

@@ -1,11 +1,11 @@
-#include "gateway/hub.h"
+#include "cable/gateway/hub.h"
 
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/websocket.h"
-#include "sdk/protocol.h"
+#include "cable/gateway/websocket.h"
+#include "cable/protocol.h"
 
 namespace cable::gateway {
 

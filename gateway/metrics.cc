@@ -1,4 +1,4 @@
-#include "gateway/metrics.h"
+#include "cable/gateway/metrics.h"
 
 #include <prometheus/text_serializer.h>
 

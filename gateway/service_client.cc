@@ -1,4 +1,4 @@
-#include "gateway/service_client.h"
+#include "cable/gateway/service_client.h"
 
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cable/internal/v1/cable.grpc.pb.h"
-#include "sdk/protocol.h"
+#include "cable/protocol.h"
 
 namespace cable::gateway {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/session.h"
+#include "cable/gateway/session.h"
 
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -15,12 +15,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "gateway/event_loop.h"
-#include "gateway/hub.h"
-#include "gateway/metrics.h"
-#include "gateway/options.h"
-#include "gateway/service_client.h"
-#include "gateway/session_context.h"
+#include "cable/gateway/event_loop.h"
+#include "cable/gateway/hub.h"
+#include "cable/gateway/metrics.h"
+#include "cable/gateway/options.h"
+#include "cable/gateway/service_client.h"
+#include "cable/gateway/session_context.h"
 
 namespace cable::gateway {
 

@@ -1,7 +1,7 @@
-#include "sdk/backends.h"
+#include "cable/backends.h"
 
-#include "sdk/in_memory_pubsub.h"
-#include "sdk/nats_pubsub.h"
+#include "cable/in_memory_pubsub.h"
+#include "cable/nats_pubsub.h"
 
 namespace cable {
 

@@ -1,4 +1,4 @@
-#include "sdk/coder.h"
+#include "cable/coder.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "sdk/env_flags.h"
+#include "cable/env_flags.h"
 
 #include <cstdlib>
 #include <string>

@@ -1,4 +1,4 @@
-#include "sdk/in_memory_pubsub.h"
+#include "cable/in_memory_pubsub.h"
 
 #include <vector>
 

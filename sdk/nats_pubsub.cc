@@ -1,4 +1,4 @@
-#include "sdk/nats_pubsub.h"
+#include "cable/nats_pubsub.h"
 
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>

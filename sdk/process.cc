@@ -1,4 +1,4 @@
-#include "sdk/process.h"
+#include "cable/process.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
-#include "sdk/env_flags.h"
+#include "cable/env_flags.h"
 
 namespace cable {
 namespace {

@@ -1,4 +1,4 @@
-#include "sdk/protocol.h"
+#include "cable/protocol.h"
 
 #include <nlohmann/json.hpp>
 

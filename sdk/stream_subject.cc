@@ -1,4 +1,4 @@
-#include "sdk/stream_subject.h"
+#include "cable/stream_subject.h"
 
 #include <vector>
 

@@ -1,10 +1,10 @@
-#include "service/app_connection.h"
+#include "cable/service/app_connection.h"
 
 #include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
-#include "service/jwt_authenticator.h"
+#include "cable/service/jwt_authenticator.h"
 #include "spdlog/spdlog.h"
 
 namespace cable::service {

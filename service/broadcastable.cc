@@ -1,4 +1,4 @@
-#include "service/broadcastable.h"
+#include "cable/service/broadcastable.h"
 
 #include <utility>
 

@@ -1,13 +1,13 @@
-#include "service/cable_grpc_service.h"
+#include "cable/service/cable_grpc_service.h"
 
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_join.h"
-#include "service/command_handler.h"
-#include "service/grpc_status.h"
-#include "service/state_channels.h"
-#include "service/state_command_handler.h"
+#include "cable/service/command_handler.h"
+#include "cable/service/grpc_status.h"
+#include "cable/service/state_channels.h"
+#include "cable/service/state_command_handler.h"
 
 namespace cable::service {
 

@@ -1,11 +1,11 @@
-#include "service/channel.h"
+#include "cable/service/channel.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "sdk/protocol.h"
-#include "service/channel_class.h"
+#include "cable/protocol.h"
+#include "cable/service/channel_class.h"
 #include "spdlog/spdlog.h"
 
 namespace cable::service {

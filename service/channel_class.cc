@@ -1,4 +1,4 @@
-#include "service/channel_class.h"
+#include "cable/service/channel_class.h"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "service/chat_channel.h"
+#include "cable/service/chat_channel.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -1,4 +1,4 @@
-#include "service/command_handler.h"
+#include "cable/service/command_handler.h"
 
 #include <exception>
 #include <string>
@@ -9,13 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cable/internal/v1/cable.pb.h"
-#include "sdk/protocol.h"
-#include "sdk/pubsub.h"
-#include "service/channel.h"
-#include "service/channel_class.h"
-#include "service/connection.h"
-#include "service/identifier.h"
-#include "service/registry.h"
+#include "cable/protocol.h"
+#include "cable/pubsub.h"
+#include "cable/service/channel.h"
+#include "cable/service/channel_class.h"
+#include "cable/service/connection.h"
+#include "cable/service/identifier.h"
+#include "cable/service/registry.h"
 #include "spdlog/spdlog.h"
 
 namespace cable::service {

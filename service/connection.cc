@@ -1,4 +1,4 @@
-#include "service/connection.h"
+#include "cable/service/connection.h"
 
 #include <algorithm>
 #include <utility>

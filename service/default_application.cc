@@ -1,10 +1,10 @@
-#include "service/default_application.h"
+#include "cable/service/default_application.h"
 
-#include "service/app_connection.h"
-#include "service/chat_channel.h"
-#include "service/presence_channel.h"
-#include "service/signed_stream_verifier.h"
-#include "service/turbo_streams_channel.h"
+#include "cable/service/app_connection.h"
+#include "cable/service/chat_channel.h"
+#include "cable/service/presence_channel.h"
+#include "cable/service/signed_stream_verifier.h"
+#include "cable/service/turbo_streams_channel.h"
 
 namespace cable::service {
 

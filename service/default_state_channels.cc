@@ -1,9 +1,9 @@
-#include "service/default_state_channels.h"
+#include "cable/service/default_state_channels.h"
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "service/app_connection.h"
+#include "cable/service/app_connection.h"
 
 namespace cable::service {
 namespace {

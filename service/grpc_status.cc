@@ -1,4 +1,4 @@
-#include "service/grpc_status.h"
+#include "cable/service/grpc_status.h"
 
 #include <string>
 

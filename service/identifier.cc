@@ -1,4 +1,4 @@
-#include "service/identifier.h"
+#include "cable/service/identifier.h"
 
 namespace cable::service {
 

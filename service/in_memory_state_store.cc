@@ -1,4 +1,4 @@
-#include "service/in_memory_state_store.h"
+#include "cable/service/in_memory_state_store.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "service/jetstream_client.h"
+#include "cable/service/jetstream_client.h"
 
 #include <spdlog/spdlog.h>
 

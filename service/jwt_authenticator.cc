@@ -1,4 +1,4 @@
-#include "service/jwt_authenticator.h"
+#include "cable/service/jwt_authenticator.h"
 
 #include <jwt.h>
 

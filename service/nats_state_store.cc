@@ -1,4 +1,4 @@
-#include "service/nats_state_store.h"
+#include "cable/service/nats_state_store.h"
 
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>
@@ -20,8 +20,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "nlohmann/json.hpp"
-#include "sdk/stream_subject.h"
-#include "service/jetstream_client.h"
+#include "cable/stream_subject.h"
+#include "cable/service/jetstream_client.h"
 
 namespace cable::service {
 namespace {

@@ -1,4 +1,4 @@
-#include "service/presence_channel.h"
+#include "cable/service/presence_channel.h"
 
 #include "absl/strings/str_cat.h"
 

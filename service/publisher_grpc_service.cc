@@ -1,15 +1,15 @@
-#include "service/publisher_grpc_service.h"
+#include "cable/service/publisher_grpc_service.h"
 
 #include "cable/internal/v1/cable.pb.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "sdk/control_bus.h"
-#include "sdk/protocol.h"
-#include "sdk/pubsub.h"
-#include "service/grpc_status.h"
-#include "service/state_channels.h"
-#include "service/state_command_handler.h"
+#include "cable/control_bus.h"
+#include "cable/protocol.h"
+#include "cable/pubsub.h"
+#include "cable/service/grpc_status.h"
+#include "cable/service/state_channels.h"
+#include "cable/service/state_command_handler.h"
 
 namespace cable::service {
 namespace {

@@ -1,4 +1,4 @@
-#include "service/registry.h"
+#include "cable/service/registry.h"
 
 #include <stdexcept>
 

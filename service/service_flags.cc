@@ -1,4 +1,4 @@
-#include "service/service_flags.h"
+#include "cable/service/service_flags.h"
 
 #include <algorithm>
 #include <string>

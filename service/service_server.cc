@@ -1,4 +1,4 @@
-#include "service/service_server.h"
+#include "cable/service/service_server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -7,14 +7,14 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "sdk/protocol.h"
-#include "service/cable_grpc_service.h"
-#include "service/command_handler.h"
-#include "service/default_state_channels.h"
-#include "service/in_memory_state_store.h"
-#include "service/nats_state_store.h"
-#include "service/publisher_grpc_service.h"
-#include "service/state_command_handler.h"
+#include "cable/protocol.h"
+#include "cable/service/cable_grpc_service.h"
+#include "cable/service/command_handler.h"
+#include "cable/service/default_state_channels.h"
+#include "cable/service/in_memory_state_store.h"
+#include "cable/service/nats_state_store.h"
+#include "cable/service/publisher_grpc_service.h"
+#include "cable/service/state_command_handler.h"
 
 namespace cable::service {
 

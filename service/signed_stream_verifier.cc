@@ -1,4 +1,4 @@
-#include "service/signed_stream_verifier.h"
+#include "cable/service/signed_stream_verifier.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -8,7 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "sdk/protocol.h"
+#include "cable/protocol.h"
 
 namespace cable::service {
 namespace {

@@ -1,4 +1,4 @@
-#include "service/state_channels.h"
+#include "cable/service/state_channels.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "sdk/protocol.h"
-#include "sdk/pubsub.h"
+#include "cable/protocol.h"
+#include "cable/pubsub.h"
 
 namespace cable::service {
 namespace {

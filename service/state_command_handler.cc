@@ -1,4 +1,4 @@
-#include "service/state_command_handler.h"
+#include "cable/service/state_command_handler.h"
 
 #include <spdlog/spdlog.h>
 
@@ -15,9 +15,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cable/internal/v1/cable.pb.h"
-#include "sdk/protocol.h"
-#include "service/command_handler.h"
-#include "service/state_channels.h"
+#include "cable/protocol.h"
+#include "cable/service/command_handler.h"
+#include "cable/service/state_channels.h"
 
 namespace cable::service {
 namespace {

@@ -1,4 +1,4 @@
-#include "service/state_store.h"
+#include "cable/service/state_store.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "service/turbo_streams_channel.h"
+#include "cable/service/turbo_streams_channel.h"
 
 #include "spdlog/spdlog.h"
 

@@ -10,12 +10,12 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "gateway/gateway.h"
-#include "gateway/gateway_flags.h"
-#include "sdk/backends.h"
-#include "sdk/process.h"
-#include "service/service_flags.h"
-#include "service/service_server.h"
+#include "cable/gateway/gateway.h"
+#include "cable/gateway/gateway_flags.h"
+#include "cable/backends.h"
+#include "cable/process.h"
+#include "cable/service/service_flags.h"
+#include "cable/service/service_server.h"
 
 ABSL_FLAG(std::string, nats_url, "",
           "NATS server(s), e.g. nats://127.0.0.1:4222 (comma-separated for a "

@@ -8,11 +8,11 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "gateway/gateway.h"
-#include "gateway/gateway_flags.h"
-#include "gateway/service_client.h"
-#include "sdk/backends.h"
-#include "sdk/process.h"
+#include "cable/gateway/gateway.h"
+#include "cable/gateway/gateway_flags.h"
+#include "cable/gateway/service_client.h"
+#include "cable/backends.h"
+#include "cable/process.h"
 
 ABSL_FLAG(std::string, nats_url, "",
           "NATS server(s), e.g. nats://nats:4222 (required).");

@@ -8,10 +8,10 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "sdk/backends.h"
-#include "sdk/process.h"
-#include "service/service_flags.h"
-#include "service/service_server.h"
+#include "cable/backends.h"
+#include "cable/process.h"
+#include "cable/service/service_flags.h"
+#include "cable/service/service_server.h"
 
 ABSL_FLAG(std::string, nats_url, "",
           "NATS server(s), e.g. nats://nats:4222 (required).");

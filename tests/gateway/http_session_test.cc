@@ -1,4 +1,4 @@
-#include "gateway/http_session.h"
+#include "cable/gateway/http_session.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "gateway/hub.h"
+#include "cable/gateway/hub.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "gateway/websocket.h"
-#include "sdk/in_memory_pubsub.h"
+#include "cable/gateway/websocket.h"
+#include "cable/in_memory_pubsub.h"
 
 namespace cable::gateway {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/small_queue.h"
+#include "cable/gateway/small_queue.h"
 
 #include <memory>
 #include <string>

@@ -1,4 +1,4 @@
-#include "gateway/websocket.h"
+#include "cable/gateway/websocket.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // on conditions signalled by callbacks, each bounded by kWait (a failure
 // bound, never what the test waits for).
 
-#include "sdk/nats_pubsub.h"
+#include "cable/nats_pubsub.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -30,7 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "sdk/stream_subject.h"
+#include "cable/stream_subject.h"
 #include "tests/support/nats_server.h"
 
 namespace cable {

@@ -1,8 +1,8 @@
-#include "sdk/protocol.h"
+#include "cable/protocol.h"
 
 #include <gtest/gtest.h>
 
-#include "sdk/in_memory_pubsub.h"
+#include "cable/in_memory_pubsub.h"
 
 namespace cable {
 namespace {

@@ -1,9 +1,9 @@
-#include "service/broadcastable.h"
+#include "cable/service/broadcastable.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "sdk/in_memory_pubsub.h"
+#include "cable/in_memory_pubsub.h"
 #include "tests/service/test_util.h"
 
 namespace cable::service {

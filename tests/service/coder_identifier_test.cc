@@ -3,9 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sdk/coder.h"
-#include "service/broadcasting.h"
-#include "service/identifier.h"
+#include "cable/coder.h"
+#include "cable/service/broadcasting.h"
+#include "cable/service/identifier.h"
 #include "tests/service/test_util.h"
 
 namespace cable::service {

@@ -1,4 +1,4 @@
-#include "service/command_handler.h"
+#include "cable/service/command_handler.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "cable/internal/v1/cable.pb.h"
-#include "sdk/in_memory_pubsub.h"
-#include "sdk/protocol.h"
-#include "service/channel.h"
-#include "service/registry.h"
+#include "cable/in_memory_pubsub.h"
+#include "cable/protocol.h"
+#include "cable/service/channel.h"
+#include "cable/service/registry.h"
 #include "tests/service/test_util.h"
 
 namespace cable::service {

@@ -1,4 +1,4 @@
-#include "service/default_application.h"
+#include "cable/service/default_application.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,11 +10,11 @@
 #include <string>
 
 #include "cable/internal/v1/cable.pb.h"
-#include "sdk/in_memory_pubsub.h"
-#include "sdk/protocol.h"
-#include "service/command_handler.h"
-#include "service/jwt_authenticator.h"
-#include "service/signed_stream_verifier.h"
+#include "cable/in_memory_pubsub.h"
+#include "cable/protocol.h"
+#include "cable/service/command_handler.h"
+#include "cable/service/jwt_authenticator.h"
+#include "cable/service/signed_stream_verifier.h"
 #include "tests/service/test_util.h"
 
 namespace cable::service {

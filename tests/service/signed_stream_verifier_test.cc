@@ -1,4 +1,4 @@
-#include "service/signed_stream_verifier.h"
+#include "cable/service/signed_stream_verifier.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -5,7 +5,7 @@
 // Updates are recorded from a real InMemoryPubSub, which delivers on the
 // publisher's thread: they are all there when lock_state returns.
 
-#include "service/state_channels.h"
+#include "cable/service/state_channels.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -32,11 +32,11 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "cable/internal/v1/cable.pb.h"
-#include "sdk/in_memory_pubsub.h"
-#include "sdk/protocol.h"
-#include "service/in_memory_state_store.h"
-#include "service/nats_state_store.h"
-#include "service/state_command_handler.h"
+#include "cable/in_memory_pubsub.h"
+#include "cable/protocol.h"
+#include "cable/service/in_memory_state_store.h"
+#include "cable/service/nats_state_store.h"
+#include "cable/service/state_command_handler.h"
 #include "tests/service/test_util.h"
 #include "tests/support/nats_server.h"
 

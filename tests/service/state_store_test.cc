@@ -2,7 +2,7 @@
 // store and NatsStateStore on a real nats-server with JetStream (one
 // server for the process, a fresh prefix, so fresh buckets, per test).
 
-#include "service/state_store.h"
+#include "cable/service/state_store.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -24,8 +24,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "service/in_memory_state_store.h"
-#include "service/nats_state_store.h"
+#include "cable/service/in_memory_state_store.h"
+#include "cable/service/nats_state_store.h"
 #include "tests/service/test_util.h"
 #include "tests/support/nats_server.h"
 

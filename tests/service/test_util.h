@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "sdk/pubsub.h"
+#include "cable/pubsub.h"
 
 namespace cable::service::testing {
 

@@ -67,8 +67,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "sdk/pubsub.h"
-#include "sdk/stream_subject.h"
+#include "cable/pubsub.h"
+#include "cable/stream_subject.h"
 
 namespace cable {
 

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "service/channel.h"
-#include "service/channel_class.h"
-#include "service/connection.h"
+#include "cable/service/channel.h"
+#include "cable/service/channel_class.h"
+#include "cable/service/connection.h"
 
 namespace cable::service {
 

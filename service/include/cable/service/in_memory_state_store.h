@@ -15,7 +15,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
-#include "service/state_store.h"
+#include "cable/service/state_store.h"
 
 namespace cable::service {
 

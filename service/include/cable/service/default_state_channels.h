@@ -3,7 +3,7 @@
 // shared boards ("board:<id>") with a counter, a grid of cells and who is
 // present (the demo page's board).
 
-#include "service/state_channels.h"
+#include "cable/service/state_channels.h"
 
 namespace cable::service {
 

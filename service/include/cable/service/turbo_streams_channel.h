@@ -7,8 +7,8 @@
 #include <memory>
 #include <utility>
 
-#include "service/channel.h"
-#include "service/signed_stream_verifier.h"
+#include "cable/service/channel.h"
+#include "cable/service/signed_stream_verifier.h"
 
 namespace cable::service {
 

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "service/connection.h"
+#include "cable/service/connection.h"
 
 namespace cable::service {
 

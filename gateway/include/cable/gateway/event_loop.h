@@ -7,7 +7,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/frame_sink.h"
+#include "cable/gateway/frame_sink.h"
 
 namespace cable::gateway {
 

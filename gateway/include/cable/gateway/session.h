@@ -17,10 +17,10 @@
 #include "absl/status/statusor.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/v1/publisher.pb.h"
-#include "gateway/frame_sink.h"
-#include "gateway/small_queue.h"
-#include "gateway/websocket.h"
-#include "sdk/protocol.h"
+#include "cable/gateway/frame_sink.h"
+#include "cable/gateway/small_queue.h"
+#include "cable/gateway/websocket.h"
+#include "cable/protocol.h"
 
 namespace cable::gateway {
 

@@ -93,7 +93,7 @@
 #include <string>
 #include <vector>
 
-#include "service/state_store.h"
+#include "cable/service/state_store.h"
 
 namespace cable::service {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "service/registry.h"
+#include "cable/service/registry.h"
 
 namespace cable::service {
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "service/service_server.h"
+#include "cable/service/service_server.h"
 
 namespace cable::service {
 

@@ -47,7 +47,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "service/state_store.h"
+#include "cable/service/state_store.h"
 
 namespace cable {
 class PubSub;

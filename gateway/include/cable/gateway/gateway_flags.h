@@ -1,6 +1,6 @@
 #pragma once
 
-#include "gateway/options.h"
+#include "cable/gateway/options.h"
 
 namespace cable::gateway {
 

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "service/default_application.h"
-#include "service/state_channels.h"
+#include "cable/service/default_application.h"
+#include "cable/service/state_channels.h"
 
 namespace grpc {
 class ChannelInterface;

@@ -6,7 +6,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
-#include "sdk/pubsub.h"
+#include "cable/pubsub.h"
 
 namespace cable {
 

@@ -14,10 +14,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "sdk/coder.h"
-#include "sdk/pubsub.h"
-#include "service/broadcasting.h"
-#include "service/connection.h"
+#include "cable/coder.h"
+#include "cable/pubsub.h"
+#include "cable/service/broadcasting.h"
+#include "cable/service/connection.h"
 
 namespace cable::service {
 

@@ -10,8 +10,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/frame_sink.h"
-#include "sdk/pubsub.h"
+#include "cable/gateway/frame_sink.h"
+#include "cable/pubsub.h"
 
 namespace cable::gateway {
 

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "sdk/coder.h"
-#include "service/channel.h"
+#include "cable/coder.h"
+#include "cable/service/channel.h"
 
 namespace cable::service {
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "sdk/pubsub.h"
+#include "cable/pubsub.h"
 
 namespace cable {
 

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "gateway/options.h"
-#include "sdk/pubsub.h"
+#include "cable/gateway/options.h"
+#include "cable/pubsub.h"
 
 namespace grpc {
 class ChannelInterface;

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "service/channel.h"
+#include "cable/service/channel.h"
 
 namespace cable::service {
 
