@@ -10,7 +10,6 @@
 #include "cable/protocol.h"
 #include "cable/service/cable_grpc_service.h"
 #include "cable/service/command_handler.h"
-#include "cable/service/default_state_channels.h"
 #include "cable/service/in_memory_state_store.h"
 #include "cable/service/nats_state_store.h"
 #include "cable/service/publisher_grpc_service.h"
@@ -19,9 +18,10 @@
 namespace cable::service {
 
 struct ServiceServer::Impl {
-  Impl(const ServiceServerOptions& options, PubSub& pubsub, PubSub& control,
-       StateStore& store)
-      : app(MakeDefaultApplication(options.application)),
+  Impl(const ServiceServerOptions& options,
+       std::unique_ptr<Application> application, PubSub& pubsub,
+       PubSub& control, StateStore& store)
+      : app(std::move(application)),
         handler(*app, pubsub),
         states(store, pubsub, options.state),
         state_handler(states, options.state_threads),
@@ -44,14 +44,20 @@ ServiceServer::ServiceServer(std::unique_ptr<Impl> impl)
 ServiceServer::~ServiceServer() { shutdown(0); }
 
 absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
-    const ServiceServerOptions& options, PubSub& pubsub, PubSub& control,
-    StateStore& store) {
-  auto impl = std::make_unique<Impl>(options, pubsub, control, store);
-  absl::Status registered = RegisterDefaultStateChannels(impl->states);
-  if (!registered.ok()) {
-    return absl::Status(registered.code(),
-                        absl::StrCat("setting up the default state channels: ",
-                                     registered.message()));
+    const ServiceServerOptions& options, ServiceApplication app,
+    PubSub& pubsub, PubSub& control, StateStore& store) {
+  if (app.application == nullptr) {
+    return absl::InvalidArgumentError("ServiceServer needs an application");
+  }
+  auto impl = std::make_unique<Impl>(options, std::move(app.application),
+                                     pubsub, control, store);
+  if (app.register_state_channels) {
+    absl::Status registered = app.register_state_channels(impl->states);
+    if (!registered.ok()) {
+      return absl::Status(registered.code(),
+                          absl::StrCat("setting up the stateful channels: ",
+                                       registered.message()));
+    }
   }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail(std::string(store.status().message()));
   auto service = cable::service::ServiceServer::Start(
       cable::service::ServiceServerOptionsFromFlags(gateway_options.host),
-      *backends->streams, *backends->control, **store);
+      cable::service::DemoApplicationFromFlags(), *backends->streams,
+      *backends->control, **store);
   if (!service.ok()) return Fail(std::string(service.status().message()));
 
   cable::gateway::GatewayBackends gateway_backends;

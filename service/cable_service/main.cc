@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   const auto options =
       cable::service::ServiceServerOptionsFromFlags(absl::GetFlag(FLAGS_host));
   auto service = cable::service::ServiceServer::Start(
-      options, *backends->streams, *backends->control, **store);
+      options, cable::service::DemoApplicationFromFlags(), *backends->streams,
+      *backends->control, **store);
   if (!service.ok()) return Fail(std::string(service.status().message()));
 
   spdlog::info("cable-service serving gRPC on {}:{}", options.host,

@@ -1,4 +1,4 @@
-#include "cable/service/default_application.h"
+#include "cable/service/demo/default_application.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

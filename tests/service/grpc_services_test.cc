@@ -13,7 +13,7 @@
 #include "cable/protocol.h"
 #include "cable/service/cable_grpc_service.h"
 #include "cable/service/command_handler.h"
-#include "cable/service/default_application.h"
+#include "cable/service/demo/default_application.h"
 #include "cable/service/grpc_status.h"
 #include "cable/service/in_memory_state_store.h"
 #include "cable/service/publisher_grpc_service.h"

@@ -1,4 +1,4 @@
-#include "cable/service/chat_channel.h"
+#include "cable/service/demo/chat_channel.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -1,8 +1,8 @@
-#include "cable/service/default_application.h"
+#include "cable/service/demo/default_application.h"
 
 #include "cable/service/app_connection.h"
-#include "cable/service/chat_channel.h"
-#include "cable/service/presence_channel.h"
+#include "cable/service/demo/chat_channel.h"
+#include "cable/service/demo/presence_channel.h"
 #include "cable/service/signed_stream_verifier.h"
 #include "cable/service/turbo_streams_channel.h"
 

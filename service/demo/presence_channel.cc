@@ -1,4 +1,4 @@
-#include "cable/service/presence_channel.h"
+#include "cable/service/demo/presence_channel.h"
 
 #include "absl/strings/str_cat.h"
 

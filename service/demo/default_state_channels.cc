@@ -1,4 +1,4 @@
-#include "cable/service/default_state_channels.h"
+#include "cable/service/demo/default_state_channels.h"
 
 #include <string>
 

@@ -5,6 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
+#include "cable/service/demo/default_state_channels.h"
 
 ABSL_FLAG(int, grpc_port, 50051,
           "gRPC port of the Cable and Publisher APIs (0 picks a free port; "
@@ -43,14 +44,26 @@ ServiceServerOptions ServiceServerOptionsFromFlags(
   o.host = absl::GetFlag(FLAGS_grpc_host);
   if (o.host.empty()) o.host = default_host;
   o.port = absl::GetFlag(FLAGS_grpc_port);
-  o.application.streams_secret = absl::GetFlag(FLAGS_streams_secret);
-  o.application.jwt_secret = absl::GetFlag(FLAGS_jwt_secret);
   o.state.heartbeat_timeout = absl::GetFlag(FLAGS_heartbeat_timeout);
   o.state.cleanup_interval = absl::GetFlag(FLAGS_cleanup_interval);
   o.state.lock_timeout = absl::GetFlag(FLAGS_state_lock_timeout);
   o.state_threads =
       static_cast<unsigned>(std::max(1, absl::GetFlag(FLAGS_state_threads)));
   return o;
+}
+
+DefaultApplicationOptions DefaultApplicationOptionsFromFlags() {
+  DefaultApplicationOptions o;
+  o.streams_secret = absl::GetFlag(FLAGS_streams_secret);
+  o.jwt_secret = absl::GetFlag(FLAGS_jwt_secret);
+  return o;
+}
+
+ServiceApplication DemoApplicationFromFlags() {
+  return ServiceApplication{
+      .application =
+          MakeDefaultApplication(DefaultApplicationOptionsFromFlags()),
+      .register_state_channels = RegisterDefaultStateChannels};
 }
 
 }  // namespace cable::service
