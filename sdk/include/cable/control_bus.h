@@ -1,7 +1,7 @@
 #pragma once
 // The control bus: a second PubSub (in memory, or NATS subjects under
 // cable.ctl) on which services send gateways what is not a reply to the
-// gateway's own call. Payloads are serialized cable.v1.ControlMessage.
+// gateway's own call. Payloads are serialized cable.internal.v1.ControlMessage.
 
 #include <string>
 

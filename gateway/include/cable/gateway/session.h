@@ -193,7 +193,7 @@ class Session final : public FrameSink,
   // buffer on the heap.
   std::array<char, 512> read_chunk_;
   ws::Reader reader_;
-  // The cable.v1.Env of the upgrade request, serialized.
+  // The cable.internal.v1.Env of the upgrade request, serialized.
   std::string env_;
   std::map<std::string, std::string> identifiers_;
   std::map<std::string, std::string> cstate_;

@@ -1,6 +1,6 @@
 #pragma once
 // The cable service's core, independent of the transport: Connect, Command
-// and Disconnect on the cable.v1 messages. Every call rebuilds the
+// and Disconnect on the cable.internal.v1 messages. Every call rebuilds the
 // connection (and the channel) from the request, runs the application's
 // hook, and collects what happened into the response. Broadcasts go to the
 // PubSub synchronously, before the call returns.

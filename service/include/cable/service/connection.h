@@ -19,7 +19,7 @@ namespace cable::service {
 
 using StringMap = std::map<std::string, std::string>;
 
-// The HTTP upgrade request a connection was opened with (cable.v1.Env).
+// The HTTP upgrade request a connection was opened with (cable.internal.v1.Env).
 struct ConnectionEnv {
   // Request target as received, e.g. "/cable?token=abc".
   std::string url;
