@@ -57,7 +57,7 @@ class Gateway::Impl {
         backends_(std::move(backends)),
         hub_(*backends_.streams),
         service_(backends_.service, options_.service_timeout,
-                 backends_.service_in_process),
+                 backends_.service_in_process, backends_.service_secret),
         context_(options_, hub_, service_, metrics_, id_,
                  [this](const std::string& sid) { forget(sid); }),
         loops_(MakeLoops(options_.threads)),
@@ -66,7 +66,8 @@ class Gateway::Impl {
         heartbeat_timer_(loops_[0]->context()) {
     routes_.ready = [this] { return ready(); };
     routes_.metrics = [this] {
-      return metrics_.serialize(hub_.messages_received());
+      return metrics_.serialize(hub_.messages_received(),
+                                backends_.extra_metrics);
     };
     routes_.upgrade = [this](tcp::socket&& socket, const Session::Request& req,
                              std::string subprotocol, std::string early) {

@@ -64,10 +64,18 @@ GatewayMetrics::GatewayMetrics()
           MakeCounter(*registry_, "cable_broadcasts_received_total",
                       "Broadcast frames queued for local subscribers")) {}
 
-std::string GatewayMetrics::serialize(std::uint64_t stream_messages) const {
+std::string GatewayMetrics::serialize(
+    std::uint64_t stream_messages,
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& extra) const {
   // Counted by the Hub (an atomic on its hot path); copied in at scrape.
   stream_messages_->Set(static_cast<double>(stream_messages));
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (const auto& collectable : extra) {
+    for (auto& family : collectable->Collect()) {
+      families.push_back(std::move(family));
+    }
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace cable::gateway

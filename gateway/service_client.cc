@@ -4,6 +4,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -30,6 +32,14 @@ struct Call {
   ServiceClient::Callback<Resp> done;
 };
 
+absl::StatusOr<std::string> ReadPem(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 }  // namespace
 
 struct ServiceClient::Impl {
@@ -40,6 +50,7 @@ struct ServiceClient::Impl {
   std::atomic<bool> reachable{true};
   std::unique_ptr<internal::v1::Cable::Stub> stub;
   std::chrono::milliseconds timeout;
+  std::string authorization;  // "Bearer <secret>", or empty
 
   // `start(context, request, response, on_done)` issues the async call.
   template <class Req, class Resp, class Start>
@@ -48,6 +59,9 @@ struct ServiceClient::Impl {
     c->request = request;
     c->done = std::move(done);
     c->context.set_deadline(std::chrono::system_clock::now() + timeout);
+    if (!authorization.empty()) {
+      c->context.AddMetadata("authorization", authorization);
+    }
     start(&c->context, &c->request, &c->response,
           [this, c](grpc::Status status) {
             std::unique_ptr<Call<Req, Resp>> owned(c);
@@ -65,8 +79,10 @@ struct ServiceClient::Impl {
 };
 
 ServiceClient::ServiceClient(std::shared_ptr<grpc::ChannelInterface> channel,
-                             std::chrono::milliseconds timeout, bool in_process)
+                             std::chrono::milliseconds timeout, bool in_process,
+                             std::string secret)
     : impl_(std::make_unique<Impl>()) {
+  if (!secret.empty()) impl_->authorization = absl::StrCat("Bearer ", secret);
   impl_->in_process = in_process;
   impl_->stub = internal::v1::Cable::NewStub(channel);
   impl_->channel = std::move(channel);
@@ -124,7 +140,7 @@ bool ServiceClient::ready() const {
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelInterface>> MakeServiceChannel(
-    const std::string& targets) {
+    const std::string& targets, const ServiceTlsOptions& tls) {
   std::string target;
   if (targets.find(":///") != std::string::npos ||
       targets.rfind("ipv4:", 0) == 0 || targets.rfind("ipv6:", 0) == 0) {
@@ -179,8 +195,30 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelInterface>> MakeServiceChannel(
   args.SetMaxSendMessageSize(protocol::kMaxServiceMessageBytes);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  auto channel = grpc::CreateCustomChannel(
-      target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (!tls.ca_file.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    absl::StatusOr<std::string> ca = ReadPem(tls.ca_file);
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    if (!tls.cert_file.empty() || !tls.key_file.empty()) {
+      absl::StatusOr<std::string> cert = ReadPem(tls.cert_file);
+      if (!cert.ok()) return cert.status();
+      absl::StatusOr<std::string> key = ReadPem(tls.key_file);
+      if (!key.ok()) return key.status();
+      ssl.pem_cert_chain = *cert;
+      ssl.pem_private_key = *key;
+    }
+    credentials = grpc::SslCredentials(ssl);
+    if (!tls.server_name.empty()) {
+      args.SetSslTargetNameOverride(tls.server_name);
+    }
+  } else if (!tls.cert_file.empty() || !tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a client certificate needs --service_tls_ca (TLS to the service)");
+  }
+  auto channel = grpc::CreateCustomChannel(target, credentials, args);
   if (!channel) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot make a channel to ", target));

@@ -20,6 +20,8 @@ grpc::ServerUnaryReactor* CableGrpcService::Connect(
     grpc::CallbackServerContext* context,
     const cable::internal::v1::ConnectRequest* request,
     cable::internal::v1::ConnectResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   *response = handler_.Connect(*request);
   return FinishUnary(context, absl::OkStatus());
 }
@@ -28,6 +30,8 @@ grpc::ServerUnaryReactor* CableGrpcService::Command(
     grpc::CallbackServerContext* context,
     const cable::internal::v1::CommandRequest* request,
     cable::internal::v1::CommandResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   if (!StateCommandHandler::Handles(*request)) {
     *response = handler_.Command(*request);
     return FinishUnary(context, absl::OkStatus());
@@ -45,6 +49,8 @@ grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
     grpc::CallbackServerContext* context,
     const cable::internal::v1::DisconnectRequest* request,
     cable::internal::v1::DisconnectResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   bool stateful = false;
   for (const auto& sub : request->subscriptions()) {
     stateful = stateful || StateCommandHandler::IsStateful(sub);
@@ -80,6 +86,8 @@ grpc::ServerUnaryReactor* CableGrpcService::Heartbeat(
     grpc::CallbackServerContext* context,
     const cable::internal::v1::HeartbeatRequest* request,
     cable::internal::v1::HeartbeatResponse* /*response*/) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   // Inline, not behind commands waiting for channel locks on the state
   // threads: a late heartbeat would make a live gateway look dead.
   return FinishUnary(

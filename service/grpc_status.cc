@@ -2,12 +2,23 @@
 
 #include <string>
 
+#include "cable/service/api_access.h"
+
 namespace cable::service {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()));
+}
+
+absl::Status CheckAccess(const ApiAccess& access,
+                         const grpc::CallbackServerContext& context) {
+  if (access.open()) return absl::OkStatus();
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return access.Check(std::nullopt);
+  return access.Check(absl::string_view(it->second.data(), it->second.size()));
 }
 
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,

@@ -33,6 +33,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Broadcast(
     grpc::CallbackServerContext* context,
     const cable::v1::BroadcastRequest* request,
     cable::v1::BroadcastResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   absl::Status status = Validate(*request);
   if (status.ok())
     status = pubsub_.broadcast(request->stream(), request->data());
@@ -47,6 +49,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::BroadcastBatch(
     grpc::CallbackServerContext* context,
     const cable::v1::BroadcastBatchRequest* request,
     cable::v1::BroadcastResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   absl::Status status;
   for (int i = 0; i < request->broadcasts_size() && status.ok(); ++i) {
     absl::Status invalid = Validate(request->broadcasts(i));
@@ -78,6 +82,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Disconnect(
     grpc::CallbackServerContext* context,
     const cable::v1::DisconnectClientsRequest* request,
     cable::v1::DisconnectClientsResponse* /*response*/) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   absl::Status status;
   if (request->identifiers().empty()) {
     status = absl::InvalidArgumentError(
@@ -96,6 +102,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Transmit(
     grpc::CallbackServerContext* context,
     const cable::v1::TransmitRequest* request,
     cable::v1::TransmitResponse* /*response*/) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   absl::Status status;
   const absl::string_view gateway = control::GatewayOfSession(request->sid());
   if (gateway.empty()) {
@@ -130,6 +138,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::CreateChannel(
     grpc::CallbackServerContext* context,
     const cable::v1::CreateChannelRequest* request,
     cable::v1::CreateChannelResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   return Async(context, [this, request, response]() -> absl::Status {
     const std::string& text = request->state();
     nlohmann::json state =
@@ -150,6 +160,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::GetState(
     grpc::CallbackServerContext* context,
     const cable::v1::GetStateRequest* request,
     cable::v1::GetStateResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   return Async(context, [this, request, response]() -> absl::Status {
     absl::StatusOr<ChannelRecord> record = states_.store().Get(request->name());
     if (!record.ok()) return record.status();
@@ -166,6 +178,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::UpdateState(
     grpc::CallbackServerContext* context,
     const cable::v1::UpdateStateRequest* request,
     cable::v1::UpdateStateResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   return Async(context, [this, request, response]() -> absl::Status {
     std::optional<std::string> state;
     if (request->has_state()) state = request->state();
@@ -183,6 +197,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::DeleteEvents(
     grpc::CallbackServerContext* context,
     const cable::v1::DeleteEventsRequest* request,
     cable::v1::DeleteEventsResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   return Async(context, [this, request, response]() -> absl::Status {
     std::optional<std::uint64_t> keep_num;
     std::optional<absl::Duration> keep_duration;
@@ -202,6 +218,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::ListChannels(
     grpc::CallbackServerContext* context,
     const cable::v1::ListChannelsRequest* request,
     cable::v1::ListChannelsResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
   return Async(context, [this, request, response]() -> absl::Status {
     std::optional<std::string> type;
     if (request->has_type()) type = request->type();

@@ -49,24 +49,36 @@ int main(int argc, char** argv) {
   auto store = cable::service::MakeStateStore(absl::GetFlag(FLAGS_nats_url),
                                               "cable-server");
   if (!store.ok()) return Fail(std::string(store.status().message()));
+  // The gateway reaches the service in process; the internal listener
+  // is on the network only when --internal_port asks for it.
+  const auto service_options = cable::service::ServiceServerOptionsFromFlags(
+      gateway_options.host, /*default_internal_port=*/-1);
+  if (!service_options.ok()) {
+    return Fail(std::string(service_options.status().message()));
+  }
   auto service = cable::service::ServiceServer::Start(
-      cable::service::ServiceServerOptionsFromFlags(gateway_options.host),
-      cable::service::DemoApplicationFromFlags(), *backends->streams,
-      *backends->control, **store);
+      *service_options, cable::service::DemoApplicationFromFlags(),
+      *backends->streams, *backends->control, **store);
   if (!service.ok()) return Fail(std::string(service.status().message()));
+  cable::service::WarnWhereOpen(**service);
 
   cable::gateway::GatewayBackends gateway_backends;
   gateway_backends.streams = backends->streams.get();
   gateway_backends.control = backends->control.get();
   gateway_backends.service = (*service)->in_process_channel();
   gateway_backends.service_in_process = true;
+  gateway_backends.service_secret = service_options->gateway_secret;
+  gateway_backends.extra_metrics.push_back((*service)->metrics());
   gateway_backends.pubsub_ready = backends->ready;
   cable::gateway::Gateway gateway(gateway_options, gateway_backends);
   auto port = gateway.start();
   if (!port.ok()) return Fail(std::string(port.status().message()));
 
-  const std::string grpc_host =
-      cable::service::ServiceServerOptionsFromFlags(gateway_options.host).host;
+  const std::string& grpc_host = service_options->host;
+  if ((*service)->internal_port() >= 0) {
+    spdlog::info("internal API on {}:{}", service_options->internal_host,
+                 (*service)->internal_port());
+  }
   spdlog::info("gateway {} serving ws://{}:{}/cable, gRPC on {}:{}",
                gateway.id(), gateway_options.host, *port, grpc_host,
                (*service)->port());

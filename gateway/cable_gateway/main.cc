@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -21,6 +22,22 @@ ABSL_FLAG(std::string, service, "",
           "target such as dns:///cable-service:50051 (required).");
 ABSL_FLAG(std::string, log_level, "info",
           "trace, debug, info, warn, error or off.");
+
+ABSL_FLAG(std::string, gateway_secret, "",
+          "Secret presented to cable-service's internal listener as "
+          "'authorization: Bearer <secret>' (the services' --gateway_secret).");
+ABSL_FLAG(std::string, gateway_secret_file, "",
+          "File holding --gateway_secret (first line).");
+ABSL_FLAG(std::string, service_tls_ca, "",
+          "PEM CA that signed the services' internal certificate: TLS to "
+          "--service. Empty: plaintext.");
+ABSL_FLAG(std::string, service_tls_cert, "",
+          "PEM client certificate for mutual TLS to the services.");
+ABSL_FLAG(std::string, service_tls_key, "",
+          "PEM private key of --service_tls_cert.");
+ABSL_FLAG(std::string, service_tls_server_name, "",
+          "Name to check the services' certificate against (default: the "
+          "host of --service).");
 
 namespace {
 
@@ -49,14 +66,27 @@ int main(int argc, char** argv) {
   auto backends =
       cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-gateway");
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
-  auto channel =
-      cable::gateway::MakeServiceChannel(absl::GetFlag(FLAGS_service));
+  auto channel = cable::gateway::MakeServiceChannel(
+      absl::GetFlag(FLAGS_service),
+      {.ca_file = absl::GetFlag(FLAGS_service_tls_ca),
+       .cert_file = absl::GetFlag(FLAGS_service_tls_cert),
+       .key_file = absl::GetFlag(FLAGS_service_tls_key),
+       .server_name = absl::GetFlag(FLAGS_service_tls_server_name)});
   if (!channel.ok()) return Fail(std::string(channel.status().message()));
+  std::string secret = absl::GetFlag(FLAGS_gateway_secret);
+  if (const std::string file = absl::GetFlag(FLAGS_gateway_secret_file);
+      !file.empty()) {
+    std::ifstream in(file);
+    if (!in || !std::getline(in, secret) || secret.empty()) {
+      return Fail("--gateway_secret_file: no secret in " + file);
+    }
+  }
 
   cable::gateway::GatewayBackends gateway_backends;
   gateway_backends.streams = backends->streams.get();
   gateway_backends.control = backends->control.get();
   gateway_backends.service = *channel;
+  gateway_backends.service_secret = secret;
   gateway_backends.pubsub_ready = backends->ready;
   cable::gateway::Gateway gateway(options, gateway_backends);
   auto port = gateway.start();

@@ -132,6 +132,8 @@ class Server:
                                 30, name)
         self.http_port = int(m.group(1))
         self.grpc_port = int(m.group(2))
+        internal = re.search(r"internal=\S*:(-?\d+)", m.string)
+        self.internal_port = int(internal.group(1)) if internal else -1
         self.pid = self.proc.pid
 
     def sample(self):
@@ -539,13 +541,14 @@ class Bench:
                 self.binary("CABLE_SERVICE", "service", "cable_service",
                             "cable-service"),
                 "--nats_url=" + nats.url, "--host=127.0.0.1", "--grpc_port=0",
-                "--log_level=warn"], self.logdir)
+                "--internal_port=0", "--metrics_port=0", "--log_level=warn"],
+                self.logdir)
             for i in range(2):
                 gws.append(Server(f"cable-gateway-{i}", [
                     self.binary("CABLE_GATEWAY", "gateway", "cable_gateway",
                                 "cable-gateway"),
                     "--nats_url=" + nats.url,
-                    f"--service=127.0.0.1:{service.grpc_port}"]
+                    f"--service=127.0.0.1:{service.internal_port}"]
                     + self.gateway_flags(), self.logdir))
             time.sleep(0.5)
             ports = [g.http_port for g in gws]

@@ -50,13 +50,13 @@ class Cluster {
     return Must(ServerProcess::Start(
         BinaryFromEnv("CABLE_SERVICE", CABLE_SERVICE_BUILT),
         {"--nats_url=" + nats_.url(), "--host=127.0.0.1", "--grpc_port=0",
-         "--log_level=warn"}));
+         "--internal_port=0", "--metrics_port=0", "--log_level=warn"}));
   }
 
   ServerProcess StartGateway() {
     std::vector<std::string> addresses;
     for (const auto& s : services_) {
-      addresses.push_back(absl::StrCat("127.0.0.1:", s.grpc_port()));
+      addresses.push_back(absl::StrCat("127.0.0.1:", s.internal_port()));
     }
     return Must(ServerProcess::Start(
         BinaryFromEnv("CABLE_GATEWAY", CABLE_GATEWAY_BUILT),

@@ -63,6 +63,7 @@ class StateCluster {
     for (int i = 0; i < services; ++i) {
       std::vector<std::string> args = {"--nats_url=" + nats_.url(),
                                        "--host=127.0.0.1", "--grpc_port=0",
+                                       "--internal_port=0", "--metrics_port=0",
                                        "--log_level=warn"};
       args.insert(args.end(), service_args_.begin(), service_args_.end());
       services_.push_back(Must(ServerProcess::Start(
@@ -74,7 +75,8 @@ class StateCluster {
   ServerProcess& AddGateway(int service) {
     std::vector<std::string> args = {
         "--nats_url=" + nats_.url(), "--host=127.0.0.1", "--port=0",
-        absl::StrCat("--service=127.0.0.1:", services_[service].grpc_port()),
+        absl::StrCat("--service=127.0.0.1:",
+                     services_[service].internal_port()),
         "--log_level=warn"};
     args.insert(args.end(), gateway_args_.begin(), gateway_args_.end());
     gateways_.push_back(

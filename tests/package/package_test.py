@@ -115,9 +115,10 @@ class InstalledPackageTest(unittest.TestCase):
                 nats_url = self._nats_url(nats, tmp)
                 app = Process([str(self.tiny_app), nats_url], "tiny-app")
                 procs.append(app)
-                grpc_port = int(app.wait_line(r"^tiny-app listening grpc=127\.0\.0\.1:(\d+)").group(1))
+                internal_port = int(app.wait_line(
+                    r"^tiny-app listening grpc=127\.0\.0\.1:\d+ internal=127\.0\.0\.1:(\d+)").group(1))
                 gateway = Process([os.environ["CABLE_GATEWAY"], "--host", "127.0.0.1", "--port", "0",
-                                   "--nats_url", nats_url, "--service", f"127.0.0.1:{grpc_port}"],
+                                   "--nats_url", nats_url, "--service", f"127.0.0.1:{internal_port}"],
                                   "cable-gateway")
                 procs.append(gateway)
                 http_port = int(gateway.wait_line(r"^cable-gateway listening http=[\d.]+:(\d+)").group(1))

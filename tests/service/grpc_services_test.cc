@@ -11,6 +11,7 @@
 #include "cable/v1/publisher.grpc.pb.h"
 #include "cable/in_memory_pubsub.h"
 #include "cable/protocol.h"
+#include "cable/service/api_access.h"
 #include "cable/service/cable_grpc_service.h"
 #include "cable/service/command_handler.h"
 #include "cable/service/demo/default_application.h"
@@ -36,8 +37,9 @@ class GrpcServicesTest : public ::testing::Test {
         handler_(*app_, pubsub_),
         states_(store_, pubsub_, {.cleanup_interval = absl::ZeroDuration()}),
         state_handler_(states_, 2),
-        cable_service_(handler_, state_handler_, states_),
-        publisher_service_(pubsub_, control_, states_, state_handler_) {
+        cable_service_(handler_, state_handler_, states_, open_),
+        publisher_service_(pubsub_, control_, states_, state_handler_,
+                           open_) {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -53,6 +55,7 @@ class GrpcServicesTest : public ::testing::Test {
   }
   ~GrpcServicesTest() override { server_->Shutdown(); }
 
+  const ApiAccess open_{"test", {}};
   InMemoryPubSub pubsub_;
   InMemoryPubSub control_;
   std::unique_ptr<Application> app_;

@@ -60,6 +60,14 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(
     if (std::regex_search(output, m, kListening)) {
       process.http_port_ = std::stoi(m[1]);
       process.grpc_port_ = std::stoi(m[2]);
+      // cable-service also names its internal (gateway) listener.
+      static const std::regex kInternal(R"(internal=\S*:(-?\d+))");
+      std::smatch internal;
+      const std::string line = m.suffix().str().substr(
+          0, m.suffix().str().find('\n'));
+      if (std::regex_search(line, internal, kInternal)) {
+        process.internal_port_ = std::stoi(internal[1]);
+      }
       return process;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -84,7 +92,8 @@ ServerProcess::ServerProcess(ServerProcess&& other) noexcept
     : pid_(other.pid_),
       stdout_fd_(other.stdout_fd_),
       http_port_(other.http_port_),
-      grpc_port_(other.grpc_port_) {
+      grpc_port_(other.grpc_port_),
+      internal_port_(other.internal_port_) {
   other.pid_ = -1;
   other.stdout_fd_ = -1;
 }

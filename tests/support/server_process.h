@@ -28,6 +28,9 @@ class ServerProcess final {
 
   int http_port() const { return http_port_; }
   int grpc_port() const { return grpc_port_; }
+  // cable-service's internal listener (what gateways' --service names);
+  // -1 when the server has none.
+  int internal_port() const { return internal_port_; }
   pid_t pid() const { return pid_; }
 
   // Sends `signal` and waits up to `timeout` for the exit; returns the
@@ -40,6 +43,7 @@ class ServerProcess final {
   int stdout_fd_ = -1;
   int http_port_ = 0;
   int grpc_port_ = 0;
+  int internal_port_ = -1;
 };
 
 // The cable-server binary under test: $CABLE_SERVER.

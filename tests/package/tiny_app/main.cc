@@ -2,7 +2,8 @@
 // built on the installed Cable package would run it. Channel "EchoChannel"
 // (param "topic") streams from "echo:<topic>"; its action "shout" broadcasts
 // {"shouted": upper-cased text} there. Usage:
-//   tiny-app NATS_URL     (prints "tiny-app listening grpc=127.0.0.1:PORT")
+//   tiny-app NATS_URL
+// prints "tiny-app listening grpc=127.0.0.1:PORT internal=127.0.0.1:PORT".
 #include <algorithm>
 #include <cctype>
 #include <csignal>
@@ -59,7 +60,9 @@ int main(int argc, char** argv) {
   cable::service::InMemoryStateStore store;
   cable::service::ServiceServerOptions options;
   options.host = "127.0.0.1";
-  options.port = 0;
+  options.port = 0;           // Publisher
+  options.internal_host = "127.0.0.1";
+  options.internal_port = 0;  // what gateways call
   auto server = cable::service::ServiceServer::Start(
       options, {.application = std::move(app)}, *backends->streams,
       *backends->control, store);
@@ -68,7 +71,8 @@ int main(int argc, char** argv) {
                  std::string(server.status().message()).c_str());
     return 1;
   }
-  std::printf("tiny-app listening grpc=127.0.0.1:%d\n", (*server)->port());
+  std::printf("tiny-app listening grpc=127.0.0.1:%d internal=127.0.0.1:%d\n",
+              (*server)->port(), (*server)->internal_port());
   std::fflush(stdout);
   int signal = 0;
   sigwait(&stop, &signal);

@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cable/gateway/options.h"
@@ -11,6 +12,10 @@
 namespace grpc {
 class ChannelInterface;
 }  // namespace grpc
+
+namespace prometheus {
+class Collectable;
+}  // namespace prometheus
 
 namespace cable::gateway {
 
@@ -24,6 +29,11 @@ struct GatewayBackends {
   // in-process channel of the all-in-one server.
   std::shared_ptr<grpc::ChannelInterface> service;
   bool service_in_process = false;
+  // Presented to the service as `authorization: Bearer <secret>` on every
+  // call (the service's --gateway_secret); empty sends nothing.
+  std::string service_secret;
+  // More counters served at /metrics (the all-in-one server's service).
+  std::vector<std::shared_ptr<prometheus::Collectable>> extra_metrics;
   // Whether the pub/sub backends are connected; empty means always.
   std::function<bool()> pubsub_ready;
 };

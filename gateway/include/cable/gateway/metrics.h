@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cable::gateway {
 
@@ -19,7 +20,12 @@ class GatewayMetrics final {
 
   // `stream_messages` is the Hub's count of messages from the pub/sub
   // backend, exported as cable_stream_messages_total.
-  std::string serialize(std::uint64_t stream_messages) const;
+  // `extra` are more collectables served alongside (the all-in-one
+  // server's service counters).
+  std::string serialize(
+      std::uint64_t stream_messages,
+      const std::vector<std::shared_ptr<prometheus::Collectable>>& extra = {})
+      const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

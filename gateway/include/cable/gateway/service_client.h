@@ -25,8 +25,11 @@ class ServiceClient final {
 
   // `in_process` channels have no connectivity state; readiness then comes
   // from call outcomes alone.
+  // `secret`, when not empty, goes with every call as
+  // `authorization: Bearer <secret>` (the service's --gateway_secret).
   ServiceClient(std::shared_ptr<grpc::ChannelInterface> channel,
-                std::chrono::milliseconds timeout, bool in_process);
+                std::chrono::milliseconds timeout, bool in_process,
+                std::string secret = "");
   ~ServiceClient();
 
   void connect(const internal::v1::ConnectRequest& request,
@@ -52,7 +55,18 @@ class ServiceClient final {
 // of IP:port addresses, or one gRPC target such as dns:///cable-service:50051
 // (every address the name resolves to is used). Calls are balanced
 // round-robin; UNAVAILABLE is retried with backoff on another replica.
+// TLS to the service's internal listener: PEM files. No CA: plaintext.
+// A client certificate and key make it mutual TLS. `server_name` overrides
+// the name checked against the service's certificate (default: the
+// target's host).
+struct ServiceTlsOptions {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string server_name;
+};
+
 absl::StatusOr<std::shared_ptr<grpc::ChannelInterface>> MakeServiceChannel(
-    const std::string& targets);
+    const std::string& targets, const ServiceTlsOptions& tls = {});
 
 }  // namespace cable::gateway

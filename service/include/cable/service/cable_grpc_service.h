@@ -7,16 +7,22 @@
 
 namespace cable::service {
 
+class ApiAccess;
 class CommandHandler;
 class StateChannels;
 class StateCommandHandler;
 
 class CableGrpcService final : public cable::internal::v1::Cable::CallbackService {
  public:
-  // All three must outlive the service.
+  // All four must outlive the service. Every call is checked against
+  // `access` (the gateways' shared secret) before it reaches channel code.
   CableGrpcService(const CommandHandler& handler,
-                   StateCommandHandler& state_handler, StateChannels& states)
-      : handler_(handler), state_handler_(state_handler), states_(states) {}
+                   StateCommandHandler& state_handler, StateChannels& states,
+                   const ApiAccess& access)
+      : handler_(handler),
+        state_handler_(state_handler),
+        states_(states),
+        access_(access) {}
 
   grpc::ServerUnaryReactor* Connect(
       grpc::CallbackServerContext* context,
@@ -39,6 +45,7 @@ class CableGrpcService final : public cable::internal::v1::Cable::CallbackServic
   const CommandHandler& handler_;
   StateCommandHandler& state_handler_;
   StateChannels& states_;
+  const ApiAccess& access_;
 };
 
 }  // namespace cable::service

@@ -10,6 +10,12 @@ namespace cable::service {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+class ApiAccess;
+
+// `access`'s verdict on the call's `authorization` metadata.
+absl::Status CheckAccess(const ApiAccess& access,
+                         const grpc::CallbackServerContext& context);
+
 // Ends a unary callback call at once with `status`.
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
                                       const absl::Status& status);

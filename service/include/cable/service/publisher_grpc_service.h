@@ -10,6 +10,7 @@ class PubSub;
 
 namespace cable::service {
 
+class ApiAccess;
 class StateChannels;
 class StateCommandHandler;
 
@@ -20,9 +21,11 @@ class PublisherGrpcService final
   // (sdk/control_bus.h); both must outlive the service.
   // `states` and `workers` (whose threads run the state-store calls) serve
   // the stateful-channel methods.
+  // Every call is checked against `access` first (UNAUTHENTICATED).
   PublisherGrpcService(PubSub& pubsub, PubSub& control, StateChannels& states,
-                       StateCommandHandler& workers)
-      : pubsub_(pubsub),
+                       StateCommandHandler& workers, const ApiAccess& access)
+      : access_(access),
+        pubsub_(pubsub),
         control_(control),
         states_(states),
         workers_(workers) {}
@@ -78,6 +81,7 @@ class PublisherGrpcService final
       cable::v1::ListChannelsResponse* response) override;
 
  private:
+  const ApiAccess& access_;
   // Runs `work` on the worker threads and finishes the call with its
   // status.
   template <class Work>

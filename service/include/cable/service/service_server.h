@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -13,6 +14,10 @@ namespace grpc {
 class ChannelInterface;
 }  // namespace grpc
 
+namespace prometheus {
+class Collectable;
+}  // namespace prometheus
+
 namespace cable {
 class PubSub;
 }  // namespace cable
@@ -21,10 +26,32 @@ namespace cable::service {
 
 class StateStore;
 
+// TLS for one gRPC listener: PEM files. No cert: plaintext. A client CA
+// makes it mutual TLS (clients must present a certificate it signed).
+struct ServerTlsOptions {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+};
+
 struct ServiceServerOptions {
+  // The Publisher listener (applications, any language). 0 picks a free
+  // port.
   std::string host = "0.0.0.0";
-  // 0 picks a free port.
   int port = 50051;
+  // The internal listener (cable.internal.v1.Cable, for gateways only),
+  // never the Publisher's port. -1: no network listener, only the
+  // in-process channel (the all-in-one server).
+  std::string internal_host = "0.0.0.0";
+  int internal_port = 50052;
+  // Keys Publisher callers present as `authorization: Bearer <key>`;
+  // empty: the Publisher API is open.
+  std::vector<std::string> publisher_api_keys;
+  // The secret gateways present the same way on the internal listener;
+  // empty: any caller that reaches it is trusted.
+  std::string gateway_secret;
+  ServerTlsOptions publisher_tls;
+  ServerTlsOptions internal_tls;
   StateChannelsOptions state;
   // Threads running stateful-channel calls (state-store round trips).
   unsigned state_threads = 8;
@@ -52,9 +79,19 @@ class ServiceServer final {
       PubSub& pubsub, PubSub& control, StateStore& store);
   ~ServiceServer();
 
+  // The Publisher listener's port, and the internal listener's (-1 when
+  // it has none).
   int port() const;
+  int internal_port() const;
+  // Whether the Publisher API / the internal API let every caller in.
+  bool publisher_open() const;
+  bool internal_open() const;
+  // The service's counters (cable_unauthenticated_calls_total{api=...}),
+  // for a /metrics endpoint.
+  std::shared_ptr<prometheus::Collectable> metrics();
   StateChannels& state_channels();
-  // An in-process channel to this server (the all-in-one gateway's).
+  // An in-process channel to the internal API (the all-in-one gateway's);
+  // calls on it present the gateway secret like any other.
   std::shared_ptr<grpc::ChannelInterface> in_process_channel();
   // Stops accepting calls; waits up to `grace_ms` for calls in flight.
   void shutdown(int grace_ms);
