@@ -46,13 +46,13 @@ struct ServiceServerOptions {
   int internal_port = 50052;
   // Keys Publisher callers present as `authorization: Bearer <key>`;
   // empty: the Publisher API is open.
-  std::vector<std::string> publisher_api_keys;
+  std::vector<std::string> publisher_api_keys = {};
   // The secret gateways present the same way on the internal listener;
   // empty: any caller that reaches it is trusted.
-  std::string gateway_secret;
-  ServerTlsOptions publisher_tls;
-  ServerTlsOptions internal_tls;
-  StateChannelsOptions state;
+  std::string gateway_secret = {};
+  ServerTlsOptions publisher_tls = {};
+  ServerTlsOptions internal_tls = {};
+  StateChannelsOptions state = {};
   // Threads running stateful-channel calls (state-store round trips).
   unsigned state_threads = 8;
 };
