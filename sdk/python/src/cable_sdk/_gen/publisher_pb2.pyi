@@ -1,0 +1,146 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class BroadcastRequest(_message.Message):
+    __slots__ = ("stream", "data")
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    stream: str
+    data: str
+    def __init__(self, stream: _Optional[str] = ..., data: _Optional[str] = ...) -> None: ...
+
+class BroadcastResponse(_message.Message):
+    __slots__ = ("accepted",)
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    accepted: int
+    def __init__(self, accepted: _Optional[int] = ...) -> None: ...
+
+class BroadcastBatchRequest(_message.Message):
+    __slots__ = ("broadcasts",)
+    BROADCASTS_FIELD_NUMBER: _ClassVar[int]
+    broadcasts: _containers.RepeatedCompositeFieldContainer[BroadcastRequest]
+    def __init__(self, broadcasts: _Optional[_Iterable[_Union[BroadcastRequest, _Mapping]]] = ...) -> None: ...
+
+class DisconnectClientsRequest(_message.Message):
+    __slots__ = ("identifiers", "reconnect")
+    class IdentifiersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    IDENTIFIERS_FIELD_NUMBER: _ClassVar[int]
+    RECONNECT_FIELD_NUMBER: _ClassVar[int]
+    identifiers: _containers.ScalarMap[str, str]
+    reconnect: bool
+    def __init__(self, identifiers: _Optional[_Mapping[str, str]] = ..., reconnect: _Optional[bool] = ...) -> None: ...
+
+class DisconnectClientsResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TransmitRequest(_message.Message):
+    __slots__ = ("sid", "identifier", "data")
+    SID_FIELD_NUMBER: _ClassVar[int]
+    IDENTIFIER_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    sid: str
+    identifier: str
+    data: str
+    def __init__(self, sid: _Optional[str] = ..., identifier: _Optional[str] = ..., data: _Optional[str] = ...) -> None: ...
+
+class TransmitResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateChannelRequest(_message.Message):
+    __slots__ = ("name", "state", "type", "no_events")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    NO_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    state: str
+    type: str
+    no_events: bool
+    def __init__(self, name: _Optional[str] = ..., state: _Optional[str] = ..., type: _Optional[str] = ..., no_events: _Optional[bool] = ...) -> None: ...
+
+class CreateChannelResponse(_message.Message):
+    __slots__ = ("created",)
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    created: bool
+    def __init__(self, created: _Optional[bool] = ...) -> None: ...
+
+class GetStateRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetStateResponse(_message.Message):
+    __slots__ = ("state", "revision", "last_event_id", "type", "keep_events")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    LAST_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    KEEP_EVENTS_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    revision: int
+    last_event_id: int
+    type: str
+    keep_events: bool
+    def __init__(self, state: _Optional[str] = ..., revision: _Optional[int] = ..., last_event_id: _Optional[int] = ..., type: _Optional[str] = ..., keep_events: _Optional[bool] = ...) -> None: ...
+
+class UpdateStateRequest(_message.Message):
+    __slots__ = ("name", "expected_revision", "state", "events")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_REVISION_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    expected_revision: int
+    state: str
+    events: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., expected_revision: _Optional[int] = ..., state: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class UpdateStateResponse(_message.Message):
+    __slots__ = ("revision", "first_event_id")
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    FIRST_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    revision: int
+    first_event_id: int
+    def __init__(self, revision: _Optional[int] = ..., first_event_id: _Optional[int] = ...) -> None: ...
+
+class DeleteEventsRequest(_message.Message):
+    __slots__ = ("name", "keep_num", "keep_duration_ms")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KEEP_NUM_FIELD_NUMBER: _ClassVar[int]
+    KEEP_DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    keep_num: int
+    keep_duration_ms: int
+    def __init__(self, name: _Optional[str] = ..., keep_num: _Optional[int] = ..., keep_duration_ms: _Optional[int] = ...) -> None: ...
+
+class DeleteEventsResponse(_message.Message):
+    __slots__ = ("deleted",)
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    deleted: int
+    def __init__(self, deleted: _Optional[int] = ...) -> None: ...
+
+class ListChannelsRequest(_message.Message):
+    __slots__ = ("type",)
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    def __init__(self, type: _Optional[str] = ...) -> None: ...
+
+class ListChannelsResponse(_message.Message):
+    __slots__ = ("names",)
+    NAMES_FIELD_NUMBER: _ClassVar[int]
+    names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, names: _Optional[_Iterable[str]] = ...) -> None: ...

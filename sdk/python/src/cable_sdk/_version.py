@@ -1,0 +1,3 @@
+"""The package version (also in pyproject.toml)."""
+
+VERSION = "0.1.0"
