@@ -6,7 +6,8 @@
 namespace cable {
 
 absl::StatusOr<Backends> MakeBackends(const std::string& nats_url,
-                                      const std::string& name) {
+                                      const std::string& name,
+                                      const NatsSecurity& security) {
   Backends backends;
   if (nats_url.empty()) {
     backends.streams = std::make_unique<InMemoryPubSub>();
@@ -18,6 +19,7 @@ absl::StatusOr<Backends> MakeBackends(const std::string& nats_url,
   streams_options.url = nats_url;
   streams_options.name = name + " streams";
   streams_options.subject_prefix = "cable.s";
+  streams_options.security = security;
   auto streams = NatsPubSub::Connect(streams_options);
   if (!streams.ok()) return streams.status();
   NatsPubSubOptions control_options = streams_options;

@@ -15,6 +15,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -746,6 +747,10 @@ absl::StatusOr<std::unique_ptr<NatsPubSub>> NatsPubSub::Connect(
                                             &Connection::OnConnected, c);
   }
   if (s != NATS_OK) return FromNats(s, "options");
+  if (absl::Status secured = ApplyNatsSecurity(opts.get(), options.security);
+      !secured.ok()) {
+    return secured;
+  }
 
   // From here nats.c may call back until the "closed" callback.
   connection->self = connection;
@@ -754,6 +759,23 @@ absl::StatusOr<std::unique_ptr<NatsPubSub>> NatsPubSub::Connect(
   if (s == NATS_OK) {
     spdlog::info("nats {}: connected to {}", options.name, ConnectedUrl(nc));
   } else if (s == NATS_NOT_YET_CONNECTED && nc != nullptr) {
+    // A server that refused our credentials will refuse them again: fail
+    // now with its reason rather than retry forever in the background.
+    const char* text = nullptr;
+    const natsStatus last = natsConnection_GetLastError(nc, &text);
+    const std::string reason = text != nullptr ? text : "";
+    if (last == NATS_CONNECTION_AUTH_FAILED ||
+        absl::StrContains(absl::AsciiStrToLower(reason), "authorization")) {
+      natsConnection_Close(nc);
+      {
+        absl::MutexLock lock(&connection->mu);
+        (void)connection->mu.AwaitWithTimeout(
+            absl::Condition(&connection->closed), kCompletionWait);
+      }
+      natsConnection_Destroy(nc);
+      return absl::UnauthenticatedError(absl::StrCat(
+          "NATS at ", options.url, " refused the credentials: ", reason));
+    }
     spdlog::warn(
         "nats {}: no server reachable at {}; retrying in the "
         "background",

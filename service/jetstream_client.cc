@@ -163,6 +163,10 @@ absl::StatusOr<std::unique_ptr<JetStreamClient>> JetStreamClient::Connect(
                                 client.get());
   }
   if (s != NATS_OK) return FromNatsStatus(s, "options");
+  if (absl::Status secured = ApplyNatsSecurity(opts.get(), options.security);
+      !secured.ok()) {
+    return secured;
+  }
   s = natsConnection_Connect(&client->nc_, opts.get());
   if (s != NATS_OK) {
     client->nc_ = nullptr;

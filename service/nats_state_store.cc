@@ -1564,7 +1564,7 @@ absl::StatusOr<std::unique_ptr<NatsStateStore>> NatsStateStore::Connect(
   auto impl = std::make_unique<Impl>();
   absl::StatusOr<std::unique_ptr<JetStreamClient>> client =
       JetStreamClient::Connect(
-          {nats_url, options.name, options.request_timeout});
+          {nats_url, options.name, options.request_timeout, options.security});
   if (!client.ok()) return client.status();
   impl->client = *std::move(client);
   const std::string& p = options.prefix;

@@ -230,18 +230,24 @@ void ServiceServer::shutdown(int grace_ms) {
 }
 
 absl::StatusOr<std::unique_ptr<StateStore>> MakeStateStore(
-    const std::string& nats_url, const std::string& name) {
+    const std::string& nats_url, const std::string& name,
+    const NatsSecurity& security) {
   if (nats_url.empty()) return std::make_unique<InMemoryStateStore>();
   NatsStateStoreOptions options;
   options.name = name;
+  options.security = security;
   absl::StatusOr<std::unique_ptr<NatsStateStore>> store =
       NatsStateStore::Connect(nats_url, options);
   if (!store.ok()) {
     return absl::Status(
         store.status().code(),
-        absl::StrCat("stateful channels need NATS with JetStream enabled "
-                     "(nats-server -js): ",
-                     store.status().message()));
+        store.status().code() == absl::StatusCode::kUnauthenticated ||
+                store.status().code() == absl::StatusCode::kPermissionDenied
+            ? absl::StrCat("the state store (NATS JetStream): ",
+                           store.status().message())
+            : absl::StrCat("stateful channels need NATS with JetStream "
+                           "enabled (nats-server -js): ",
+                           store.status().message()));
   }
   return std::unique_ptr<StateStore>(*std::move(store));
 }

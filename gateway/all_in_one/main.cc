@@ -13,6 +13,7 @@
 #include "cable/gateway/gateway.h"
 #include "cable/gateway/gateway_flags.h"
 #include "cable/backends.h"
+#include "cable/nats_flags.h"
 #include "cable/process.h"
 #include "cable/service/service_flags.h"
 #include "cable/service/service_server.h"
@@ -43,11 +44,12 @@ int main(int argc, char** argv) {
   cable::gateway::GatewayOptions gateway_options =
       cable::gateway::GatewayOptionsFromFlags();
   auto backends =
-      cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-server");
+      cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-server",
+                          cable::NatsSecurityFromFlags());
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
 
-  auto store = cable::service::MakeStateStore(absl::GetFlag(FLAGS_nats_url),
-                                              "cable-server");
+  auto store = cable::service::MakeStateStore(
+      absl::GetFlag(FLAGS_nats_url), "cable-server", cable::NatsSecurityFromFlags());
   if (!store.ok()) return Fail(std::string(store.status().message()));
   // The gateway reaches the service in process; the internal listener
   // is on the network only when --internal_port asks for it.

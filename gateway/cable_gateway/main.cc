@@ -13,6 +13,7 @@
 #include "cable/gateway/gateway_flags.h"
 #include "cable/gateway/service_client.h"
 #include "cable/backends.h"
+#include "cable/nats_flags.h"
 #include "cable/process.h"
 
 ABSL_FLAG(std::string, nats_url, "",
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
   cable::gateway::GatewayOptions options =
       cable::gateway::GatewayOptionsFromFlags();
   auto backends =
-      cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-gateway");
+      cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-gateway",
+                          cable::NatsSecurityFromFlags());
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
   auto channel = cable::gateway::MakeServiceChannel(
       absl::GetFlag(FLAGS_service),

@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "cable/backends.h"
+#include "cable/nats_flags.h"
 #include "cable/process.h"
 #include "cable/service/service_flags.h"
 #include "cable/service/service_server.h"
@@ -50,10 +51,11 @@ int main(int argc, char** argv) {
     return Fail("--nats_url is required");
 
   auto backends =
-      cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-service");
+      cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-service",
+                          cable::NatsSecurityFromFlags());
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
-  auto store = cable::service::MakeStateStore(absl::GetFlag(FLAGS_nats_url),
-                                              "cable-service");
+  auto store = cable::service::MakeStateStore(
+      absl::GetFlag(FLAGS_nats_url), "cable-service", cable::NatsSecurityFromFlags());
   if (!store.ok()) return Fail(std::string(store.status().message()));
   const auto options = cable::service::ServiceServerOptionsFromFlags(
       absl::GetFlag(FLAGS_host), /*default_internal_port=*/50052);

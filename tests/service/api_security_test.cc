@@ -11,7 +11,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -27,6 +26,7 @@
 #include "cable/service/registry.h"
 #include "cable/service/service_server.h"
 #include "cable/v1/publisher.grpc.pb.h"
+#include "tests/support/test_certificates.h"
 
 namespace cable::service {
 namespace {
@@ -86,52 +86,6 @@ class Recorder final : public Channel {
 
  private:
   std::atomic<int>* subscribed_;
-};
-
-// OpenSSL-made certificates: a CA, a server certificate for 127.0.0.1 and
-// localhost, and a client certificate, all signed by the CA; plus a second
-// CA that signed nothing of ours.
-class Certificates {
- public:
-  Certificates() {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           absl::StrCat("cable-certs-", getpid());
-    std::filesystem::create_directories(dir_);
-    const std::string openssl = OPENSSL_EXECUTABLE;
-    const std::string d = dir_.string();
-    Run(openssl + " req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca"
-                  " -keyout " + d + "/ca.key -out " + d + "/ca.pem");
-    Run(openssl + " req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other-ca"
-                  " -keyout " + d + "/other.key -out " + d + "/other.pem");
-    Sign("server", "subjectAltName=IP:127.0.0.1,DNS:localhost");
-    Sign("client", "extendedKeyUsage=clientAuth");
-  }
-  std::string path(const std::string& name) const {
-    return (dir_ / name).string();
-  }
-  std::string read(const std::string& name) const {
-    std::ifstream in(path(name));
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
- private:
-  static void Run(const std::string& command) {
-    ASSERT_EQ(std::system((command + " >/dev/null 2>&1").c_str()), 0)
-        << command;
-  }
-  void Sign(const std::string& name, const std::string& extension) {
-    const std::string openssl = OPENSSL_EXECUTABLE;
-    const std::string d = dir_.string();
-    std::ofstream(dir_ / (name + ".ext")) << extension << "\n";
-    Run(openssl + " req -newkey rsa:2048 -nodes -subj /CN=" + name +
-        " -keyout " + d + "/" + name + ".key -out " + d + "/" + name + ".csr");
-    Run(openssl + " x509 -req -days 1 -in " + d + "/" + name + ".csr -CA " +
-        d + "/ca.pem -CAkey " + d + "/ca.key -CAcreateserial -out " + d +
-        "/" + name + ".pem -extfile " + d + "/" + name + ".ext");
-  }
-  std::filesystem::path dir_;
 };
 
 class ApiSecurityTest : public ::testing::Test {
@@ -266,7 +220,9 @@ TEST_F(ApiSecurityTest, ForgedIdentifiersNeverReachChannelCode) {
 }
 
 TEST_F(ApiSecurityTest, TlsOnThePublisherAndMutualTlsOnTheInternalApi) {
-  Certificates certs;
+  auto made = cable::testing::TestCertificates::Make();
+  ASSERT_TRUE(made.ok()) << made.status();
+  const cable::testing::TestCertificates& certs = *made;
   Start({.publisher_api_keys = {kKey},
          .gateway_secret = kSecret,
          .publisher_tls = {certs.path("server.pem"), certs.path("server.key"),

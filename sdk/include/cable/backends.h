@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "cable/nats_security.h"
 #include "cable/pubsub.h"
 
 namespace cable {
@@ -22,6 +23,7 @@ struct Backends {
 // streams under subject prefix "cable.s" and the control bus under
 // "cable.ctl". `name` names the NATS connections.
 absl::StatusOr<Backends> MakeBackends(const std::string& nats_url,
-                                      const std::string& name);
+                                      const std::string& name,
+                                      const NatsSecurity& security = {});
 
 }  // namespace cable

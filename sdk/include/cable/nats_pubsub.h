@@ -67,6 +67,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "cable/nats_security.h"
 #include "cable/pubsub.h"
 #include "cable/stream_subject.h"
 
@@ -98,6 +99,8 @@ struct NatsPubSubOptions {
   std::string name = "cable";
   // Streams live on `<subject_prefix>.<token>`.
   std::string subject_prefix = std::string(kDefaultSubjectPrefix);
+  // Credentials and TLS.
+  NatsSecurity security;
 
   // Reconnect backoff: after every server in the list failed, wait
   // min(max_reconnect_wait, reconnect_wait * 2^(n-1)) plus a random jitter

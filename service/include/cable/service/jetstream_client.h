@@ -26,6 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cable/nats_security.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -69,6 +70,7 @@ class JetStreamClient final {
     std::string name;
     // Bound for one batch (and for Connect's handshake).
     absl::Duration request_timeout = absl::Seconds(5);
+    NatsSecurity security = {};
   };
 
   // Unavailable if no server is reachable. After a disconnect nats.c

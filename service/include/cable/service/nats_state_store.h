@@ -93,6 +93,7 @@
 #include <string>
 #include <vector>
 
+#include "cable/nats_security.h"
 #include "cable/service/state_store.h"
 
 namespace cable::service {
@@ -106,6 +107,8 @@ struct NatsStateStoreOptions {
   absl::Duration lock_lease = absl::Seconds(10);
   // Connection name (server monitoring, logs).
   std::string name = "cable-state";
+  // Credentials and TLS for the connection.
+  NatsSecurity security;
   // Bound of one batch of requests to JetStream.
   absl::Duration request_timeout = absl::Seconds(5);
   // Replicas of the streams created (1 for a single server).

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cable/nats_security.h"
 #include "cable/service/registry.h"
 #include "cable/service/state_channels.h"
 
@@ -104,6 +105,7 @@ class ServiceServer final {
 
 // In memory when `nats_url` is empty, else NATS JetStream.
 absl::StatusOr<std::unique_ptr<StateStore>> MakeStateStore(
-    const std::string& nats_url, const std::string& name);
+    const std::string& nats_url, const std::string& name,
+    const NatsSecurity& security = {});
 
 }  // namespace cable::service
