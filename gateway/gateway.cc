@@ -65,6 +65,7 @@ class Gateway::Impl {
         ticker_(loops_[0]->context()),
         heartbeat_timer_(loops_[0]->context()) {
     routes_.ready = [this] { return ready(); };
+    routes_.static_files = backends_.static_files;
     routes_.metrics = [this] {
       return metrics_.serialize(hub_.messages_received(),
                                 backends_.extra_metrics);

@@ -7,7 +7,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "demo_page.h"
 #include "cable/gateway/options.h"
 #include "cable/gateway/websocket.h"
 #include "cable/protocol.h"
@@ -121,12 +120,10 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
             "method not allowed\n");
     return;
   }
-  if (path == "/" || path == "/index.html") {
-    respond(http::status::ok, "text/html; charset=utf-8",
-            std::string(DemoPage()));
-  } else if (path == "/cable-state.js") {
-    respond(http::status::ok, "text/javascript; charset=utf-8",
-            std::string(CableStateScript()));
+  if (const StaticFile* file =
+          routes_.static_files ? routes_.static_files(path) : nullptr) {
+    respond(http::status::ok, std::string(file->content_type),
+            std::string(file->body));
   } else if (path == "/health") {
     respond(http::status::ok, "text/plain", "ok\n");
   } else if (path == "/ready") {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "cable/gateway/demo_page.h"
 #include "cable/gateway/gateway.h"
 #include "cable/gateway/gateway_flags.h"
 #include "cable/backends.h"
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   cable::gateway::GatewayBackends gateway_backends;
   gateway_backends.streams = backends->streams.get();
   gateway_backends.control = backends->control.get();
+  gateway_backends.static_files = cable::gateway::FindDemoFile;
   gateway_backends.service = (*service)->in_process_channel();
   gateway_backends.service_in_process = true;
   gateway_backends.service_secret = service_options->gateway_secret;

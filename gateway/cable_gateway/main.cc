@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "cable/gateway/demo_page.h"
 #include "cable/gateway/gateway.h"
 #include "cable/gateway/gateway_flags.h"
 #include "cable/gateway/service_client.h"
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
   cable::gateway::GatewayBackends gateway_backends;
   gateway_backends.streams = backends->streams.get();
   gateway_backends.control = backends->control.get();
+  gateway_backends.static_files = cable::gateway::FindDemoFile;
   gateway_backends.service = *channel;
   gateway_backends.service_secret = secret;
   gateway_backends.pubsub_ready = backends->ready;

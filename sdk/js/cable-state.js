@@ -1,4 +1,4 @@
-// cable-state.js: a dependency-free client for Cable's stateful channels
+// cable-state.js: the client for Cable's stateful channels
 // (docs/protocol.md, "Stateful channels"), shaped like the BoardStreams
 // JavaScript client. Works in browsers and in Node >= 18 (pass a WebSocket
 // implementation such as the `ws` package when there is no global one).
@@ -10,244 +10,18 @@
 //   board.doAction("set", { cell: 3, value: "X" });
 //   const count = await board.doRequest("increment", { by: 1 });
 //
-// One WebSocket carries every channel, speaking the Action Cable envelope
-// (actioncable-v1-json): `welcome` starts the joins, `ping`s keep the socket
-// alive, and a socket that goes quiet is replaced. After a reconnect every
-// channel rejoins with the id of the last event it saw, so the server sends
-// exactly the events it missed, then the state.
+// One WebSocket carries every channel (connection.js): `welcome` starts the
+// joins, and after a reconnect every channel rejoins with the id of the last
+// event it saw, so the server sends exactly the events it missed, then the
+// state. The socket can be shared with an Action Cable consumer:
+// `new CableState(createConsumer(url))`.
 
-const PROTOCOL = "actioncable-v1-json";
-// Seconds before each connection attempt since the last working connection:
-// 0, 1, 3, 5, 5, 5, ...
-const DEFAULT_BACKOFF_S = [0, 1, 3, 5];
-// The server pings every 3 s; a socket silent for this long is dead.
-const DEFAULT_STALE_MS = 10000;
+import { Connection } from "./connection.js";
+import { Emitter } from "./emitter.js";
+import { applyPatch, cloneJson, patchState } from "./json-patch.js";
+
 // Commands a channel buffers while it waits for a connection.
 const MAX_QUEUED_COMMANDS = 1000;
-
-// WebSocket readyState values (the same in browsers and `ws`).
-const CONNECTING = 0;
-const OPEN = 1;
-
-// A deep copy of JSON data.
-function cloneJson(value) {
-  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
-}
-
-// Calls a user handler without letting it break the client; its exception is
-// rethrown on its own task, where the runtime reports it.
-function callHandler(fn, args) {
-  try {
-    fn(...args);
-  } catch (error) {
-    setTimeout(() => {
-      throw error;
-    }, 0);
-  }
-}
-
-// A minimal event emitter: on() returns the handler so that off() can take it.
-class Emitter {
-  constructor() {
-    this._handlers = new Map();
-  }
-
-  on(event, fn) {
-    if (typeof fn !== "function") throw new TypeError("handler must be a function");
-    if (!this._handlers.has(event)) this._handlers.set(event, new Set());
-    this._handlers.get(event).add(fn);
-    return fn;
-  }
-
-  off(event, fn) {
-    this._handlers.get(event)?.delete(fn);
-  }
-
-  _emit(event, ...args) {
-    const handlers = this._handlers.get(event);
-    if (!handlers) return;
-    for (const fn of [...handlers]) callHandler(fn, args);
-  }
-}
-
-// ---- RFC 6902 JSON Patch over RFC 6901 JSON Pointers ----
-
-const hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
-const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
-
-// "/a~1b/~0c" -> ["a/b", "~c"]; "" is the whole document.
-function parsePointer(pointer) {
-  if (typeof pointer !== "string") throw new Error(`JSON Pointer must be a string: ${pointer}`);
-  if (pointer === "") return [];
-  if (pointer[0] !== "/") throw new Error(`JSON Pointer must start with "/": ${pointer}`);
-  // ~1 before ~0, so that "~01" becomes "~1" and not "/".
-  return pointer
-    .slice(1)
-    .split("/")
-    .map((token) => token.replace(/~1/g, "/").replace(/~0/g, "~"));
-}
-
-// An array index token: "0" or digits without a leading zero.
-function arrayIndex(token, length, allowEnd) {
-  if (allowEnd && token === "-") return length;
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new Error(`bad array index "${token}"`);
-  const index = Number(token);
-  if (index > length || (!allowEnd && index === length)) {
-    throw new Error(`array index ${index} out of range`);
-  }
-  return index;
-}
-
-// The container holding the location `tokens` points to.
-function parentOf(doc, tokens, pointer) {
-  let node = doc;
-  for (const token of tokens.slice(0, -1)) {
-    if (Array.isArray(node)) node = node[arrayIndex(token, node.length, false)];
-    else if (isObject(node) && hasOwn(node, token)) node = node[token];
-    else throw new Error(`path not found: ${pointer}`);
-  }
-  if (node === null || typeof node !== "object") throw new Error(`path not found: ${pointer}`);
-  return node;
-}
-
-function getValue(doc, pointer) {
-  const tokens = parsePointer(pointer);
-  if (tokens.length === 0) return doc;
-  const parent = parentOf(doc, tokens, pointer);
-  const key = tokens[tokens.length - 1];
-  if (Array.isArray(parent)) return parent[arrayIndex(key, parent.length, false)];
-  if (!hasOwn(parent, key)) throw new Error(`path not found: ${pointer}`);
-  return parent[key];
-}
-
-// Sets an own property, also for the key "__proto__" (plain assignment would
-// change the object's prototype instead).
-function setKey(obj, key, value) {
-  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-}
-
-// Each returns the (possibly new) document root.
-function addValue(doc, pointer, value) {
-  const tokens = parsePointer(pointer);
-  if (tokens.length === 0) return value;
-  const parent = parentOf(doc, tokens, pointer);
-  const key = tokens[tokens.length - 1];
-  if (Array.isArray(parent)) parent.splice(arrayIndex(key, parent.length, true), 0, value);
-  else setKey(parent, key, value);
-  return doc;
-}
-
-function removeValue(doc, pointer) {
-  const tokens = parsePointer(pointer);
-  if (tokens.length === 0) throw new Error("cannot remove the whole document");
-  const parent = parentOf(doc, tokens, pointer);
-  const key = tokens[tokens.length - 1];
-  let removed;
-  if (Array.isArray(parent)) {
-    [removed] = parent.splice(arrayIndex(key, parent.length, false), 1);
-  } else {
-    if (!hasOwn(parent, key)) throw new Error(`path not found: ${pointer}`);
-    removed = parent[key];
-    delete parent[key];
-  }
-  return { doc, removed };
-}
-
-function replaceValue(doc, pointer, value) {
-  const tokens = parsePointer(pointer);
-  if (tokens.length === 0) return value;
-  const parent = parentOf(doc, tokens, pointer);
-  const key = tokens[tokens.length - 1];
-  if (Array.isArray(parent)) parent[arrayIndex(key, parent.length, false)] = value;
-  else if (hasOwn(parent, key)) setKey(parent, key, value);
-  else throw new Error(`path not found: ${pointer}`);
-  return doc;
-}
-
-function jsonEqual(a, b) {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  }
-  if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(a);
-    return (
-      keys.length === Object.keys(b).length &&
-      keys.every((k) => hasOwn(b, k) && jsonEqual(a[k], b[k]))
-    );
-  }
-  return false;
-}
-
-// Applies `patch` (an array of RFC 6902 operations) to `doc` and returns the
-// result. Containers are changed in place; an operation on the root ("")
-// returns a new root. Values are copied in, so the patch and the document
-// never share objects (the same patch is often applied to two copies).
-// Throws on an invalid or failing operation; `doc` may then be partly patched.
-function applyPatch(doc, patch) {
-  if (patch === null || patch === undefined) return doc;
-  if (!Array.isArray(patch)) throw new Error("a JSON Patch must be an array");
-  for (const op of patch) {
-    if (!isObject(op)) throw new Error("a JSON Patch operation must be an object");
-    const needValue = () => {
-      if (!hasOwn(op, "value")) throw new Error(`"${op.op}" needs a value`);
-      return cloneJson(op.value);
-    };
-    switch (op.op) {
-      case "add":
-        doc = addValue(doc, op.path, needValue());
-        break;
-      case "remove":
-        doc = removeValue(doc, op.path).doc;
-        break;
-      case "replace":
-        doc = replaceValue(doc, op.path, needValue());
-        break;
-      case "move": {
-        if (op.path === op.from) {
-          getValue(doc, op.from); // must exist; otherwise a no-op
-          break;
-        }
-        if (op.path.startsWith(`${op.from}/`)) {
-          throw new Error(`cannot move ${op.from} into itself (${op.path})`);
-        }
-        const { removed } = removeValue(doc, op.from);
-        doc = addValue(doc, op.path, removed);
-        break;
-      }
-      case "copy":
-        doc = addValue(doc, op.path, cloneJson(getValue(doc, op.from)));
-        break;
-      case "test":
-        if (!jsonEqual(getValue(doc, op.path), op.value)) {
-          throw new Error(`test failed at "${op.path}"`);
-        }
-        break;
-      default:
-        throw new Error(`unknown JSON Patch operation "${op.op}"`);
-    }
-  }
-  return doc;
-}
-
-// BoardStreams.patchState: patches `state` in place (a no-op for a null or
-// undefined patch) and returns it. A patch that replaces the root keeps the
-// same object when old and new are both objects or both arrays; any other
-// root change cannot be done in place and throws (use applyPatch).
-function patchState(state, patch) {
-  const result = applyPatch(state, patch);
-  if (result === state) return state;
-  if (isObject(state) && isObject(result)) {
-    for (const key of Object.keys(state)) delete state[key];
-    for (const key of Object.keys(result)) setKey(state, key, result[key]);
-    return state;
-  }
-  if (Array.isArray(state) && Array.isArray(result)) {
-    state.splice(0, state.length, ...result);
-    return state;
-  }
-  throw new Error("the patch replaces the state with another type; use CableState.applyPatch");
-}
 
 // ---- Channels ----
 
@@ -261,6 +35,8 @@ function patchState(state, patch) {
 //     order; either may be null; backlog events have no `patch` key.
 //   "rejected": the server refused the join.
 //   "error" (message): the server's message for a failed action.
+//   "left": the channel was left (leave(), or the client was closed); the
+//     last event, after which every handler is dropped.
 class CableStateChannel extends Emitter {
   constructor(client, name, identifier) {
     super();
@@ -279,6 +55,11 @@ class CableStateChannel extends Emitter {
     this._hadState = false; // ever: later joins are rejoins
     this._left = false;
     this._queue = []; // commands waiting for the join to be sent
+  }
+
+  // True once the channel was left; it can no longer be used.
+  get left() {
+    return this._left;
   }
 
   // Sends an action; the server does not answer (a failure comes back as an
@@ -306,19 +87,23 @@ class CableStateChannel extends Emitter {
   }
 
   // Leaves the channel: the server runs its leave handler, this object's
-  // handlers are dropped and it can no longer be used. Requests already sent
-  // still settle.
+  // handlers are dropped (after "left") and it can no longer be used.
+  // Requests already sent still settle.
   leave() {
+    this._end(true, () => new Error(`left channel "${this.name}" before the request was sent`));
+  }
+
+  _end(sendLeave, makeError) {
     if (this._left) return;
-    if (this._joinSent) this.client._send({ command: "leave", identifier: this.identifier });
+    if (sendLeave && this._joinSent) this.client._send({ command: "leave", identifier: this.identifier });
     this._left = true;
+    this._joinSent = false;
     this.joined = false;
-    for (const queued of this._queue) {
-      queued.pending?.reject(new Error(`left channel "${this.name}" before the request was sent`));
-    }
+    for (const queued of this._queue) queued.pending?.reject(makeError());
     this._queue = [];
-    this._handlers.clear();
     this.client._forget(this);
+    this._emit("left");
+    this._handlers.clear();
   }
 
   _command(frame, pending) {
@@ -450,37 +235,51 @@ class CableStateChannel extends Emitter {
   }
 }
 
-// ---- The connection ----
+// ---- The client ----
+
+// An object that carries a shared Connection (a Consumer from consumer.js).
+function sharedConnection(target) {
+  const connection = target !== null && typeof target === "object" ? target.connection : undefined;
+  return connection && typeof connection.attach === "function" ? connection : null;
+}
 
 // Events: "connectionStatus" (true when the server has accepted the
 // connection, false when it is lost), "disconnect" ({reason, reconnect}: the
-// server's reason before it closed the connection).
+// server's reason before it closed the connection), "close" (close() ran).
 class CableState extends Emitter {
-  // `url`: ws(s)://host/cable, or relative to the page's location.
-  // Options: WebSocket (implementation; defaults to the global one),
-  // backoffSeconds ([0, 1, 3, 5], the last repeats), staleMs (10000).
-  constructor(url, options = {}) {
+  // `target`: ws(s)://host/cable, or relative to the page's location (or a
+  // function returning it, called before each attempt); or a Consumer from
+  // createConsumer(), whose socket is then shared.
+  // Options (with a URL): WebSocket (implementation; defaults to the global
+  // one), backoffSeconds ([0, 1, 3, 5], the last repeats), staleMs (10000).
+  constructor(target, options = {}) {
     super();
-    const base = globalThis.location?.href;
-    const resolved = new URL(url, base);
-    if (resolved.protocol === "http:") resolved.protocol = "ws:";
-    if (resolved.protocol === "https:") resolved.protocol = "wss:";
-    this.url = resolved.href;
-    this._WebSocket = options.WebSocket || globalThis.WebSocket;
-    if (!this._WebSocket) throw new Error("no WebSocket implementation: pass options.WebSocket");
-    this._backoff = options.backoffSeconds || DEFAULT_BACKOFF_S;
-    this._staleMs = options.staleMs || DEFAULT_STALE_MS;
-    this.connected = false; // welcomed
-    this._socket = null;
-    this._attempts = 0; // since the last welcome
-    this._timer = null;
-    this._watchdog = null;
-    this._lastFrameAt = 0;
-    this._closed = false;
+    const shared = sharedConnection(target);
+    this._connection = shared || new Connection(target, options);
+    this._ownsConnection = !shared;
+    this._closed = false; // no more commands
+    this._ended = false; // close() ran
     this._channels = new Map(); // identifier -> channel
     this._requests = new Map(); // request id -> {resolve, reject, identifier, ...}
     this._nextRequestId = 1;
-    this._schedule();
+    this._listener = {
+      welcome: () => this._onWelcome(),
+      lost: (info) => this._onLost(info),
+      disconnect: (info) => this._onDisconnect(info),
+      frame: (frame) => this._onFrame(frame),
+    };
+    this._connection.attach(this._listener);
+    if (this._ownsConnection) this._connection.open();
+  }
+
+  // The URL the connection uses.
+  get url() {
+    return this._connection.url;
+  }
+
+  // True while the server has accepted the connection.
+  get connected() {
+    return this._connection.welcomed;
   }
 
   // Joins `name`; joining the same name again makes a second, independent
@@ -491,24 +290,27 @@ class CableState extends Emitter {
     for (let n = 2; this._channels.has(identifier); n += 1) {
       identifier = JSON.stringify({ channel: name, join: n });
     }
-    const channel = new CableStateChannel(this, name, identifier);
+    const channel = this._newChannel(name, identifier);
     this._channels.set(identifier, channel);
     if (this.connected) channel._connected();
     return channel;
   }
 
-  // Closes the connection for good.
+  // Closes the client for good: every channel ends ("left"), requests in
+  // flight reject. A socket of its own is closed; a shared one stays open for
+  // its consumer, and the channels send `leave` on it.
   close() {
-    if (this._closed) return;
+    if (this._ended) return;
+    this._ended = true;
     this._closed = true;
-    clearTimeout(this._timer);
-    const socket = this._socket;
-    this._dropSocket();
-    // Closing a socket that is still connecting makes browsers log an
-    // error: let it open first.
-    if (socket && socket.readyState === CONNECTING) socket.onopen = () => socket.close(1000);
-    else if (socket) socket.close(1000);
-    this._failRequests(() => true, () => new Error("the client was closed"));
+    const wasConnected = this.connected;
+    const closed = () => new Error("the client was closed");
+    for (const channel of [...this._channels.values()]) channel._end(!this._ownsConnection, closed);
+    this._connection.detach(this._listener);
+    if (this._ownsConnection) this._connection.close();
+    this._failRequests(() => true, closed);
+    if (wasConnected) this._emit("connectionStatus", false);
+    this._emit("close");
   }
 
   static patchState(state, patch) {
@@ -519,66 +321,13 @@ class CableState extends Emitter {
     return applyPatch(doc, patch);
   }
 
-  _schedule() {
-    if (this._closed) return;
-    const delay = this._backoff[Math.min(this._attempts, this._backoff.length - 1)];
-    this._attempts += 1;
-    this._timer = setTimeout(() => this._connect(), delay * 1000);
-  }
-
-  _connect() {
-    if (this._closed) return;
-    let socket;
-    try {
-      socket = new this._WebSocket(this.url, [PROTOCOL]);
-    } catch (error) {
-      this._schedule();
-      return;
-    }
-    this._socket = socket;
-    this._lastFrameAt = Date.now();
-    socket.onmessage = (event) => {
-      if (socket !== this._socket) return;
-      this._lastFrameAt = Date.now();
-      this._onFrame(String(event.data));
-    };
-    socket.onclose = () => {
-      if (socket !== this._socket) return;
-      this._lost();
-    };
-    socket.onerror = () => {}; // a close event follows
-    // A socket that stops receiving pings is dead even if TCP has not noticed.
-    clearInterval(this._watchdog);
-    this._watchdog = setInterval(() => {
-      if (socket === this._socket && Date.now() - this._lastFrameAt > this._staleMs) {
-        socket.close();
-        this._lost();
-      }
-    }, Math.min(1000, this._staleMs));
-  }
-
-  _dropSocket() {
-    clearInterval(this._watchdog);
-    this._watchdog = null;
-    const socket = this._socket;
-    this._socket = null;
-    if (socket) socket.onmessage = socket.onclose = socket.onerror = null;
-    const wasConnected = this.connected;
-    this.connected = false;
-    for (const channel of this._channels.values()) channel._disconnected();
-    // Replies to requests sent on this socket will never come.
-    this._failRequests(() => true, () => new Error("the connection was lost before the reply"));
-    if (wasConnected) this._emit("connectionStatus", false);
-  }
-
-  _lost() {
-    this._dropSocket();
-    this._schedule();
+  // Makes the channel object for joinChannel (subclasses return their own).
+  _newChannel(name, identifier) {
+    return new CableStateChannel(this, name, identifier);
   }
 
   _send(frame) {
-    const socket = this._socket;
-    if (socket && socket.readyState === OPEN && this.connected) socket.send(JSON.stringify(frame));
+    this._connection.send(frame);
   }
 
   _forget(channel) {
@@ -593,53 +342,46 @@ class CableState extends Emitter {
     }
   }
 
-  _onFrame(text) {
-    let frame;
-    try {
-      frame = JSON.parse(text);
-    } catch {
+  _onWelcome() {
+    this._emit("connectionStatus", true);
+    for (const channel of [...this._channels.values()]) {
+      if (this.connected && !this._closed) channel._connected();
+    }
+  }
+
+  _onLost({ welcomed }) {
+    for (const channel of this._channels.values()) channel._disconnected();
+    // Replies to requests sent on this socket will never come.
+    this._failRequests(() => true, () => new Error("the connection was lost before the reply"));
+    if (welcomed) this._emit("connectionStatus", false);
+  }
+
+  _onDisconnect({ reason, reconnect }) {
+    // With its own socket, reconnect: false ends the client: no more commands.
+    if (!reconnect && this._ownsConnection) this._closed = true;
+    this._emit("disconnect", { reason, reconnect });
+  }
+
+  _onFrame(frame) {
+    if (frame.type === "reply") {
+      const pending = this._requests.get(frame.id);
+      if (!pending || pending.identifier !== frame.identifier) return;
+      this._requests.delete(frame.id);
+      if (frame.status === "success") {
+        pending.resolve(frame.data);
+      } else {
+        const shown = typeof frame.error === "string" ? frame.error : JSON.stringify(frame.error);
+        const error = new Error(shown);
+        error.error = frame.error;
+        error.request = pending.request;
+        pending.reject(error);
+      }
       return;
     }
-    if (!isObject(frame)) return;
-    switch (frame.type) {
-      case "welcome":
-        this.connected = true;
-        this._attempts = 0;
-        this._emit("connectionStatus", true);
-        for (const channel of [...this._channels.values()]) {
-          if (this.connected) channel._connected();
-        }
-        return;
-      case "ping":
-      case "confirm_subscription":
-        return;
-      case "disconnect":
-        // The close follows; reconnect: false means do not come back.
-        if (frame.reconnect === false) this._closed = true;
-        this._emit("disconnect", { reason: frame.reason, reconnect: frame.reconnect !== false });
-        return;
-      case "reply": {
-        const pending = this._requests.get(frame.id);
-        if (!pending || pending.identifier !== frame.identifier) return;
-        this._requests.delete(frame.id);
-        if (frame.status === "success") {
-          pending.resolve(frame.data);
-        } else {
-          const shown = typeof frame.error === "string" ? frame.error : JSON.stringify(frame.error);
-          const error = new Error(shown);
-          error.error = frame.error;
-          error.request = pending.request;
-          pending.reject(error);
-        }
-        return;
-      }
-      default: {
-        const channel = this._channels.get(frame.identifier);
-        if (!channel) return;
-        if (frame.type === "reject_subscription") channel._rejected();
-        else channel._onFrame(frame);
-      }
-    }
+    const channel = this._channels.get(frame.identifier);
+    if (!channel) return;
+    if (frame.type === "reject_subscription") channel._rejected();
+    else channel._onFrame(frame);
   }
 }
 

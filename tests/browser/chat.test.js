@@ -1,5 +1,5 @@
 'use strict';
-// Drives the demo page (gateway/static/index.html, served at GET /) in
+// Drives the demo page (gateway/demo/index.html, served at GET /) in
 // Debian's Chromium through playwright-core, against cable-server.
 //
 //   CABLE_SERVER=/path/to/cable-server node --test chat.test.js

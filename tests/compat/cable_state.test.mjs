@@ -1,14 +1,16 @@
 // sdk/js/cable-state.js (the stateful-channel client) under Node, with `ws`
 // as its WebSocket: its JSON Patch code on RFC 6902 cases, its revision-gap
 // handling against a scripted socket, and everything else against the real
-// cable-server and its "board:demo" channel (service/default_state_channels.cc).
+// cable-server and its "board:demo" channel (service/default_state_channels.cc);
+// also that the server serves the client's browser files (/cable-client/).
 //
 //   CABLE_SERVER=/path/to/cable-server node --test cable_state.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import support from '../support/cable_server.js';
 import { CableState, applyPatch, patchState } from '../../sdk/js/cable-state.js';
@@ -332,15 +334,59 @@ test('a revision gap sends sync and ignores updates until the new state', { time
 
 // ---- Against cable-server ----
 
-test('the server serves sdk/js/cable-state.js byte for byte, and the page imports it', { timeout: TEST_TIMEOUT }, async () => {
+// The browser entry of sdk/js: index.js and every module it imports, all by
+// relative paths (a page loads them unbundled from /cable-client/).
+function browserFiles(sdk) {
+  const seen = new Set();
+  const todo = ['index.js'];
+  while (todo.length > 0) {
+    const file = todo.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = fs.readFileSync(path.join(sdk, file), 'utf8');
+    for (const [, spec] of text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gm)) {
+      assert.ok(spec.startsWith('./'), `${file} imports "${spec}": the browser entry imports relative files only`);
+      todo.push(path.posix.normalize(spec));
+    }
+  }
+  return [...seen].sort();
+}
+
+test('the server serves the client\'s browser files byte for byte, and the page imports them', { timeout: TEST_TIMEOUT }, async () => {
   await withServer(async (server) => {
-    const sdk = fs.readFileSync(path.join(here, '../../sdk/js/cable-state.js'), 'utf8');
-    const script = await fetch(`http://127.0.0.1:${server.httpPort}/cable-state.js`);
-    assert.equal(script.status, 200);
-    assert.match(script.headers.get('content-type'), /^text\/javascript/);
-    assert.equal(await script.text(), sdk);
-    const page = await (await fetch(`http://127.0.0.1:${server.httpPort}/`)).text();
-    assert.match(page, /import \{ CableState \} from "\/cable-state.js";/);
+    const base = `http://127.0.0.1:${server.httpPort}`;
+    const sdk = path.join(here, '../../sdk/js');
+    const files = browserFiles(sdk);
+    assert.ok(files.includes('cable-state.js') && files.includes('consumer.js'), files.join(' '));
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'cable-client-served-'));
+    try {
+      for (const file of files) {
+        const res = await fetch(`${base}/cable-client/${file}`);
+        assert.equal(res.status, 200, `/cable-client/${file}`);
+        assert.match(res.headers.get('content-type'), /^text\/javascript/);
+        const text = await res.text();
+        assert.equal(text, fs.readFileSync(path.join(sdk, file), 'utf8'), `/cable-client/${file} differs from sdk/js/${file}`);
+        fs.writeFileSync(path.join(copy, file), text);
+      }
+      // What the server serves is complete: the copy loads on its own.
+      fs.writeFileSync(path.join(copy, 'package.json'), '{"type":"module"}');
+      const served = await import(pathToFileURL(path.join(copy, 'index.js')).href);
+      assert.equal(typeof served.createConsumer, 'function');
+      assert.equal(typeof served.CableState, 'function');
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+    // The rxjs entry needs a bundler or an import map: not served.
+    assert.equal((await fetch(`${base}/cable-client/rxjs.js`)).status, 404);
+    // The old place of the stateful-channel client re-exports it.
+    const old = await fetch(`${base}/cable-state.js`);
+    assert.equal(old.status, 200);
+    assert.match(old.headers.get('content-type'), /^text\/javascript/);
+    assert.match(await old.text(), /^export \* from "\.\/cable-client\/cable-state\.js";$/m);
+    const page = await (await fetch(`${base}/`)).text();
+    assert.match(page, /import \{ createConsumer \} from "\/cable-client\/index\.js";/);
+    assert.match(page, /import \{ CableState \} from "\/cable-client\/index\.js";/);
+    assert.equal(await (await fetch(`${base}/index.html`)).text(), page);
   });
 });
 

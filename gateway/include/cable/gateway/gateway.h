@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "cable/gateway/options.h"
+#include "cable/gateway/static_files.h"
 #include "cable/pubsub.h"
 
 namespace grpc {
@@ -32,6 +33,8 @@ struct GatewayBackends {
   // Presented to the service as `authorization: Bearer <secret>` on every
   // call (the service's --gateway_secret); empty sends nothing.
   std::string service_secret;
+  // Files served over HTTP GET (the shipped binaries' demo); may be empty.
+  StaticFiles static_files;
   // More counters served at /metrics (the all-in-one server's service).
   std::vector<std::shared_ptr<prometheus::Collectable>> extra_metrics;
   // Whether the pub/sub backends are connected; empty means always.

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "cable/gateway/static_files.h"
+
 namespace cable::gateway {
 
 // What an HTTP connection can ask of the gateway.
@@ -16,6 +18,8 @@ struct HttpRoutes {
   // Body of /ready's answer: true when the gateway can serve clients.
   std::function<bool()> ready;
   std::function<std::string()> metrics;
+  // Files served by path (the demo page and its scripts); may be empty.
+  StaticFiles static_files;
   // Takes over the socket for a WebSocket upgrade on /cable (its request
   // checked: version 13, a valid key, an allowed origin and subprotocol).
   // `early` is what the client sent after the request without waiting for
