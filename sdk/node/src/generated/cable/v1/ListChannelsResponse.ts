@@ -1,0 +1,10 @@
+// Original file: proto/cable/v1/publisher.proto
+
+
+export interface ListChannelsResponse {
+  'names'?: (string)[];
+}
+
+export interface ListChannelsResponse__Output {
+  'names': (string)[];
+}

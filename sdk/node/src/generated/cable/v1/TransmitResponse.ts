@@ -1,0 +1,8 @@
+// Original file: proto/cable/v1/publisher.proto
+
+
+export interface TransmitResponse {
+}
+
+export interface TransmitResponse__Output {
+}
