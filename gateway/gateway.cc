@@ -66,6 +66,12 @@ class Gateway::Impl {
         heartbeat_timer_(loops_[0]->context()) {
     routes_.ready = [this] { return ready(); };
     routes_.static_files = backends_.static_files;
+    routes_.full = [this] {
+      absl::MutexLock lock(&mu_);
+      if (sessions_.size() < options_.max_connections) return false;
+      metrics_.connections_over_limit.Increment();
+      return true;
+    };
     routes_.metrics = [this] {
       return metrics_.serialize(hub_.messages_received(),
                                 backends_.extra_metrics);

@@ -106,6 +106,11 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
               "unsupported subprotocol: use actioncable-v1-json\n");
       return;
     }
+    if (routes_.full && routes_.full()) {
+      respond(http::status::service_unavailable, "text/plain",
+              "too many connections\n");
+      return;
+    }
     stream_.expires_never();
     const auto early = buffer_.data();
     routes_.upgrade(

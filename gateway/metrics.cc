@@ -56,6 +56,11 @@ GatewayMetrics::GatewayMetrics()
       slow_disconnects(
           MakeCounter(*registry_, "cable_slow_disconnects_total",
                       "Clients disconnected for not reading (too_slow)")),
+      rate_limited(MakeCounter(*registry_, "cable_rate_limited_commands_total",
+                               "Commands refused by --command_rate")),
+      connections_over_limit(
+          MakeCounter(*registry_, "cable_connections_over_limit_total",
+                      "Upgrades refused by --max_connections")),
       service_errors(MakeCounter(*registry_, "cable_service_errors_total",
                                  "Calls to the cable service that failed")),
       frames_sent(MakeCounter(*registry_, "cable_frames_sent_total",

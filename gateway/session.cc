@@ -84,7 +84,9 @@ Session::Session(tcp::socket&& socket, EventLoop& loop, SessionContext& context,
       loop_(loop),
       context_(context),
       sid_(std::move(sid)),
-      reader_(context.options.max_frame_bytes) {}
+      reader_(context.options.max_frame_bytes),
+      limiter_(context.options.command_rate, context.options.command_burst,
+               Clock::now()) {}
 
 Session::~Session() = default;
 
@@ -318,6 +320,23 @@ void Session::handle_frame(absl::string_view text) {
     spdlog::info("session {}: {} without {} ignored", sid_, command,
                  parsed->identifier.empty() ? "identifier" : "data");
     return;
+  }
+  switch (limiter_.admit(Clock::now())) {
+    case CommandRateLimiter::Verdict::kAllow:
+      break;
+    case CommandRateLimiter::Verdict::kRefuse:
+      context_.metrics.rate_limited.Increment();
+      send_reply(protocol::ErrorFrame(
+          parsed->identifier,
+          absl::StrCat("rate limited: at most ", context_.options.command_rate,
+                       " commands a second")));
+      return;
+    case CommandRateLimiter::Verdict::kCut:
+      context_.metrics.rate_limited.Increment();
+      spdlog::info("session {}: over the command rate limit, closing", sid_);
+      close(ws::kClosePolicyViolation, "rate limit exceeded",
+            protocol::DisconnectFrame("rate_limited", false));
+      return;
   }
   enqueue_command({std::move(parsed->command), std::move(parsed->identifier),
                    std::move(parsed->data)});

@@ -25,6 +25,15 @@ ABSL_FLAG(int64_t, max_subscriptions, 128,
 ABSL_FLAG(int64_t, max_pending_commands, 256,
           "Commands a connection may have queued behind the one in flight; "
           "more close it with 1008.");
+ABSL_FLAG(double, command_rate, 100,
+          "Commands a second a connection may send on average (0: no "
+          "limit); over it a command is refused with an error frame.");
+ABSL_FLAG(double, command_burst, 200,
+          "Commands a connection may send at once; this many refusals in a "
+          "row close it with 1008 (reason rate_limited).");
+ABSL_FLAG(int64_t, max_connections, 100000,
+          "WebSocket connections one gateway holds; more upgrades get HTTP "
+          "503.");
 ABSL_FLAG(int64_t, max_queue_bytes, 1024 * 1024,
           "Outbound bytes queued per socket before the client is "
           "disconnected as too_slow.");
@@ -68,6 +77,9 @@ GatewayOptions GatewayOptionsFromFlags() {
   o.max_frame_bytes = positive(absl::GetFlag(FLAGS_max_frame_bytes));
   o.max_subscriptions = positive(absl::GetFlag(FLAGS_max_subscriptions));
   o.max_pending_commands = positive(absl::GetFlag(FLAGS_max_pending_commands));
+  o.command_rate = std::max(0.0, absl::GetFlag(FLAGS_command_rate));
+  o.command_burst = std::max(1.0, absl::GetFlag(FLAGS_command_burst));
+  o.max_connections = positive(absl::GetFlag(FLAGS_max_connections));
   o.max_queue_bytes = positive(absl::GetFlag(FLAGS_max_queue_bytes));
   o.max_queue_frames = positive(absl::GetFlag(FLAGS_max_queue_frames));
   o.max_reply_queue_bytes =

@@ -665,5 +665,71 @@ TEST(CableServer, SigtermDisconnectsClientsAndExits) {
   EXPECT_EQ(WEXITSTATUS(*status), 0);
 }
 
+TEST(CableServer, CommandFloodIsRefusedThenCut) {
+  auto server = StartServer({"--command_rate=5", "--command_burst=10"});
+  auto flooder = Welcomed(server);
+  auto bystander = Welcomed(server);
+  ASSERT_TRUE(flooder && bystander);
+  ASSERT_EQ(*bystander->Subscribe(kLobby), "confirm_subscription");
+  ASSERT_EQ(*flooder->Subscribe(kLobby), "confirm_subscription");
+  // Sent at once: the first ones pass (the burst), the next are refused
+  // with an error frame, and going on while refused closes with 1008.
+  const std::string speak =
+      json{{"command", "message"},
+           {"identifier", kLobby},
+           {"data", json{{"action", "speak"}, {"message", "x"}}.dump()}}
+          .dump();
+  for (int i = 0; i < 100; ++i) {
+    if (!flooder->Send(speak).ok()) break;
+  }
+  int refused = 0;
+  bool disconnected = false;
+  for (;;) {
+    auto m = flooder->ReceiveJson();
+    if (!m.ok()) break;
+    if (m->value("type", "") == "error") {
+      EXPECT_THAT(m->value("error", ""), HasSubstr("rate limited"));
+      ++refused;
+    } else if (m->value("type", "") == "disconnect") {
+      EXPECT_EQ((*m)["reason"], "rate_limited");
+      EXPECT_EQ((*m)["reconnect"], false);
+      disconnected = true;
+    }
+  }
+  EXPECT_GE(refused, 1);
+  EXPECT_TRUE(disconnected);
+  EXPECT_EQ(flooder->close_code(), 1008);
+  // The bystander is untouched and still served.
+  ASSERT_TRUE(bystander->Perform(kLobby, {{"action", "speak"}, {"message", "ok"}})
+                  .ok());
+  for (;;) {
+    auto m = bystander->ReceiveNonPing();
+    ASSERT_TRUE(m.ok()) << m.status();
+    if ((*m)["message"].value("message", "") == "ok") break;
+  }
+  auto metrics = HttpGet(server.http_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_THAT(metrics->second, HasSubstr("cable_rate_limited_commands_total"));
+}
+
+TEST(CableServer, UpgradesOverMaxConnectionsGet503) {
+  auto server = StartServer({"--max_connections=2"});
+  auto a = Welcomed(server);
+  auto b = Welcomed(server);
+  ASSERT_TRUE(a && b);
+  auto status = UpgradeStatus(server.http_port(), "/cable",
+                              {{"Sec-WebSocket-Protocol", "actioncable-v1-json"}});
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(*status, 503);
+  ASSERT_TRUE(a->Close().ok());
+  // Once one has left (the gauge says so), a new client gets in.
+  AwaitMetric(server, "cable_connections_active 1");
+  auto c = Welcomed(server);
+  EXPECT_TRUE(c != nullptr);
+  auto metrics = HttpGet(server.http_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_THAT(metrics->second, HasSubstr("cable_connections_over_limit_total 1"));
+}
+
 }  // namespace
 }  // namespace cable::testing

@@ -20,6 +20,8 @@ struct HttpRoutes {
   std::function<std::string()> metrics;
   // Files served by path (the demo page and its scripts); may be empty.
   StaticFiles static_files;
+  // Whether the gateway holds --max_connections already (upgrades: 503).
+  std::function<bool()> full;
   // Takes over the socket for a WebSocket upgrade on /cable (its request
   // checked: version 13, a valid key, an allowed origin and subprotocol).
   // `early` is what the client sent after the request without waiting for

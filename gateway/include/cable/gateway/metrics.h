@@ -43,6 +43,8 @@ class GatewayMetrics final {
   prometheus::Counter& unknown_identifiers;
   prometheus::Counter& subscriptions_over_limit;
   prometheus::Counter& slow_disconnects;
+  prometheus::Counter& rate_limited;
+  prometheus::Counter& connections_over_limit;
   prometheus::Counter& service_errors;
   prometheus::Counter& frames_sent;
   prometheus::Counter& broadcasts_received;

@@ -28,6 +28,13 @@ struct GatewayOptions {
   // Commands a connection may have waiting behind the one in flight; more
   // close the connection (1008).
   std::size_t max_pending_commands = 256;
+  // Commands a connection may send: `command_rate` a second on average, up
+  // to `command_burst` at once (0 rate: no limit). Over it a command gets an
+  // error frame; `command_burst` refusals in a row close with 1008.
+  double command_rate = 100;
+  double command_burst = 200;
+  // Connections one gateway holds; more upgrades are answered 503.
+  std::size_t max_connections = 100000;
   // Outbound bound per socket: queued bytes and frames. Past either, the
   // client is disconnected with reason "too_slow". One frame may take the
   // queue past max_queue_bytes (a stateful channel's multi-megabyte

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/v1/publisher.pb.h"
+#include "cable/gateway/rate_limiter.h"
 #include "cable/gateway/frame_sink.h"
 #include "cable/gateway/small_queue.h"
 #include "cable/gateway/websocket.h"
@@ -219,6 +220,7 @@ class Session final : public FrameSink,
   std::optional<std::chrono::steady_clock::time_point> stalled_since_;
   // When the client last sent anything (see tick()).
   std::chrono::steady_clock::time_point last_read_;
+  CommandRateLimiter limiter_;
   std::chrono::steady_clock::time_point closing_since_;
   // The close handshake: our close frame is written; the client's came.
   bool close_sent_ = false;
