@@ -178,6 +178,7 @@ void Session::on_connected(absl::StatusOr<internal::v1::ConnectResponse> respons
     connected_ = true;
     CopyTo(response->identifiers(), identifiers_);
     CopyTo(response->cstate(), cstate_);
+    expires_at_unix_ms_ = response->expires_at_unix_ms();
   }
   if (state_ != State::kConnecting) {
     // The client left while the service was connecting it.
@@ -675,6 +676,15 @@ void Session::tick(SharedFrame ping) {
       return;
     }
     if (self->state_ != State::kOpen) return;
+    if (self->expires_at_unix_ms_ > 0 &&
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+                .count() >= self->expires_at_unix_ms_) {
+      // AnyCable's behaviour: the client must get a new token first.
+      self->close(ws::kCloseNormal, "token expired",
+                  protocol::DisconnectFrame("token_expired", false));
+      return;
+    }
     if ((self->writing_ && now - self->write_started_ > limit) ||
         self->stalled(now)) {
       self->disconnect_slow();

@@ -35,14 +35,15 @@ void AppConnection::connect() {
     reject_unauthorized_connection();
     return;
   }
-  absl::StatusOr<std::string> user = VerifyJwtSubject(*token, jwt_secret_);
-  if (!user.ok()) {
+  absl::StatusOr<JwtClaims> claims = VerifyJwt(*token, jwt_secret_);
+  if (!claims.ok()) {
     spdlog::debug("connection {} rejected: {}", sid(),
-                  user.status().ToString());
+                  claims.status().ToString());
     reject_unauthorized_connection();
     return;
   }
-  set_identifier(kCurrentUser, *user);
+  set_identifier(kCurrentUser, claims->subject);
+  if (claims->expires_at) set_expires_at(*claims->expires_at);
 }
 
 }  // namespace cable::service

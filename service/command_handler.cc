@@ -346,6 +346,12 @@ internal::v1::ConnectResponse CommandHandler::Connect(
   response.set_status(internal::v1::STATUS_SUCCESS);
   CopyMap(connection->identifiers(), response.mutable_identifiers());
   CopyMap(connection->cstate(), response.mutable_cstate());
+  if (auto expires = connection->expires_at()) {
+    response.set_expires_at_unix_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            expires->time_since_epoch())
+            .count());
+  }
   response.add_transmissions(protocol::WelcomeFrame(request.sid()));
   return response;
 }

@@ -1,5 +1,7 @@
 #include "cable/service/jwt_authenticator.h"
 
+#include <algorithm>
+
 #include <jwt.h>
 
 #include <cstdlib>
@@ -21,6 +23,14 @@ struct CharFree {
 absl::StatusOr<std::string> VerifyJwtSubject(
     absl::string_view token, absl::string_view secret,
     std::chrono::system_clock::time_point now) {
+  absl::StatusOr<JwtClaims> claims = VerifyJwt(token, secret, now);
+  if (!claims.ok()) return claims.status();
+  return std::move(claims->subject);
+}
+
+absl::StatusOr<JwtClaims> VerifyJwt(absl::string_view token,
+                                    absl::string_view secret,
+                                    std::chrono::system_clock::time_point now) {
   if (secret.empty()) {
     return absl::FailedPreconditionError("no JWT secret configured");
   }
@@ -51,11 +61,17 @@ absl::StatusOr<std::string> VerifyJwtSubject(
   }
   const double now_s =
       std::chrono::duration<double>(now.time_since_epoch()).count();
+  JwtClaims verified;
   if (auto exp = claims.find("exp"); exp != claims.end()) {
     if (!exp->is_number()) return absl::UnauthenticatedError("bad exp claim");
-    if (now_s >= exp->get<double>()) {
+    const double exp_s = exp->get<double>();
+    if (now_s >= exp_s) {
       return absl::UnauthenticatedError("token expired");
     }
+    // Far-future values are clamped rather than overflowing time_point.
+    verified.expires_at = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::duration<double>(std::min(exp_s, 1e12))));
   }
   if (auto nbf = claims.find("nbf"); nbf != claims.end()) {
     if (!nbf->is_number()) return absl::UnauthenticatedError("bad nbf claim");
@@ -68,7 +84,8 @@ absl::StatusOr<std::string> VerifyJwtSubject(
       sub->get_ref<const std::string&>().empty()) {
     return absl::UnauthenticatedError("token has no sub claim");
   }
-  return sub->get<std::string>();
+  verified.subject = sub->get<std::string>();
+  return verified;
 }
 
 }  // namespace cable::service

@@ -731,5 +731,35 @@ TEST(CableServer, UpgradesOverMaxConnectionsGet503) {
   EXPECT_THAT(metrics->second, HasSubstr("cable_connections_over_limit_total 1"));
 }
 
+TEST(CableServer, ExpiredTokenDisconnectsTheOpenSocket) {
+  // The token is valid at connect and expires 2 s later, while the socket
+  // is open: the client is told token_expired (AnyCable's behaviour).
+  auto server = StartServer({"--jwt_secret=s3cret", "--ping_interval=100ms"});
+  WsClient::Options options;
+  options.path = "/cable?token=" + MakeJwt("s3cret", "ann", 2);
+  auto client = Welcomed(server, options);
+  ASSERT_TRUE(client);
+  ASSERT_EQ(*client->Subscribe(kLobby), "confirm_subscription");
+  // A long-lived token on the same server is left alone.
+  options.path = "/cable?token=" + MakeJwt("s3cret", "bob", 3600);
+  auto bob = Welcomed(server, options);
+  ASSERT_TRUE(bob);
+  json disconnect;
+  for (;;) {
+    auto m = client->ReceiveJson();
+    ASSERT_TRUE(m.ok()) << m.status();
+    if (m->value("type", "") == "disconnect") {
+      disconnect = *m;
+      break;
+    }
+  }
+  EXPECT_EQ(disconnect["reason"], "token_expired");
+  EXPECT_EQ(disconnect["reconnect"], false);
+  auto code = client->WaitClosed();
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 1000);
+  ASSERT_EQ(*bob->Subscribe(kLobby), "confirm_subscription");
+}
+
 }  // namespace
 }  // namespace cable::testing

@@ -221,6 +221,8 @@ class Session final : public FrameSink,
   // When the client last sent anything (see tick()).
   std::chrono::steady_clock::time_point last_read_;
   CommandRateLimiter limiter_;
+  // When the client's token expires (checked every tick); 0: never.
+  std::int64_t expires_at_unix_ms_ = 0;
   std::chrono::steady_clock::time_point closing_since_;
   // The close handshake: our close frame is written; the client's came.
   bool close_sent_ = false;

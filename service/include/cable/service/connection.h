@@ -5,6 +5,7 @@
 // call rebuilds the object from what the gateway sends (identifiers, cstate,
 // env), so anything worth keeping must go into identifiers or `cstate()`.
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -71,6 +72,14 @@ class Connection {
   // `disconnect{reason:"unauthorized", reconnect:false}`. Unlike Rails this
   // does not throw; return from `connect()` after calling it.
   void reject_unauthorized_connection() { rejected_ = true; }
+  // When the connection's credentials expire (a token's "exp"): the
+  // gateway then disconnects it with reason "token_expired".
+  void set_expires_at(std::chrono::system_clock::time_point at) {
+    expires_at_ = at;
+  }
+  std::optional<std::chrono::system_clock::time_point> expires_at() const {
+    return expires_at_;
+  }
   bool is_rejected() const { return rejected_; }
 
   // Every identifier, declared or not.
@@ -96,6 +105,7 @@ class Connection {
   // Owned by the ConnectionClass that built this connection.
   const std::vector<std::string>* declared_identifiers_ = nullptr;
   bool rejected_ = false;
+  std::optional<std::chrono::system_clock::time_point> expires_at_;
 };
 
 // How to build an application's connections: a factory for the Connection
