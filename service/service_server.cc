@@ -165,6 +165,11 @@ absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
         HostPort(options.internal_host, options.internal_port),
         *internal_credentials, &impl->internal_port);
   }
+  // Gateways resolve dns:/// service names only when a connection ends:
+  // ending each after a few minutes (gracefully) lets them find replicas
+  // added since, so a scale-up gets traffic.
+  internal.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, 5 * 60 * 1000);
+  internal.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30 * 1000);
   internal.SetMaxReceiveMessageSize(protocol::kMaxServiceMessageBytes);
   internal.SetMaxSendMessageSize(protocol::kMaxServiceMessageBytes);
   internal.RegisterService(&impl->cable);
