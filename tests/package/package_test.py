@@ -95,6 +95,7 @@ class InstalledPackageTest(unittest.TestCase):
              f"-DCMAKE_PREFIX_PATH={cls.prefix}", "-DCMAKE_BUILD_TYPE=RelWithDebInfo"])
         run(["cmake", "--build", str(app_build)])
         cls.tiny_app = app_build / "tiny-app"
+        cls.board_client = app_build / "board-client"
 
     def test_prefix_has_one_include_tree_and_the_public_proto(self):
         include = self.prefix / "include"
@@ -126,6 +127,19 @@ class InstalledPackageTest(unittest.TestCase):
             finally:
                 for p in reversed(procs):
                     p.stop()
+
+    def test_installed_client_joins_a_stateful_channel_and_gets_a_reply(self):
+        server = Process([os.environ["CABLE_SERVER"], "--host", "127.0.0.1", "--port", "0",
+                          "--grpc_port", "0"], "cable-server")
+        try:
+            port = int(server.wait_line(r"^cable-server listening http=[\d.]+:(\d+)").group(1))
+            r = run([str(self.board_client), f"ws://127.0.0.1:{port}/cable?user=ann"])
+            out = json.loads(r.stdout.strip().splitlines()[-1])
+            self.assertIsInstance(out["initial_state"], dict)
+            # A fresh server's board counts from 0; the reply is the new count.
+            self.assertEqual(out["reply"], 2)
+        finally:
+            server.stop()
 
     @staticmethod
     def _nats_url(nats, folder):
