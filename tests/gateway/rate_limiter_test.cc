@@ -15,6 +15,8 @@ TEST(CommandRateLimiter, AllowsTheBurstThenTheRate) {
   EXPECT_EQ(limiter.admit(t0), Verdict::kRefuse);
   // 10 a second: one more every 100 ms.
   EXPECT_EQ(limiter.admit(t0 + milliseconds(99)), Verdict::kRefuse);
+  // 210 ms after the burst: 2.1 tokens, so two more, then a refusal.
+  EXPECT_EQ(limiter.admit(t0 + milliseconds(210)), Verdict::kAllow);
   EXPECT_EQ(limiter.admit(t0 + milliseconds(210)), Verdict::kAllow);
   EXPECT_EQ(limiter.admit(t0 + milliseconds(210)), Verdict::kRefuse);
   // A quiet second refills the bucket, never past the burst.
