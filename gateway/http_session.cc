@@ -99,6 +99,22 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
               "bad Sec-WebSocket-Key\n");
       return;
     }
+    // The target and headers travel to the service in proto3 strings,
+    // which must be UTF-8 (HTTP allows other bytes in both).
+    bool utf8 = ws::ValidUtf8(absl::string_view(request.target().data(),
+                                                request.target().size()));
+    for (const auto& field : request) {
+      if (!utf8) break;
+      utf8 = ws::ValidUtf8(absl::string_view(field.name_string().data(),
+                                             field.name_string().size())) &&
+             ws::ValidUtf8(absl::string_view(field.value().data(),
+                                             field.value().size()));
+    }
+    if (!utf8) {
+      respond(http::status::bad_request, "text/plain",
+              "request target or header is not UTF-8\n");
+      return;
+    }
     auto subprotocol = SelectSubprotocol(
         std::string(request[http::field::sec_websocket_protocol]));
     if (!subprotocol) {

@@ -90,8 +90,13 @@ std::string DataFrame(absl::string_view identifier,
 }
 
 std::string MessageJson(absl::string_view data) {
-  if (!data.empty() && json::accept(data.begin(), data.end()))
-    return std::string(data);
+  // nlohmann's parser skips a leading UTF-8 byte order mark and stops at a
+  // NUL byte; neither may reach a frame verbatim (the browser's JSON.parse
+  // refuses both), so such data is sent as a string.
+  const bool embeddable =
+      !data.empty() && !absl::StartsWith(data, "\xEF\xBB\xBF") &&
+      !absl::StrContains(data, '\0') && json::accept(data.begin(), data.end());
+  if (embeddable) return std::string(data);
   return QuoteJson(data);
 }
 

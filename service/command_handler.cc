@@ -16,6 +16,7 @@
 #include "cable/service/connection.h"
 #include "cable/service/identifier.h"
 #include "cable/service/registry.h"
+#include "cable/service/utf8.h"
 #include "spdlog/spdlog.h"
 
 namespace cable::service {
@@ -36,7 +37,10 @@ absl::Status RunAppCode(absl::string_view what, F&& f) {
   try {
     return f();
   } catch (const std::exception& e) {
-    status = absl::InternalError(absl::StrCat(what, " failed: ", e.what()));
+    // The message travels in a proto3 string: UTF-8 only.
+    status = absl::InternalError(absl::StrCat(
+        what,
+        " failed: ", IsUtf8(e.what()) ? e.what() : "(message not UTF-8)"));
   } catch (...) {
     status = absl::InternalError(
         absl::StrCat(what, " failed: non-standard exception"));
@@ -66,7 +70,8 @@ ConnectionEnv ToEnv(const internal::v1::Env& env) {
 }
 
 ConnectionState StateOf(
-    const internal::v1::Env& env, const std::string& sid, const std::string& gateway_id,
+    const internal::v1::Env& env, const std::string& sid,
+    const std::string& gateway_id,
     const google::protobuf::Map<std::string, std::string>& identifiers,
     const google::protobuf::Map<std::string, std::string>& cstate) {
   ConnectionState state;
@@ -98,6 +103,50 @@ void CopyTransmissions(const ChannelEffects& effects,
   }
 }
 
+// The first string of a map that is not UTF-8, as "<what> \"<key>\"" (the
+// key when it is UTF-8 itself), or empty when all are.
+std::string NonUtf8Entry(
+    absl::string_view what,
+    const google::protobuf::Map<std::string, std::string>& map) {
+  for (const auto& [key, value] : map) {
+    if (!IsUtf8(key)) return absl::StrCat(what, " key");
+    if (!IsUtf8(value)) return absl::StrCat(what, " \"", key, "\"");
+  }
+  return "";
+}
+
+std::string NonUtf8Entry(
+    absl::string_view what,
+    const google::protobuf::RepeatedPtrField<std::string>& list) {
+  for (const std::string& s : list) {
+    if (!IsUtf8(s)) return std::string(what);
+  }
+  return "";
+}
+
+// Proto3 strings must be UTF-8: an answer carrying channel code's bytes
+// that are not would be unparsable at the gateway. Names the first such
+// field, or returns empty.
+std::string NonUtf8Field(const internal::v1::ConnectResponse& response) {
+  std::string bad = NonUtf8Entry("identifier", response.identifiers());
+  if (bad.empty()) bad = NonUtf8Entry("connection state", response.cstate());
+  if (bad.empty()) bad = NonUtf8Entry("transmission", response.transmissions());
+  return bad;
+}
+
+std::string NonUtf8Field(const internal::v1::CommandResponse& response) {
+  std::string bad = NonUtf8Entry("transmission", response.transmissions());
+  if (bad.empty()) bad = NonUtf8Entry("stream", response.streams());
+  if (bad.empty()) bad = NonUtf8Entry("stream", response.stopped_streams());
+  if (bad.empty()) bad = NonUtf8Entry("connection state", response.cstate());
+  if (bad.empty()) bad = NonUtf8Entry("channel state", response.istate());
+  if (bad.empty() && !IsUtf8(response.error_msg())) bad = "error message";
+  for (const internal::v1::Timer& timer : response.timers()) {
+    if (bad.empty() && !IsUtf8(timer.action())) bad = "timer action";
+  }
+  return bad;
+}
+
 // Decodes a "message" command's data: an object whose "action" names the
 // action (Action Cable: "receive" when absent).
 absl::Status DecodeMessage(const ChannelClass& channel_class,
@@ -123,8 +172,9 @@ absl::Status DecodeMessage(const ChannelClass& channel_class,
   return absl::OkStatus();
 }
 
-internal::v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
-                               const internal::v1::CommandRequest& request) {
+internal::v1::CommandResponse RunCommand(
+    const Application& app, PubSub& pubsub,
+    const internal::v1::CommandRequest& request) {
   internal::v1::CommandResponse response;
   const std::string& command = request.command();
   const bool subscribe = command == kSubscribe;
@@ -150,12 +200,14 @@ internal::v1::CommandResponse RunCommand(const Application& app, PubSub& pubsub,
   absl::StatusOr<ChannelIdentifier> id =
       ParseChannelIdentifier(request.identifier());
   if (!id.ok()) {
-    return refuse(internal::v1::STATUS_ERROR, std::string(id.status().message()));
+    return refuse(internal::v1::STATUS_ERROR,
+                  std::string(id.status().message()));
   }
   const ChannelClass* channel_class = app.find_channel(id->channel);
   if (channel_class == nullptr) {
-    return refuse(subscribe ? internal::v1::STATUS_FAILURE : internal::v1::STATUS_ERROR,
-                  absl::StrCat("unknown channel \"", id->channel, "\""));
+    return refuse(
+        subscribe ? internal::v1::STATUS_FAILURE : internal::v1::STATUS_ERROR,
+        absl::StrCat("unknown channel \"", id->channel, "\""));
   }
 
   std::unique_ptr<Connection> connection = app.connection_class().Create(
@@ -353,6 +405,16 @@ internal::v1::ConnectResponse CommandHandler::Connect(
             .count());
   }
   response.add_transmissions(protocol::WelcomeFrame(request.sid()));
+  if (std::string bad = NonUtf8Field(response); !bad.empty()) {
+    spdlog::warn("connect (sid {}): {} is not UTF-8", request.sid(), bad);
+    response.Clear();
+    response.set_status(internal::v1::STATUS_ERROR);
+    response.set_error_msg(
+        absl::StrCat("connect produced a ", bad, " that is not UTF-8"));
+    response.add_transmissions(protocol::DisconnectFrame("server_error", true));
+    response.mutable_disconnect()->set_reason("server_error");
+    response.mutable_disconnect()->set_reconnect(true);
+  }
   return response;
 }
 
@@ -362,6 +424,21 @@ internal::v1::CommandResponse CommandHandler::Command(
     RecordingPubSub pubsub(pubsub_);
     internal::v1::CommandResponse response = RunCommand(app_, pubsub, request);
     pubsub.FlushIfPublished("command");
+    if (std::string bad = NonUtf8Field(response); !bad.empty()) {
+      // What the command did (broadcasts) has happened; its answer cannot
+      // travel, so the gateway gets an error and, for a subscribe, a
+      // rejection instead.
+      spdlog::warn("command {} {}: {} is not UTF-8", request.command(),
+                   request.identifier(), bad);
+      const bool subscribe = request.command() == kSubscribe;
+      response.Clear();
+      Fail(response, internal::v1::STATUS_ERROR,
+           absl::StrCat("the channel produced a ", bad, " that is not UTF-8"));
+      if (subscribe) {
+        response.add_transmissions(protocol::RejectFrame(request.identifier()));
+        RemoveSubscription(response);
+      }
+    }
     if (response.status() == internal::v1::STATUS_ERROR) {
       spdlog::debug("command {} {}: {}", request.command(),
                     request.identifier(), response.error_msg());
@@ -391,7 +468,8 @@ internal::v1::DisconnectResponse CommandHandler::Disconnect(
   if (!status.ok()) errors.push_back(std::string(status.message()));
 
   // One failing subscription must not keep the others from unsubscribing.
-  for (const internal::v1::SubscriptionSnapshot& sub : request.subscriptions()) {
+  for (const internal::v1::SubscriptionSnapshot& sub :
+       request.subscriptions()) {
     if (connection == nullptr) break;
     status = RunAppCode(absl::StrCat("unsubscribed ", sub.identifier()), [&] {
       absl::StatusOr<ChannelIdentifier> id =

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cable/service/utf8.h"
 
 namespace cable::service {
 namespace {
@@ -54,7 +55,12 @@ std::optional<std::string> ConnectionEnv::query_param(
     if (pair.empty()) continue;
     std::pair<absl::string_view, absl::string_view> kv =
         absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    if (PercentDecode(kv.first) == name) return PercentDecode(kv.second);
+    if (PercentDecode(kv.first) != name) continue;
+    // A value that is not UTF-8 could not travel in a proto3 string (an
+    // identifier, say): it is treated as absent.
+    std::string value = PercentDecode(kv.second);
+    if (!IsUtf8(value)) return std::nullopt;
+    return value;
   }
   return std::nullopt;
 }

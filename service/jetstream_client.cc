@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "json_fields.h"
 #include "nlohmann/json.hpp"
 
 namespace cable::service {
@@ -65,8 +66,9 @@ absl::Status ApiError(const Json& reply, absl::string_view what) {
   }
   auto it = reply.find("error");
   if (it == reply.end() || !it->is_object()) return absl::OkStatus();
-  const int code = it->value("code", 0);
-  const std::string description = it->value("description", std::string());
+  const int code = json_fields::Int(*it, "code").value_or(0);
+  const std::string description =
+      json_fields::String(*it, "description").value_or("(no description)");
   const std::string message =
       absl::StrCat("JetStream ", what, ": ", description, " (", code, ")");
   if (code == 404) return absl::NotFoundError(message);
@@ -404,7 +406,7 @@ absl::StatusOr<std::vector<NatsMsgPtr>> JetStreamClient::BatchWindow(
   bool complete;
   {
     absl::MutexLock lock(&call->mu);
-    auto done = [c = call.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu) {
+    auto done = [c = call.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(call->mu) {
       return c->missing == 0;
     };
     complete =
@@ -475,7 +477,7 @@ absl::StatusOr<std::vector<StoredMsg>> JetStreamClient::LastPerSubject(
   NatsMsgPtr reply;
   {
     absl::MutexLock lock(&call->mu);
-    auto replied = [c = call.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu) {
+    auto replied = [c = call.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(call->mu) {
       return c->missing == 0;
     };
     call->mu.AwaitWithDeadline(absl::Condition(&replied), deadline);
@@ -498,17 +500,16 @@ absl::StatusOr<std::vector<StoredMsg>> JetStreamClient::LastPerSubject(
   }
   std::uint64_t pending = 0;
   std::uint64_t delivered = 0;
-  try {
-    pending = info.value("num_pending", std::uint64_t{0});
-    delivered = info.at("delivered").value("consumer_seq", std::uint64_t{0});
-  } catch (const std::exception&) {
-    // A reply without the fields: treated as an empty stream.
+  // A reply without the fields: treated as an empty stream.
+  pending = json_fields::Unsigned(info, "num_pending").value_or(0);
+  if (const Json* d = json_fields::Field(info, "delivered")) {
+    delivered = json_fields::Unsigned(*d, "consumer_seq").value_or(0);
   }
   std::vector<NatsMsgPtr> raw;
   bool complete = true;
   if (pending > 0 || delivered > 0) {
     absl::MutexLock lock(&call->mu);
-    auto done = [c = call.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu) {
+    auto done = [c = call.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(call->mu) {
       return c->delivered_all;
     };
     complete = call->mu.AwaitWithDeadline(absl::Condition(&done), deadline);
@@ -582,13 +583,19 @@ absl::StatusOr<std::uint64_t> JetStreamClient::PubAck(const NatsMsgPtr& reply) {
   if (ack.is_object()) {
     auto it = ack.find("error");
     if (it != ack.end() && it->is_object() &&
-        it->value("err_code", 0) == kWrongLastSequence) {
+        json_fields::Int(*it, "err_code") == kWrongLastSequence) {
       return absl::AbortedError(absl::StrCat(
-          "JetStream publish: ", it->value("description", std::string())));
+          "JetStream publish: ", json_fields::String(*it, "description")
+                                     .value_or("wrong last sequence")));
     }
   }
   if (absl::Status s = ApiError(ack, "publish"); !s.ok()) return s;
-  return ack.value("seq", std::uint64_t{0});
+  std::optional<std::uint64_t> seq = json_fields::Unsigned(ack, "seq");
+  if (!seq) {
+    return absl::InternalError(
+        "JetStream publish: acknowledgement without a sequence");
+  }
+  return *seq;
 }
 
 absl::StatusOr<std::optional<StoredMsg>> JetStreamClient::Got(
@@ -623,7 +630,7 @@ absl::Status JetStreamClient::Purged(const NatsMsgPtr& reply) {
   if (ReplyStatus(reply.get()) == "503") return NoResponders("purge");
   const Json r = ParseJson(MsgData(reply.get()));
   if (absl::Status s = ApiError(r, "purge"); !s.ok()) return s;
-  if (!r.value("success", false)) {
+  if (!json_fields::Bool(r, "success").value_or(false)) {
     return absl::InternalError("JetStream purge: not successful");
   }
   return absl::OkStatus();

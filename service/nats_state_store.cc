@@ -19,9 +19,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "nlohmann/json.hpp"
-#include "cable/stream_subject.h"
 #include "cable/service/jetstream_client.h"
+#include "cable/stream_subject.h"
+#include "json_fields.h"
+#include "nlohmann/json.hpp"
 
 namespace cable::service {
 namespace {
@@ -168,18 +169,32 @@ absl::StatusOr<Head> DecodeHead(absl::string_view data, std::uint64_t seq) {
     return absl::DataLossError("channel record without a valid header");
   }
   Head h;
-  try {
-    h.revision = j.at("rev").get<std::uint64_t>();
-    h.last_event_id = j.at("last").get<std::uint64_t>();
-    h.type = j.at("type").get<std::string>();
-    h.keep_events = j.at("keep").get<bool>();
-    h.blob = j.value("blob", std::string());
-    h.chunks = j.value("chunks", std::uint64_t{0});
-    h.txn = j.value("txn", std::string());
-  } catch (const std::exception& e) {
+  const std::optional<std::uint64_t> revision = json_fields::Unsigned(j, "rev");
+  const std::optional<std::uint64_t> last = json_fields::Unsigned(j, "last");
+  std::optional<std::string> type = json_fields::String(j, "type");
+  const std::optional<bool> keep = json_fields::Bool(j, "keep");
+  if (!revision || !last || !type || !keep) {
     return absl::DataLossError(
-        absl::StrCat("channel record header: ", e.what()));
+        "channel record header: rev, last, type or keep missing or mistyped");
   }
+  h.revision = *revision;
+  h.last_event_id = *last;
+  h.type = *std::move(type);
+  h.keep_events = *keep;
+  // Optional; present with another type is as corrupt as missing above.
+  const bool blob_ok =
+      !json_fields::Field(j, "blob") || json_fields::String(j, "blob");
+  const bool chunks_ok =
+      !json_fields::Field(j, "chunks") || json_fields::Unsigned(j, "chunks");
+  const bool txn_ok =
+      !json_fields::Field(j, "txn") || json_fields::String(j, "txn");
+  if (!blob_ok || !chunks_ok || !txn_ok) {
+    return absl::DataLossError(
+        "channel record header: blob, chunks or txn mistyped");
+  }
+  h.blob = json_fields::String(j, "blob").value_or("");
+  h.chunks = json_fields::Unsigned(j, "chunks").value_or(0);
+  h.txn = json_fields::String(j, "txn").value_or("");
   if (h.blob.empty()) h.inline_state = std::string(data.substr(newline + 1));
   h.seq = seq;
   return h;

@@ -553,7 +553,11 @@ absl::StatusOr<int> StateChannels::cleanup() {
     }
   }
   int ran = 0;
-  for (const auto& [channel, candidates] : dead_by_channel) {
+  for (const auto& entry : dead_by_channel) {
+    // Named, not a structured binding: a lambda below captures `channel`
+    // (Clang 14 cannot capture structured bindings).
+    const std::string& channel = entry.first;
+    const std::set<std::string>& candidates = entry.second;
     Txn txn = begin();
     absl::Status status = txn.Load({channel});
     if (!status.ok()) {

@@ -495,6 +495,34 @@ TEST(WebSocket, MalformedKeyIsAnswered400) {
   }
 }
 
+TEST(WebSocket, TargetOrHeaderNotUtf8IsAnswered400) {
+  auto server = StartServer();
+  // Both would reach the service in proto3 strings, which must be UTF-8:
+  // a raw byte 0xFF in the query string, and in a header's value.
+  const std::string upgrade = UpgradeRequest(kRfcKey, "13", "actioncable-v1-json");
+  const std::string bad_target = absl::StrCat(
+      "GET /cable?user=\xFF", upgrade.substr(upgrade.find(" HTTP/1.1")));
+  const std::string bad_header = absl::StrCat(
+      upgrade.substr(0, upgrade.size() - 2), "X-Name: caf\xC3\r\n\r\n");
+  for (const std::string& request : {bad_target, bad_header}) {
+    SCOPED_TRACE(request);
+    auto client = Must(RawClient::Connect(server.http_port()));
+    ASSERT_TRUE(client->Write(request).ok());
+    auto response = client->ReadHttpResponse();
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 400);
+    EXPECT_EQ(response->headers.count("sec-websocket-accept"), 0u);
+  }
+  // The same request with UTF-8 (percent-encoded or not) is upgraded.
+  auto client = Must(RawClient::Connect(server.http_port()));
+  ASSERT_TRUE(client->Write(absl::StrCat("GET /cable?user=caf%C3%A9&n=\xC3\xA9",
+                                         upgrade.substr(upgrade.find(" HTTP/1.1"))))
+                  .ok());
+  auto response = client->ReadHttpResponse();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 101);
+}
+
 TEST(WebSocket, PingIsAnsweredWithAPongCarryingItsPayload) {
   auto server = StartServer();
   auto client = Must(Open(server));

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "cable/internal/v1/cable.pb.h"
 #include "cable/in_memory_pubsub.h"
+#include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
 #include "cable/service/channel.h"
 #include "cable/service/registry.h"
@@ -79,6 +79,8 @@ class TestChannel final : public Channel {
   }
   void shout(const json& data) { broadcast_to_target(Room{"1"}, data); }
   void tick() { transmit("tick"); }
+  // Bytes that are not UTF-8, which no answer can carry.
+  void raw(const json&) { stream_from("room:\xFF"); }
 
  private:
   std::shared_ptr<Log> log_;
@@ -94,6 +96,10 @@ class TestConnection final : public Connection {
       return;
     }
     if (*user == "throw") throw std::runtime_error("connect exploded");
+    if (*user == "bytes") {
+      set_identifier("current_user", "\xC3");
+      return;
+    }
     set_identifier("current_user", *user);
     cstate()["since"] = "now";
   }
@@ -120,14 +126,15 @@ class CommandHandlerTest : public ::testing::Test {
         .action("stop", &TestChannel::stop)
         .action("remember", &TestChannel::remember)
         .action("shout", &TestChannel::shout)
+        .action("raw", &TestChannel::raw)
         .periodically("echo", std::chrono::seconds(1))
         .periodically("tick", &TestChannel::tick,
                       std::chrono::milliseconds(50));
   }
 
   internal::v1::CommandRequest Request(const std::string& command,
-                             const std::string& identifier,
-                             const std::string& data = "") {
+                                       const std::string& identifier,
+                                       const std::string& data = "") {
     internal::v1::CommandRequest request;
     request.set_command(command);
     request.set_identifier(identifier);
@@ -178,9 +185,38 @@ TEST_F(CommandHandlerTest, ConnectHookThrowingIsAnErrorNotACrash) {
   EXPECT_TRUE(response.has_disconnect());
 }
 
+TEST_F(CommandHandlerTest, ConnectProducingNonUtf8IsAnError) {
+  internal::v1::ConnectRequest request;
+  request.mutable_env()->set_url("/cable?user=bytes");
+  internal::v1::ConnectResponse response = handler_.Connect(request);
+  EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
+  EXPECT_THAT(response.error_msg(), HasSubstr("not UTF-8"));
+  EXPECT_THAT(response.identifiers(), IsEmpty());
+  EXPECT_EQ(response.disconnect().reason(), "server_error");
+  // The answer can make the trip to the gateway.
+  internal::v1::ConnectResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(response.SerializeAsString()));
+
+  // A query value that is not UTF-8 once decoded is absent: rejected.
+  request.mutable_env()->set_url("/cable?user=%FF");
+  EXPECT_EQ(handler_.Connect(request).status(), internal::v1::STATUS_FAILURE);
+}
+
+TEST_F(CommandHandlerTest, ActionProducingNonUtf8IsAnError) {
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("message", id_, R"({"action":"raw"})"));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
+  EXPECT_THAT(response.error_msg(), HasSubstr("stream that is not UTF-8"));
+  EXPECT_THAT(response.streams(), IsEmpty());
+  internal::v1::CommandResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(response.SerializeAsString()));
+}
+
 TEST_F(CommandHandlerTest, SubscribeConfirmsThenTransmitsAndStartsStreams) {
-  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id_));
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("subscribe", id_));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_THAT(response.streams(), ElementsAre("room:a", "TestChannel:Room:1"));
   ASSERT_EQ(response.transmissions_size(), 2);
   EXPECT_EQ(response.transmissions(0), protocol::ConfirmFrame(id_));
@@ -193,7 +229,8 @@ TEST_F(CommandHandlerTest, SubscribeConfirmsThenTransmitsAndStartsStreams) {
 }
 
 TEST_F(CommandHandlerTest, SubscribeReturnsTimers) {
-  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id_));
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("subscribe", id_));
   EXPECT_TRUE(response.timers_set());
   ASSERT_EQ(response.timers_size(), 2);
   EXPECT_EQ(response.timers(0).action(), "echo");
@@ -204,7 +241,8 @@ TEST_F(CommandHandlerTest, SubscribeReturnsTimers) {
 
 TEST_F(CommandHandlerTest, IdentifierIsEchoedExactlyWhateverTheKeyOrder) {
   const std::string id = R"({ "room" : "a", "channel":"TestChannel" })";
-  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("subscribe", id));
   EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS);
   EXPECT_EQ(response.transmissions(0), protocol::ConfirmFrame(id));
   EXPECT_THAT(response.streams(), ElementsAre("room:a", "TestChannel:Room:1"));
@@ -212,7 +250,8 @@ TEST_F(CommandHandlerTest, IdentifierIsEchoedExactlyWhateverTheKeyOrder) {
 
 TEST_F(CommandHandlerTest, RejectTearsStreamsDown) {
   const std::string id = R"({"channel":"TestChannel","mode":"reject"})";
-  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("subscribe", id));
   EXPECT_EQ(response.status(), internal::v1::STATUS_FAILURE);
   EXPECT_THAT(response.streams(), IsEmpty());
   EXPECT_TRUE(response.stop_all_streams());
@@ -225,7 +264,8 @@ TEST_F(CommandHandlerTest, RejectTearsStreamsDown) {
 
 TEST_F(CommandHandlerTest, SubscribedThrowingIsAnErrorWithReject) {
   const std::string id = R"({"channel":"TestChannel","mode":"throw"})";
-  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("subscribe", id));
   EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response.error_msg(), HasSubstr("boom in subscribed"));
   EXPECT_THAT(response.transmissions(), ElementsAre(protocol::RejectFrame(id)));
@@ -236,7 +276,8 @@ TEST_F(CommandHandlerTest, SubscribedThrowingIsAnErrorWithReject) {
 TEST_F(CommandHandlerTest, MalformedIdentifiersOnSubscribe) {
   for (const std::string id : {"not json", R"(["TestChannel"])",
                                R"({"room":"a"})", R"({"channel":null})"}) {
-    internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+    internal::v1::CommandResponse response =
+        handler_.Command(Request("subscribe", id));
     EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR) << id;
     EXPECT_THAT(response.error_msg(), HasSubstr("identifier")) << id;
     EXPECT_THAT(response.transmissions(),
@@ -247,7 +288,8 @@ TEST_F(CommandHandlerTest, MalformedIdentifiersOnSubscribe) {
 
 TEST_F(CommandHandlerTest, UnknownChannelIsRejected) {
   const std::string id = R"({"channel":"Nope"})";
-  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("subscribe", id));
   EXPECT_EQ(response.status(), internal::v1::STATUS_FAILURE);
   EXPECT_THAT(response.error_msg(), HasSubstr("unknown channel \"Nope\""));
   EXPECT_THAT(response.transmissions(), ElementsAre(protocol::RejectFrame(id)));
@@ -259,7 +301,8 @@ TEST_F(CommandHandlerTest, UnknownChannelIsRejected) {
 }
 
 TEST_F(CommandHandlerTest, UnknownCommandIsAnError) {
-  internal::v1::CommandResponse response = handler_.Command(Request("explode", id_));
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("explode", id_));
   EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response.error_msg(), HasSubstr("unknown command \"explode\""));
 }
@@ -267,7 +310,8 @@ TEST_F(CommandHandlerTest, UnknownCommandIsAnError) {
 TEST_F(CommandHandlerTest, MessageRunsRegisteredAction) {
   internal::v1::CommandResponse response = handler_.Command(
       Request("message", id_, R"({"action":"echo","text":"hi"})"));
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   ASSERT_EQ(response.transmissions_size(), 1);
   EXPECT_EQ(json::parse(response.transmissions(0)),
             json({{"identifier", id_},
@@ -336,7 +380,8 @@ TEST_F(CommandHandlerTest, ActionChangesStreams) {
   request.add_streams("a");
   request.add_streams("c");
   internal::v1::CommandResponse response = handler_.Command(request);
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_THAT(response.streams(), ElementsAre("b"));
   EXPECT_THAT(response.stopped_streams(), ElementsAre("a"));
   EXPECT_FALSE(response.stop_all_streams());
@@ -355,7 +400,8 @@ TEST_F(CommandHandlerTest, StateRoundTrips) {
   (*request.mutable_istate())["joined"] = "yes";
   (*request.mutable_cstate())["since"] = "then";
   internal::v1::CommandResponse response = handler_.Command(request);
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_TRUE(response.istate_set());
   EXPECT_EQ(response.istate().at("joined"), "yes");
   EXPECT_EQ(response.istate().at("k"), "42");
@@ -368,7 +414,8 @@ TEST_F(CommandHandlerTest, BroadcastToTargetUsesChannelNamespace) {
   StreamRecorder recorder(pubsub_, "TestChannel:Room:1");
   internal::v1::CommandResponse response =
       handler_.Command(Request("message", id_, R"({"action":"shout","n":1})"));
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_THAT(recorder.json_messages(),
               ElementsAre(json({{"action", "shout"}, {"n", 1}})));
 }
@@ -376,7 +423,8 @@ TEST_F(CommandHandlerTest, BroadcastToTargetUsesChannelNamespace) {
 TEST_F(CommandHandlerTest, PeriodicRunsOnlyRegisteredTimers) {
   internal::v1::CommandResponse response =
       handler_.Command(Request("periodic", id_, "tick"));
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_THAT(response.transmissions(),
               ElementsAre(protocol::DataFrame(id_, "\"tick\"")));
 
@@ -399,7 +447,8 @@ TEST_F(CommandHandlerTest, UnsubscribeRunsUnsubscribed) {
   request.add_streams("room:a");
   (*request.mutable_istate())["k"] = "v";
   internal::v1::CommandResponse response = handler_.Command(request);
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_TRUE(response.stop_all_streams());
   EXPECT_TRUE(response.subscription_removed());
   EXPECT_THAT(response.transmissions(), IsEmpty());

@@ -31,6 +31,13 @@ TEST(ConnectionEnvTest, NoQueryAndMalformedEscapes) {
   EXPECT_THAT(env.query_param("t"), Optional(std::string("%zz%4")));
 }
 
+TEST(ConnectionEnvTest, QueryParamNotUtf8IsAbsent) {
+  ConnectionEnv env;
+  env.url = "/cable?user=%FF&name=caf%C3%A9";
+  EXPECT_EQ(env.query_param("user"), std::nullopt);
+  EXPECT_THAT(env.query_param("name"), Optional(std::string("caf\xC3\xA9")));
+}
+
 TEST(ConnectionEnvTest, HeadersAreCaseInsensitive) {
   ConnectionEnv env;
   env.headers["authorization"] = "Bearer x";

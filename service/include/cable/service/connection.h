@@ -32,7 +32,7 @@ struct ConnectionEnv {
   std::string subprotocol;
 
   // First value of query parameter `name` in `url`, percent-decoded ('+' is
-  // a space); nullopt when absent.
+  // a space); nullopt when absent or when the decoded value is not UTF-8.
   std::optional<std::string> query_param(absl::string_view name) const;
   // Header value by name, case-insensitive; nullopt when absent.
   std::optional<std::string> header(absl::string_view name) const;
