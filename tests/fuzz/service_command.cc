@@ -47,10 +47,14 @@ namespace {
 constexpr const char* kSid = "fuzz-sid";
 
 struct Service {
+  static cable::service::DefaultApplicationOptions Options() {
+    cable::service::DefaultApplicationOptions options;
+    options.streams_secret = "turbo-fuzz-secret";
+    return options;
+  }
   cable::InMemoryPubSub pubsub;
   std::unique_ptr<cable::service::Application> app =
-      cable::service::MakeDefaultApplication(
-          {.streams_secret = "turbo-fuzz-secret"});
+      cable::service::MakeDefaultApplication(Options());
   cable::service::CommandHandler handler{*app, pubsub};
 };
 
@@ -70,10 +74,10 @@ void CheckTrip(const Message& message, const char* what) {
   std::string wire;
   FUZZ_CHECK(message.SerializeToString(&wire), what);
   Message back;
-  FUZZ_CHECK(back.ParseFromString(wire) &&
-                 google::protobuf::util::MessageDifferencer::Equals(message,
-                                                                    back),
-             what);
+  FUZZ_CHECK(
+      back.ParseFromString(wire) &&
+          google::protobuf::util::MessageDifferencer::Equals(message, back),
+      what);
 }
 
 void CheckFrames(const google::protobuf::RepeatedPtrField<std::string>& frames,
