@@ -1,9 +1,8 @@
 #include "cable/service/jwt_authenticator.h"
 
-#include <algorithm>
-
 #include <jwt.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -68,10 +67,13 @@ absl::StatusOr<JwtClaims> VerifyJwt(absl::string_view token,
     if (now_s >= exp_s) {
       return absl::UnauthenticatedError("token expired");
     }
-    // Far-future values are clamped rather than overflowing time_point.
+    // Far-future values are clamped rather than overflowing time_point:
+    // system_clock counts nanoseconds in 64 bits, which ends in 2262
+    // (9e9 s is in 2255).
+    constexpr double kLatestExpSeconds = 9e9;
     verified.expires_at = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::duration<double>(std::min(exp_s, 1e12))));
+            std::chrono::duration<double>(std::min(exp_s, kLatestExpSeconds))));
   }
   if (auto nbf = claims.find("nbf"); nbf != claims.end()) {
     if (!nbf->is_number()) return absl::UnauthenticatedError("bad nbf claim");

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cable/internal/v1/cable.pb.h"
 #include "cable/in_memory_pubsub.h"
+#include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
 #include "cable/service/command_handler.h"
 #include "cable/service/jwt_authenticator.h"
@@ -105,6 +105,17 @@ TEST(JwtTest, ExpiryIsCheckedAgainstTheGivenClock) {
       StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("expired")));
 }
 
+TEST(JwtTest, ExpiryFarInTheFutureIsClampedNotOverflowed) {
+  // 19,700,000,010 s (year 2594) in nanoseconds does not fit system_clock;
+  // found by the jwt fuzzer (tests/fuzz/regressions/jwt).
+  const std::string token = MakeToken(kJwtSecret, "u", 19700000010L);
+  absl::StatusOr<JwtClaims> claims = VerifyJwt(token, kJwtSecret);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  ASSERT_TRUE(claims->expires_at.has_value());
+  EXPECT_GT(*claims->expires_at, std::chrono::system_clock::now() +
+                                     std::chrono::hours(24 * 365 * 200));
+}
+
 class DefaultApplicationTest : public ::testing::Test {
  protected:
   explicit DefaultApplicationTest(std::string jwt_secret = kJwtSecret)
@@ -113,7 +124,7 @@ class DefaultApplicationTest : public ::testing::Test {
         handler_(*app_, pubsub_) {}
 
   internal::v1::ConnectResponse Connect(const std::string& url,
-                              const std::string& authorization = "") {
+                                        const std::string& authorization = "") {
     internal::v1::ConnectRequest request;
     request.set_sid("sid-1");
     request.mutable_env()->set_url(url);
@@ -125,9 +136,9 @@ class DefaultApplicationTest : public ::testing::Test {
   }
 
   internal::v1::CommandRequest Request(const std::string& command,
-                             const std::string& identifier,
-                             const std::string& data = "",
-                             const std::string& user = "ann") {
+                                       const std::string& identifier,
+                                       const std::string& data = "",
+                                       const std::string& user = "ann") {
     internal::v1::CommandRequest request;
     request.set_command(command);
     request.set_identifier(identifier);
@@ -154,7 +165,8 @@ TEST_F(DefaultApplicationTest, JwtFromQueryParameter) {
   const std::string token =
       MakeToken(kJwtSecret, "user-7", NowPlus(std::chrono::hours(1)));
   internal::v1::ConnectResponse response = Connect("/cable?token=" + token);
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_EQ(response.identifiers().at("current_user"), "user-7");
   EXPECT_THAT(response.transmissions(),
               ElementsAre(protocol::WelcomeFrame("sid-1")));
@@ -164,7 +176,8 @@ TEST_F(DefaultApplicationTest, JwtFromBearerHeader) {
   const std::string token =
       MakeToken(kJwtSecret, "user-8", NowPlus(std::chrono::hours(1)));
   internal::v1::ConnectResponse response = Connect("/cable", "Bearer " + token);
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_EQ(response.identifiers().at("current_user"), "user-8");
 }
 
@@ -184,7 +197,8 @@ TEST_F(DefaultApplicationTest, BadJwtIsUnauthorized) {
     EXPECT_EQ(response.disconnect().reason(), "unauthorized");
     EXPECT_FALSE(response.disconnect().reconnect());
   }
-  EXPECT_EQ(Connect("/cable", "Basic abc").status(), internal::v1::STATUS_FAILURE);
+  EXPECT_EQ(Connect("/cable", "Basic abc").status(),
+            internal::v1::STATUS_FAILURE);
 }
 
 class AnonymousApplicationTest : public DefaultApplicationTest {
@@ -203,8 +217,10 @@ TEST_F(AnonymousApplicationTest, AcceptsEveryoneAndTakesUserParam) {
 
 TEST_F(DefaultApplicationTest, ChatSpeakBroadcastsToTheRoom) {
   const std::string id = R"({"channel":"ChatChannel","room":"lobby"})";
-  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("subscribe", id));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_THAT(response.streams(), ElementsAre("chat:lobby"));
   EXPECT_THAT(response.transmissions(),
               ElementsAre(protocol::ConfirmFrame(id)));
@@ -212,11 +228,13 @@ TEST_F(DefaultApplicationTest, ChatSpeakBroadcastsToTheRoom) {
   StreamRecorder recorder(pubsub_, "chat:lobby");
   response = handler_.Command(
       Request("message", id, R"({"action":"speak","message":"hi"})"));
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_THAT(response.transmissions(), IsEmpty());
   response = handler_.Command(
       Request("message", id, R"({"action":"speak","message":{"x":[1]}})", ""));
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_THAT(recorder.json_messages(),
               ElementsAre(json({{"message", "hi"}, {"user", "ann"}}),
                           json({{"message", {{"x", {1}}}}})));
@@ -226,7 +244,8 @@ TEST_F(DefaultApplicationTest, ChatNeedsARoom) {
   for (const std::string id : {R"({"channel":"ChatChannel"})",
                                R"({"channel":"ChatChannel","room":""})",
                                R"({"channel":"ChatChannel","room":3})"}) {
-    internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
+    internal::v1::CommandResponse response =
+        handler_.Command(Request("subscribe", id));
     EXPECT_EQ(response.status(), internal::v1::STATUS_FAILURE) << id;
     EXPECT_THAT(response.transmissions(),
                 ElementsAre(protocol::RejectFrame(id)));
@@ -240,8 +259,10 @@ TEST_F(DefaultApplicationTest, TurboStreamsChannelVerifiesSignedNames) {
       json({{"channel", "Turbo::StreamsChannel"},
             {"signed_stream_name", verifier.Sign("gid://app/Post/1")}})
           .dump();
-  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", good));
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("subscribe", good));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_THAT(response.streams(), ElementsAre("gid://app/Post/1"));
 
   std::string tampered_name = verifier.Sign("gid://app/Post/1");
@@ -263,15 +284,18 @@ TEST_F(DefaultApplicationTest, TurboStreamsChannelVerifiesSignedNames) {
 TEST_F(DefaultApplicationTest, PresenceJoinLeaveAndPing) {
   StreamRecorder recorder(pubsub_, "presence:lobby");
   const std::string id = R"({"channel":"PresenceChannel","room":"lobby"})";
-  internal::v1::CommandResponse response = handler_.Command(Request("subscribe", id));
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  internal::v1::CommandResponse response =
+      handler_.Command(Request("subscribe", id));
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_THAT(response.streams(), ElementsAre("presence:lobby"));
   ASSERT_EQ(response.timers_size(), 1);
   EXPECT_EQ(response.timers(0).action(), "ping");
   EXPECT_EQ(response.timers(0).interval_ms(), 3000u);
 
   response = handler_.Command(Request("periodic", id, "ping"));
-  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS) << response.error_msg();
+  EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
+      << response.error_msg();
   EXPECT_THAT(response.transmissions(),
               ElementsAre(protocol::DataFrame(id, "\"ping\"")));
   // The timer's action is not a client action.
@@ -282,7 +306,8 @@ TEST_F(DefaultApplicationTest, PresenceJoinLeaveAndPing) {
   internal::v1::DisconnectRequest disconnect;
   disconnect.set_sid("sid-2");
   disconnect.add_subscriptions()->set_identifier(id);
-  EXPECT_EQ(handler_.Disconnect(disconnect).status(), internal::v1::STATUS_SUCCESS);
+  EXPECT_EQ(handler_.Disconnect(disconnect).status(),
+            internal::v1::STATUS_SUCCESS);
   EXPECT_THAT(recorder.json_messages(),
               ElementsAre(json({{"event", "join"}, {"who", "ann"}}),
                           json({{"event", "leave"}, {"who", "sid-2"}})));
