@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "cable/control_bus.h"
 #include "cable/gateway/event_loop.h"
 #include "cable/gateway/http_session.h"
 #include "cable/gateway/hub.h"
@@ -23,8 +24,10 @@
 #include "cable/gateway/service_client.h"
 #include "cable/gateway/session.h"
 #include "cable/gateway/session_context.h"
+#include "cable/gateway/tls_connection.h"
+#include "cable/gateway/tls_context.h"
+#include "cable/gateway/tls_stream.h"
 #include "cable/gateway/websocket.h"
-#include "cable/control_bus.h"
 
 namespace cable::gateway {
 
@@ -67,8 +70,10 @@ class Gateway::Impl {
     routes_.ready = [this] { return ready(); };
     routes_.static_files = backends_.static_files;
     routes_.full = [this] {
-      absl::MutexLock lock(&mu_);
-      if (sessions_.size() < options_.max_connections) return false;
+      if (context_.open_sockets.load(std::memory_order_relaxed) <
+          options_.max_connections) {
+        return false;
+      }
       metrics_.connections_over_limit.Increment();
       return true;
     };
@@ -76,12 +81,14 @@ class Gateway::Impl {
       return metrics_.serialize(hub_.messages_received(),
                                 backends_.extra_metrics);
     };
-    routes_.upgrade = [this](tcp::socket&& socket, const Session::Request& req,
+    routes_.upgrade = [this](tcp::socket&& socket,
+                             std::unique_ptr<TlsConnection> tls,
+                             const Session::Request& req,
                              std::string subprotocol, std::string early) {
       EventLoop& loop = loop_of(socket);
-      auto session =
-          std::make_shared<Session>(std::move(socket), loop, context_,
-                                    control::SessionId(id_, RandomHex(12)));
+      auto session = std::make_shared<Session>(
+          std::move(socket), std::move(tls), loop, context_,
+          control::SessionId(id_, RandomHex(12)));
       {
         absl::MutexLock lock(&mu_);
         sessions_.emplace(session->sid(), session);
@@ -91,6 +98,17 @@ class Gateway::Impl {
   }
 
   absl::StatusOr<unsigned short> start() {
+    if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls_cert and --tls_key go together: give both or neither");
+    }
+    if (!options_.tls_cert_file.empty()) {
+      auto tls =
+          TlsContext::Load(options_.tls_cert_file, options_.tls_key_file);
+      if (!tls.ok()) return tls.status();
+      tls_ = std::move(*tls);
+      spdlog::info("TLS on: certificate {}", tls_->describe());
+    }
     beast::error_code ec;
     auto address = net::ip::make_address(options_.host, ec);
     if (ec) {
@@ -171,6 +189,20 @@ class Gateway::Impl {
 
   const std::string& id() const { return id_; }
 
+  bool tls() const { return tls_ != nullptr; }
+
+  absl::Status reload_tls() {
+    if (!tls_) return absl::FailedPreconditionError("TLS is off");
+    absl::Status status = tls_->reload();
+    if (status.ok()) {
+      spdlog::info("TLS reloaded: certificate {}", tls_->describe());
+    } else {
+      spdlog::error("TLS reload failed, the certificate in use stays: {}",
+                    status.ToString());
+    }
+    return status;
+  }
+
   ~Impl() {
     if (!done_.HasBeenNotified()) shutdown();
   }
@@ -187,12 +219,27 @@ class Gateway::Impl {
       } else {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<HttpSession>(beast::tcp_stream(std::move(socket)),
-                                      options_, routes_)
-            ->run();
+        if (tls_) {
+          accept_tls(std::move(socket));
+        } else {
+          std::make_shared<HttpSession>(beast::tcp_stream(std::move(socket)),
+                                        options_, routes_)
+              ->run();
+        }
       }
       accept();
     });
+  }
+
+  void accept_tls(tcp::socket socket) {
+    auto tls = tls_->accept(socket);
+    if (!tls.ok()) {
+      spdlog::warn("TLS connection refused: {}", tls.status().ToString());
+      return;  // closes the socket
+    }
+    std::make_shared<HttpsSession>(
+        TlsStream(std::move(socket), std::move(*tls)), options_, routes_)
+        ->run();
   }
 
   // One timer for all sessions: pings (one frame shared by every socket)
@@ -222,13 +269,13 @@ class Gateway::Impl {
     request.set_gateway_id(id_);
     request.set_interval_ms(
         static_cast<std::uint32_t>(options_.heartbeat_interval.count()));
-    service_.heartbeat(request,
-                       [id = id_](absl::StatusOr<internal::v1::HeartbeatResponse> r) {
-                         if (!r.ok()) {
-                           spdlog::warn("gateway {}: heartbeat failed: {}", id,
-                                        r.status().ToString());
-                         }
-                       });
+    service_.heartbeat(
+        request, [id = id_](absl::StatusOr<internal::v1::HeartbeatResponse> r) {
+          if (!r.ok()) {
+            spdlog::warn("gateway {}: heartbeat failed: {}", id,
+                         r.status().ToString());
+          }
+        });
     heartbeat_timer_.expires_after(options_.heartbeat_interval);
     heartbeat_timer_.async_wait([this](beast::error_code ec) {
       if (!ec && !stopping_.HasBeenNotified()) heartbeat();
@@ -248,8 +295,9 @@ class Gateway::Impl {
           std::move(*message.mutable_disconnect()));
       for (auto& s : live_sessions()) s->disconnect_if_matches(request);
     } else if (message.has_transmit()) {
-      auto transmission = std::make_shared<const internal::v1::DirectTransmission>(
-          std::move(*message.mutable_transmit()));
+      auto transmission =
+          std::make_shared<const internal::v1::DirectTransmission>(
+              std::move(*message.mutable_transmit()));
       std::shared_ptr<Session> session;
       {
         absl::MutexLock lock(&mu_);
@@ -288,6 +336,9 @@ class Gateway::Impl {
   ServiceClient service_;
   SessionContext context_;
   HttpRoutes routes_;
+  // Set by start() when TLS is on; then read-only (reload() is
+  // thread-safe).
+  std::unique_ptr<TlsContext> tls_;
   // One event loop per thread, each running only its own connections: a
   // post to a session then takes no lock shared by every thread, and wakes
   // only the thread that owns it. The first also runs the acceptor and the
@@ -335,6 +386,8 @@ absl::StatusOr<unsigned short> Gateway::start() { return impl_->start(); }
 void Gateway::shutdown() { impl_->shutdown(); }
 void Gateway::wait() { impl_->wait(); }
 const std::string& Gateway::id() const { return impl_->id(); }
+bool Gateway::tls() const { return impl_->tls(); }
+absl::Status Gateway::reload_tls() { return impl_->reload_tls(); }
 bool Gateway::ready() const { return impl_->ready(); }
 
 }  // namespace cable::gateway

@@ -15,6 +15,26 @@ namespace cable::gateway {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+// The end of what the gateway sends: after an answer without keep-alive,
+// or a request that could not be read.
+void ShutdownSend(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+void ShutdownSend(TlsStream& stream) { stream.shutdown_send(); }
+
+std::unique_ptr<TlsConnection> ReleaseTls(beast::tcp_stream&) {
+  return nullptr;
+}
+std::unique_ptr<TlsConnection> ReleaseTls(TlsStream& stream) {
+  return stream.release_tls();
+}
+
+}  // namespace
 
 std::optional<std::string> SelectSubprotocol(const std::string& offered) {
   bool any = false;
@@ -28,28 +48,33 @@ std::optional<std::string> SelectSubprotocol(const std::string& offered) {
   return std::nullopt;
 }
 
-HttpSession::HttpSession(beast::tcp_stream&& stream,
-                         const GatewayOptions& options,
-                         const HttpRoutes& routes)
+template <class Stream>
+BasicHttpSession<Stream>::BasicHttpSession(Stream&& stream,
+                                           const GatewayOptions& options,
+                                           const HttpRoutes& routes)
     : stream_(std::move(stream)), options_(options), routes_(routes) {}
 
-void HttpSession::run() { read(); }
+template <class Stream>
+void BasicHttpSession<Stream>::run() {
+  read();
+}
 
-void HttpSession::read() {
+template <class Stream>
+void BasicHttpSession<Stream>::read() {
   parser_.emplace();
   parser_->header_limit(
       static_cast<std::uint32_t>(options_.max_http_header_bytes));
   parser_->body_limit(16 * 1024);
   stream_.expires_after(options_.handshake_timeout);
-  http::async_read(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&BasicHttpSession::on_read,
+                                             this->shared_from_this()));
 }
 
-void HttpSession::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void BasicHttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
-    beast::error_code ignored;
-    stream_.socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+    ShutdownSend(stream_);
     return;
   }
   auto request = parser_->release();
@@ -70,8 +95,8 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     response_ = res;
     http::async_write(
         stream_, *res,
-        beast::bind_front_handler(&HttpSession::on_write, shared_from_this(),
-                                  res->keep_alive()));
+        beast::bind_front_handler(&BasicHttpSession::on_write,
+                                  this->shared_from_this(), res->keep_alive()));
   };
 
   if (beast::websocket::is_upgrade(request)) {
@@ -129,8 +154,10 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     }
     stream_.expires_never();
     const auto early = buffer_.data();
+    auto tls = ReleaseTls(stream_);
     routes_.upgrade(
-        stream_.release_socket(), request, std::move(*subprotocol),
+        stream_.release_socket(), std::move(tls), request,
+        std::move(*subprotocol),
         std::string(static_cast<const char*>(early.data()), early.size()));
     return;
   }
@@ -160,15 +187,19 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   }
 }
 
-void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+template <class Stream>
+void BasicHttpSession<Stream>::on_write(bool keep_alive, beast::error_code ec,
+                                        std::size_t) {
   response_.reset();
   if (ec) return;
   if (!keep_alive) {
-    beast::error_code ignored;
-    stream_.socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+    ShutdownSend(stream_);
     return;
   }
   read();
 }
+
+template class BasicHttpSession<beast::tcp_stream>;
+template class BasicHttpSession<TlsStream>;
 
 }  // namespace cable::gateway

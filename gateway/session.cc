@@ -21,6 +21,7 @@
 #include "cable/gateway/options.h"
 #include "cable/gateway/service_client.h"
 #include "cable/gateway/session_context.h"
+#include "cable/gateway/tls_connection.h"
 
 namespace cable::gateway {
 
@@ -78,17 +79,24 @@ void CopyTo(const std::map<std::string, std::string>& from, Map& to) {
 
 }  // namespace
 
-Session::Session(tcp::socket&& socket, EventLoop& loop, SessionContext& context,
-                 std::string sid)
+Session::Session(tcp::socket&& socket, std::unique_ptr<TlsConnection> tls,
+                 EventLoop& loop, SessionContext& context, std::string sid)
     : socket_(std::move(socket)),
+      tls_(std::move(tls)),
       loop_(loop),
       context_(context),
       sid_(std::move(sid)),
       reader_(context.options.max_frame_bytes),
       limiter_(context.options.command_rate, context.options.command_burst,
-               Clock::now()) {}
+               Clock::now()) {
+  context_.open_sockets.fetch_add(1, std::memory_order_relaxed);
+}
 
-Session::~Session() = default;
+Session::~Session() {
+  if (state_ != State::kClosed) {
+    context_.open_sockets.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
 
 void Session::run(const Request& request, std::string subprotocol,
                   std::string early) {
@@ -162,8 +170,9 @@ void Session::on_accept() {
   request.set_sid(sid_);
   request.set_gateway_id(context_.gateway_id);
   context_.service.connect(
-      request, [self = shared_from_this()](
-                   absl::StatusOr<internal::v1::ConnectResponse> response) mutable {
+      request,
+      [self = shared_from_this()](
+          absl::StatusOr<internal::v1::ConnectResponse> response) mutable {
         net::post(self->socket_.get_executor(),
                   [self, response = std::move(response)]() mutable {
                     self->on_connected(std::move(response));
@@ -172,7 +181,8 @@ void Session::on_accept() {
   read();
 }
 
-void Session::on_connected(absl::StatusOr<internal::v1::ConnectResponse> response) {
+void Session::on_connected(
+    absl::StatusOr<internal::v1::ConnectResponse> response) {
   connect_pending_ = false;
   if (response.ok() && response->status() == internal::v1::STATUS_SUCCESS) {
     connected_ = true;
@@ -214,6 +224,22 @@ void Session::on_connected(absl::StatusOr<internal::v1::ConnectResponse> respons
 }
 
 void Session::read() {
+  if (tls_) {
+    if (socket_.is_open() && tls_->has_pending()) {
+      // OpenSSL holds the rest of a record: the socket may have nothing
+      // more to say, so don't wait for it.
+      net::post(socket_.get_executor(),
+                [self = shared_from_this()] { self->on_readable({}); });
+      return;
+    }
+    if (tls_->read_waits_for_write()) {
+      socket_.async_wait(tcp::socket::wait_write,
+                         [self = shared_from_this()](beast::error_code ec) {
+                           self->on_readable(ec);
+                         });
+      return;
+    }
+  }
   socket_.async_wait(tcp::socket::wait_read,
                      [self = shared_from_this()](beast::error_code ec) {
                        self->on_readable(ec);
@@ -225,7 +251,7 @@ void Session::on_readable(beast::error_code ec) {
     on_closed();
     return;
   }
-  const std::size_t bytes = socket_.read_some(net::buffer(read_chunk_), ec);
+  const std::size_t bytes = read_some(ec);
   if (bytes > 0) last_read_ = Clock::now();
   if (ec == net::error::would_block || ec == net::error::try_again) {
     read();
@@ -241,6 +267,17 @@ void Session::on_readable(beast::error_code ec) {
     return;
   }
   read();
+}
+
+std::size_t Session::read_some(beast::error_code& ec) {
+  if (tls_) return tls_->read(socket_, absl::MakeSpan(read_chunk_), ec);
+  return socket_.read_some(net::buffer(read_chunk_), ec);
+}
+
+std::size_t Session::write_some(std::span<const net::const_buffer> buffers,
+                                beast::error_code& ec) {
+  if (tls_) return tls_->write(socket_, buffers, ec);
+  return socket_.write_some(buffers, ec);
 }
 
 bool Session::consume(absl::Span<char> bytes) {
@@ -307,21 +344,8 @@ void Session::handle_frame(absl::string_view text) {
           protocol::DisconnectFrame("invalid_request", false));
     return;
   }
-  const std::string& command = parsed->command;
-  if (!IsClientCommand(command)) {
-    context_.metrics.unknown_commands.Increment();
-    spdlog::info("session {}: unknown command \"{}\" ignored", sid_,
-                 command.substr(0, 64));
-    return;
-  }
-  if (parsed->identifier.empty() ||
-      ((command == "message" || command == "request") &&
-       parsed->data.empty())) {
-    context_.metrics.invalid_commands.Increment();
-    spdlog::info("session {}: {} without {} ignored", sid_, command,
-                 parsed->identifier.empty() ? "identifier" : "data");
-    return;
-  }
+  // Every command counts against the rate limit, those ignored below
+  // included: a flood of unknown commands is a flood too.
   switch (limiter_.admit(Clock::now())) {
     case CommandRateLimiter::Verdict::kAllow:
       break;
@@ -338,6 +362,21 @@ void Session::handle_frame(absl::string_view text) {
       close(ws::kClosePolicyViolation, "rate limit exceeded",
             protocol::DisconnectFrame("rate_limited", false));
       return;
+  }
+  const std::string& command = parsed->command;
+  if (!IsClientCommand(command)) {
+    context_.metrics.unknown_commands.Increment();
+    spdlog::info("session {}: unknown command \"{}\" ignored", sid_,
+                 command.substr(0, 64));
+    return;
+  }
+  if (parsed->identifier.empty() ||
+      ((command == "message" || command == "request") &&
+       parsed->data.empty())) {
+    context_.metrics.invalid_commands.Increment();
+    spdlog::info("session {}: {} without {} ignored", sid_, command,
+                 parsed->identifier.empty() ? "identifier" : "data");
+    return;
   }
   enqueue_command({std::move(parsed->command), std::move(parsed->identifier),
                    std::move(parsed->data)});
@@ -409,8 +448,9 @@ void Session::pump_commands() {
     command_in_flight_ = true;
     context_.metrics.commands.Increment();
     context_.service.command(
-        request, [self = shared_from_this(), command = std::move(command)](
-                     absl::StatusOr<internal::v1::CommandResponse> response) mutable {
+        request,
+        [self = shared_from_this(), command = std::move(command)](
+            absl::StatusOr<internal::v1::CommandResponse> response) mutable {
           net::post(self->socket_.get_executor(),
                     [self, command = std::move(command),
                      response = std::move(response)]() mutable {
@@ -420,8 +460,9 @@ void Session::pump_commands() {
   }
 }
 
-void Session::on_command_done(const PendingCommand& command,
-                              absl::StatusOr<internal::v1::CommandResponse> response) {
+void Session::on_command_done(
+    const PendingCommand& command,
+    absl::StatusOr<internal::v1::CommandResponse> response) {
   command_in_flight_ = false;
   const bool ok = response.ok();
   if (!ok) {
@@ -480,7 +521,8 @@ void Session::on_command_done(const PendingCommand& command,
     return;
   }
 
-  if (Opens(command.command) && response->status() == internal::v1::STATUS_SUCCESS &&
+  if (Opens(command.command) &&
+      response->status() == internal::v1::STATUS_SUCCESS &&
       !response->subscription_removed()) {
     subscriptions_.try_emplace(command.identifier);
   }
@@ -798,7 +840,9 @@ void Session::write_next() {
   if (writing_ || !socket_.is_open()) return;
   // Everything queued (up to kGather frames) in one non-blocking write.
   static constexpr std::size_t kGather = 64;
-  while (!write_queue_.empty()) {
+  // (TLS: a record the socket did not take is flushed even once the queue
+  // is empty.)
+  while (!write_queue_.empty() || (tls_ && tls_->write_pending())) {
     std::array<net::const_buffer, kGather> buffers;
     std::size_t n = 0;
     std::size_t wanted = 0;
@@ -808,16 +852,17 @@ void Session::write_next() {
       wanted += buffers[n].size();
     }
     beast::error_code ec;
-    std::size_t written = socket_.write_some(
-        std::span<const net::const_buffer>(buffers.data(), n), ec);
-    if (ec == net::error::would_block || ec == net::error::try_again) {
-      written = 0;
-    } else if (ec) {
+    // Over TLS, what was taken may still wait for the socket (blocked).
+    std::size_t written =
+        write_some(std::span<const net::const_buffer>(buffers.data(), n), ec);
+    const bool blocked =
+        ec == net::error::would_block || ec == net::error::try_again;
+    if (ec && !blocked) {
       close_now();  // the read side sees it and finishes the session
       return;
     }
     written_bytes_ += written;
-    const bool all = written == wanted;
+    const bool all = written == wanted && !blocked;
     while (written > 0) {
       const std::size_t left =
           write_queue_.front().frame->size() - write_offset_;
@@ -854,8 +899,10 @@ bool Session::stalled(Clock::time_point now) {
   // part it did acknowledge is the client's progress.
   int unacked = 0;
   if (::ioctl(socket_.native_handle(), SIOCOUTQ, &unacked) != 0) return false;
+  // (Over TLS the kernel holds records: count what went to it as such.)
+  const std::uint64_t sent = tls_ ? tls_->bytes_sent() : written_bytes_;
   const std::uint64_t acked =
-      written_bytes_ - static_cast<std::uint64_t>(std::max(unacked, 0));
+      sent - static_cast<std::uint64_t>(std::max(unacked, 0));
   const bool progress = unacked == 0 || acked != acked_bytes_;
   acked_bytes_ = acked;
   if (progress) {
@@ -879,6 +926,7 @@ void Session::close(std::uint16_t code, std::string reason,
 }
 
 void Session::finish_close() {
+  if (tls_) tls_->shutdown(socket_);  // close_notify
   beast::error_code ec;
   socket_.shutdown(net::socket_base::shutdown_send, ec);
   socket_.close(ec);
@@ -897,6 +945,7 @@ void Session::on_closed() {
   if (state_ == State::kClosed) return;
   const bool was_accepted = state_ != State::kHandshake;
   state_ = State::kClosed;
+  context_.open_sockets.fetch_sub(1, std::memory_order_relaxed);
   // The streams stay listed: Disconnect reports them to the service.
   for (auto& [identifier, sub] : subscriptions_) {
     sub.timers.clear();

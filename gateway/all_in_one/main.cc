@@ -7,13 +7,15 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "cable/backends.h"
 #include "cable/gateway/demo_page.h"
 #include "cable/gateway/gateway.h"
 #include "cable/gateway/gateway_flags.h"
-#include "cable/backends.h"
+#include "cable/gateway/reload_signal.h"
 #include "cable/nats_flags.h"
 #include "cable/process.h"
 #include "cable/service/service_flags.h"
@@ -44,6 +46,10 @@ int main(int argc, char** argv) {
 
   cable::gateway::GatewayOptions gateway_options =
       cable::gateway::GatewayOptionsFromFlags();
+  // SIGHUP reloads the TLS certificate: blocked before any thread starts.
+  if (!gateway_options.tls_cert_file.empty()) {
+    cable::gateway::BlockHangupSignal();
+  }
   auto backends =
       cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-server",
                           cable::NatsSecurityFromFlags());
@@ -83,15 +89,21 @@ int main(int argc, char** argv) {
     spdlog::info("internal API on {}:{}", service_options->internal_host,
                  (*service)->internal_port());
   }
-  spdlog::info("gateway {} serving ws://{}:{}/cable, gRPC on {}:{}",
-               gateway.id(), gateway_options.host, *port, grpc_host,
-               (*service)->port());
+  spdlog::info("gateway {} serving {}://{}:{}/cable, gRPC on {}:{}",
+               gateway.id(), gateway.tls() ? "wss" : "ws", gateway_options.host,
+               *port, grpc_host, (*service)->port());
   std::printf("cable-server listening http=%s:%u grpc=%s:%d\n",
               gateway_options.host.c_str(), static_cast<unsigned>(*port),
               grpc_host.c_str(), (*service)->port());
   std::fflush(stdout);
 
+  std::optional<cable::gateway::HangupWatcher> hangup;
+  if (gateway.tls()) {
+    hangup.emplace([&gateway] { (void)gateway.reload_tls(); });
+  }
+
   spdlog::info("signal {}: shutting down", cable::WaitForStopSignal());
+  hangup.reset();
   gateway.shutdown();
   (*service)->shutdown(1000);
   return 0;

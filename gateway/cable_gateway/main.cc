@@ -6,14 +6,16 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "cable/backends.h"
 #include "cable/gateway/demo_page.h"
 #include "cable/gateway/gateway.h"
 #include "cable/gateway/gateway_flags.h"
+#include "cable/gateway/reload_signal.h"
 #include "cable/gateway/service_client.h"
-#include "cable/backends.h"
 #include "cable/nats_flags.h"
 #include "cable/process.h"
 
@@ -65,6 +67,8 @@ int main(int argc, char** argv) {
 
   cable::gateway::GatewayOptions options =
       cable::gateway::GatewayOptionsFromFlags();
+  // SIGHUP reloads the TLS certificate: blocked before any thread starts.
+  if (!options.tls_cert_file.empty()) cable::gateway::BlockHangupSignal();
   auto backends =
       cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-gateway",
                           cable::NatsSecurityFromFlags());
@@ -96,14 +100,20 @@ int main(int argc, char** argv) {
   auto port = gateway.start();
   if (!port.ok()) return Fail(std::string(port.status().message()));
 
-  spdlog::info("gateway {} serving ws://{}:{}/cable", gateway.id(),
-               options.host, *port);
+  spdlog::info("gateway {} serving {}://{}:{}/cable", gateway.id(),
+               gateway.tls() ? "wss" : "ws", options.host, *port);
   std::printf("cable-gateway listening http=%s:%u grpc=none:0 id=%s\n",
               options.host.c_str(), static_cast<unsigned>(*port),
               gateway.id().c_str());
   std::fflush(stdout);
 
+  std::optional<cable::gateway::HangupWatcher> hangup;
+  if (gateway.tls()) {
+    hangup.emplace([&gateway] { (void)gateway.reload_tls(); });
+  }
+
   spdlog::info("signal {}: shutting down", cable::WaitForStopSignal());
+  hangup.reset();
   gateway.shutdown();
   return 0;
 }

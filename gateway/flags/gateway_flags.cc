@@ -12,6 +12,13 @@ ABSL_FLAG(std::string, host, "0.0.0.0",
 ABSL_FLAG(int, port, 8080,
           "HTTP and WebSocket port (0 picks a free port; the bound port is "
           "logged).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain (the server's certificate first) for TLS on "
+          "--port: clients connect with wss:// (and https:// for /health, "
+          "/ready, /metrics). Needs --tls_key. Both files are read again on "
+          "SIGHUP. Empty: plain ws://.");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM private key (unencrypted) of --tls_cert.");
 ABSL_FLAG(int, threads, 0, "Event-loop threads (0 = one per core).");
 ABSL_FLAG(std::string, gateway_id, "",
           "This gateway's id (worker id); random when empty.");
@@ -68,6 +75,8 @@ GatewayOptions GatewayOptionsFromFlags() {
   o.port = static_cast<unsigned short>(absl::GetFlag(FLAGS_port));
   o.threads = static_cast<unsigned>(std::max(0, absl::GetFlag(FLAGS_threads)));
   o.gateway_id = absl::GetFlag(FLAGS_gateway_id);
+  o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  o.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   for (const auto& origin : absl::GetFlag(FLAGS_allowed_origins)) {
     if (!origin.empty()) o.allowed_origins.push_back(origin);
   }

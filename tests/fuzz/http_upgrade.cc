@@ -61,7 +61,8 @@ struct Upgrade {
 // One loopback listener for the whole run.
 struct Loopback {
   net::io_context ioc;
-  tcp::acceptor acceptor{ioc, tcp::endpoint(net::ip::address_v4::loopback(), 0)};
+  tcp::acceptor acceptor{ioc,
+                         tcp::endpoint(net::ip::address_v4::loopback(), 0)};
 };
 
 Loopback& World() {
@@ -105,6 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   routes.ready = [&] { return (flags & 2) != 0; };
   routes.metrics = [] { return std::string("# metrics\n"); };
   routes.upgrade = [&](tcp::socket&& socket,
+                       std::unique_ptr<cable::gateway::TlsConnection>,
                        const http::request<http::string_body>& request,
                        std::string subprotocol, std::string) {
     FUZZ_CHECK(!upgraded, "two upgrades on one connection");

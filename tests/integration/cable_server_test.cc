@@ -700,8 +700,9 @@ TEST(CableServer, CommandFloodIsRefusedThenCut) {
   EXPECT_TRUE(disconnected);
   EXPECT_EQ(flooder->close_code(), 1008);
   // The bystander is untouched and still served.
-  ASSERT_TRUE(bystander->Perform(kLobby, {{"action", "speak"}, {"message", "ok"}})
-                  .ok());
+  ASSERT_TRUE(
+      bystander->Perform(kLobby, {{"action", "speak"}, {"message", "ok"}})
+          .ok());
   for (;;) {
     auto m = bystander->ReceiveNonPing();
     ASSERT_TRUE(m.ok()) << m.status();
@@ -712,13 +713,50 @@ TEST(CableServer, CommandFloodIsRefusedThenCut) {
   EXPECT_THAT(metrics->second, HasSubstr("cable_rate_limited_commands_total"));
 }
 
+TEST(CableServer, FloodOfIgnoredCommandsIsRateLimitedToo) {
+  // Unknown commands and commands without an identifier change nothing,
+  // but a flood of them is still a flood: they count against the limit.
+  auto server = StartServer({"--command_rate=0.001", "--command_burst=5"});
+  auto flooder = Welcomed(server);
+  ASSERT_TRUE(flooder);
+  for (int i = 0; i < 100; ++i) {
+    const std::string frame =
+        i % 2 == 0 ? R"({"command":"dance"})" : R"({"command":"subscribe"})";
+    if (!flooder->Send(frame).ok()) break;
+  }
+  int refused = 0;
+  bool disconnected = false;
+  for (;;) {
+    auto m = flooder->ReceiveJson();
+    if (!m.ok()) break;
+    if (m->value("type", "") == "error") {
+      EXPECT_THAT(m->value("error", ""), HasSubstr("rate limited"));
+      ++refused;
+    } else if (m->value("type", "") == "disconnect") {
+      EXPECT_EQ((*m)["reason"], "rate_limited");
+      disconnected = true;
+    }
+  }
+  // The burst passes (and is ignored), then 4 refusals, the 5th cuts.
+  EXPECT_EQ(refused, 4);
+  EXPECT_TRUE(disconnected);
+  EXPECT_EQ(flooder->close_code(), 1008);
+  auto metrics = HttpGet(server.http_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_THAT(metrics->second, HasSubstr("cable_unknown_commands_total 3"));
+  EXPECT_THAT(metrics->second, HasSubstr("cable_invalid_commands_total 2"));
+  EXPECT_THAT(metrics->second,
+              HasSubstr("cable_rate_limited_commands_total 5"));
+}
+
 TEST(CableServer, UpgradesOverMaxConnectionsGet503) {
   auto server = StartServer({"--max_connections=2"});
   auto a = Welcomed(server);
   auto b = Welcomed(server);
   ASSERT_TRUE(a && b);
-  auto status = UpgradeStatus(server.http_port(), "/cable",
-                              {{"Sec-WebSocket-Protocol", "actioncable-v1-json"}});
+  auto status =
+      UpgradeStatus(server.http_port(), "/cable",
+                    {{"Sec-WebSocket-Protocol", "actioncable-v1-json"}});
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(*status, 503);
   ASSERT_TRUE(a->Close().ok());
@@ -728,7 +766,8 @@ TEST(CableServer, UpgradesOverMaxConnectionsGet503) {
   EXPECT_TRUE(c != nullptr);
   auto metrics = HttpGet(server.http_port(), "/metrics");
   ASSERT_TRUE(metrics.ok());
-  EXPECT_THAT(metrics->second, HasSubstr("cable_connections_over_limit_total 1"));
+  EXPECT_THAT(metrics->second,
+              HasSubstr("cable_connections_over_limit_total 1"));
 }
 
 TEST(CableServer, ExpiredTokenDisconnectsTheOpenSocket) {

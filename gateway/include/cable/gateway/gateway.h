@@ -65,6 +65,14 @@ class Gateway final {
   void wait();
 
   const std::string& id() const;
+  // Whether the listener speaks TLS (wss://, https://): options.tls_cert_file
+  // and tls_key_file.
+  bool tls() const;
+  // Reads the TLS certificate and key files again (SIGHUP, in the shipped
+  // mains): connections accepted after it get the new certificate, open
+  // ones keep theirs. On an error (logged) the certificate in use stays.
+  // FailedPrecondition if TLS is off. Thread-safe, after start().
+  absl::Status reload_tls();
   // Whether /ready answers 200: not shutting down, the service answers and
   // the pub/sub is connected.
   bool ready() const;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cable/gateway/static_files.h"
+#include "cable/gateway/tls_stream.h"
 
 namespace cable::gateway {
 
@@ -23,23 +24,27 @@ struct HttpRoutes {
   // Whether the gateway holds --max_connections already (upgrades: 503).
   std::function<bool()> full;
   // Takes over the socket for a WebSocket upgrade on /cable (its request
-  // checked: version 13, a valid key, an allowed origin and subprotocol).
-  // `early` is what the client sent after the request without waiting for
-  // the answer: the start of its first frames.
+  // checked: version 13, a valid key, an allowed origin and subprotocol),
+  // with its TLS session (null on a plain connection). `early` is what the
+  // client sent after the request without waiting for the answer: the
+  // start of its first frames.
   std::function<void(
-      boost::asio::ip::tcp::socket&&,
+      boost::asio::ip::tcp::socket&&, std::unique_ptr<TlsConnection> tls,
       const boost::beast::http::request<boost::beast::http::string_body>&,
       std::string subprotocol, std::string early)>
       upgrade;
 };
 
-// A plain HTTP connection: serves /, /health, /ready, /metrics and hands
+// An HTTP connection: serves /, /health, /ready, /metrics and hands
 // WebSocket upgrades on /cable to a Session after checking the origin and
-// the subprotocol.
-class HttpSession final : public std::enable_shared_from_this<HttpSession> {
+// the subprotocol. `Stream` is beast::tcp_stream (http, ws) or TlsStream
+// (https, wss).
+template <class Stream>
+class BasicHttpSession final
+    : public std::enable_shared_from_this<BasicHttpSession<Stream>> {
  public:
-  HttpSession(boost::beast::tcp_stream&& stream,
-              const struct GatewayOptions& options, const HttpRoutes& routes);
+  BasicHttpSession(Stream&& stream, const struct GatewayOptions& options,
+                   const HttpRoutes& routes);
   void run();
 
  private:
@@ -47,7 +52,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t);
 
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   const GatewayOptions& options_;
   const HttpRoutes& routes_;
   boost::beast::flat_buffer buffer_;
@@ -56,6 +61,11 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
       parser_;
   std::shared_ptr<void> response_;
 };
+
+using HttpSession = BasicHttpSession<boost::beast::tcp_stream>;
+using HttpsSession = BasicHttpSession<TlsStream>;
+extern template class BasicHttpSession<boost::beast::tcp_stream>;
+extern template class BasicHttpSession<TlsStream>;
 
 // Picks the subprotocol to answer with from a Sec-WebSocket-Protocol
 // header: "actioncable-v1-json" if offered; "" if nothing was offered;

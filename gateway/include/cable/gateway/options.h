@@ -12,6 +12,11 @@ namespace cable::gateway {
 struct GatewayOptions {
   std::string host = "0.0.0.0";
   unsigned short port = 8080;
+  // TLS on the listener (wss://, https://): a PEM certificate chain (the
+  // server's certificate first) and its unencrypted PEM private key. Both
+  // empty: plain ws://. Gateway::reload_tls reads them again.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Event-loop threads; 0 = one per core.
   unsigned threads = 0;
   // This gateway instance's id (worker id); generated when empty.

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ namespace cable::gateway {
 
 class EventLoop;
 class SessionContext;
+class TlsConnection;
 
 // One client's WebSocket connection. Everything it owns is touched only on
 // its event loop (gateway/event_loop.h: one thread, so the loop is the
@@ -37,7 +39,9 @@ class SessionContext;
 // (gateway/websocket.h): frames arrive encoded once for every socket, and
 // whatever is queued goes out in one gathered, non-blocking write; only a
 // socket whose buffer is full waits (for writability). An idle connection
-// holds a parked wait for readability and nothing else.
+// holds a parked wait for readability and nothing else. Over TLS the same
+// happens through a TlsConnection (OpenSSL on the socket's descriptor):
+// records in, plaintext out, with the same waits.
 //
 // Commands take effect in the order sent: one call to the service is in
 // flight per connection and the rest wait in `commands_`. Outbound frames
@@ -48,8 +52,9 @@ class Session final : public FrameSink,
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  // `socket` runs on `loop`.
-  Session(boost::asio::ip::tcp::socket&& socket, EventLoop& loop,
+  // `socket` runs on `loop`; `tls` is its TLS session (null: plain).
+  Session(boost::asio::ip::tcp::socket&& socket,
+          std::unique_ptr<TlsConnection> tls, EventLoop& loop,
           SessionContext& context, std::string sid);
   ~Session() override;
 
@@ -163,6 +168,11 @@ class Session final : public FrameSink,
   // Writes as much of the queue as the socket takes without blocking; if
   // it takes less, waits for writability.
   void write_next();
+  // Reads into read_chunk_ / writes `buffers` without blocking, through
+  // TLS if the connection has it.
+  std::size_t read_some(boost::beast::error_code& ec);
+  std::size_t write_some(std::span<const boost::asio::const_buffer> buffers,
+                         boost::beast::error_code& ec);
   // Whether the client has taken none of what the kernel holds for it for
   // longer than the write timeout (it stopped reading: its receive window
   // is closed). Called every ping interval.
@@ -185,6 +195,7 @@ class Session final : public FrameSink,
   void disconnect_slow();
 
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<TlsConnection> tls_;
   EventLoop& loop_;
   SessionContext& context_;
   const std::string sid_;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <functional>
 #include <string>
 
@@ -32,6 +34,10 @@ class SessionContext {
   // Removes a finished session from the gateway's registry: after its
   // socket closed and the service ran its Disconnect.
   const std::function<void(const std::string& sid)> forget;
+  // Sessions whose socket is open, from the upgrade to the close: what
+  // --max_connections bounds. (A closed session may stay registered a
+  // little longer, until the service has run its Disconnect.)
+  std::atomic<std::size_t> open_sockets{0};
 };
 
 }  // namespace cable::gateway
