@@ -154,6 +154,7 @@ def promises(objects, values_name):
                     out.append(f"{name}: liveness must be /health")
                 if c["startupProbe"].get("httpGet", {}).get("path") != "/ready":
                     out.append(f"{name}: the startup probe must wait for /ready")
+                out += gateway_tls_promises(name, spec, c)
                 target = flag(c, "service") or ""
                 m = re.fullmatch(r"dns:///([^.]+)\.([^.]+)\.svc\.[^:]+:(\d+)", target)
                 headless = by.get("Service", {}).get(m.group(1)) if m else None
@@ -166,6 +167,7 @@ def promises(objects, values_name):
                 if kind not in c["readinessProbe"]:
                     out.append(f"{name}: readiness should be a {kind} probe")
 
+    out += gateway_tls_objects(by, values)
     for svc in by.get("Service", {}).values():
         for p in svc["spec"]["ports"]:
             if not p.get("appProtocol"):
@@ -193,6 +195,73 @@ def promises(objects, values_name):
             if len(peers) != 1 or peers[0].get("podSelector", {}).get("matchLabels", {}).get(
                     "app.kubernetes.io/component") != "gateway":
                 out.append("NetworkPolicy: the internal port must admit gateways only")
+    return out
+
+
+GATEWAY_TLS_DIR = "/etc/cable/gateway-tls"
+
+
+def gateway_tls_promises(name, spec, c):
+    """With --tls_cert the gateway's files come from a read-only Secret
+    mount and every probe speaks HTTPS; without it, none does."""
+    out = []
+    cert, key = flag(c, "tls_cert"), flag(c, "tls_key")
+    probes = [c[p] for p in ("startupProbe", "livenessProbe", "readinessProbe") if p in c]
+    schemes = {p.get("httpGet", {}).get("scheme", "HTTP") for p in probes}
+    if not cert and not key:
+        if schemes != {"HTTP"}:
+            out.append(f"{name}: probes use {sorted(schemes)} without --tls_cert")
+        return out
+    if (cert, key) != (f"{GATEWAY_TLS_DIR}/tls.crt", f"{GATEWAY_TLS_DIR}/tls.key"):
+        out.append(f"{name}: --tls_cert={cert} --tls_key={key}, expected both in {GATEWAY_TLS_DIR}")
+    if schemes != {"HTTPS"}:
+        out.append(f"{name}: with --tls_cert every probe must use scheme HTTPS, got {sorted(schemes)}")
+    mount = next((m for m in c.get("volumeMounts") or [] if m["mountPath"] == GATEWAY_TLS_DIR), None)
+    volume = next((v for v in spec.get("volumes") or [] if mount and v["name"] == mount["name"]), None)
+    if not mount or not mount.get("readOnly") or not volume or "secret" not in volume:
+        out.append(f"{name}: {GATEWAY_TLS_DIR} must be a read-only Secret mount")
+    else:
+        keys = {i["key"] for i in volume["secret"].get("items") or []}
+        if keys and not {"tls.crt", "tls.key"} <= keys:
+            out.append(f"{name}: the gateway TLS volume leaves out tls.crt or tls.key")
+    return out
+
+
+def gateway_tls_objects(by, values):
+    """What follows gateway.tls outside the Deployment: the Service's
+    appProtocol, the helm test's URL and CA, the ServiceMonitor's scheme."""
+    out = []
+    secret = ((values.get("gateway") or {}).get("tls") or {}).get("secretName")
+    want_app = "kubernetes.io/wss" if secret else "kubernetes.io/ws"
+    for svc in by.get("Service", {}).values():
+        if svc["spec"]["selector"].get("app.kubernetes.io/component") != "gateway":
+            continue
+        for p in svc["spec"]["ports"]:
+            if p.get("appProtocol") != want_app:
+                out.append(f"Service {svc['metadata']['name']}: appProtocol {p.get('appProtocol')}, "
+                           f"expected {want_app}")
+    for pod in by.get("Pod", {}).values():
+        env = {e["name"]: e for e in pod["spec"]["containers"][0].get("env") or []}
+        url = (env.get("CABLE_TEST_WS_URL") or {}).get("value", "")
+        if not url.startswith("wss://" if secret else "ws://"):
+            out.append(f"Pod {pod['metadata']['name']}: CABLE_TEST_WS_URL {url} with "
+                       f"gateway.tls.secretName={secret!r}")
+        if secret:
+            volumes = {v["name"]: v for v in pod["spec"].get("volumes") or []}
+            items = [i["key"] for v in volumes.values()
+                     if (v.get("secret") or {}).get("secretName") == secret
+                     for i in v["secret"].get("items") or [{"key": "*"}]]
+            if items != ["ca.crt"]:
+                out.append(f"Pod {pod['metadata']['name']}: must mount ca.crt of {secret} and "
+                           f"nothing else (got {items})")
+    for sm in by.get("ServiceMonitor", {}).values():
+        if sm["spec"]["selector"]["matchLabels"].get("app.kubernetes.io/component") != "gateway":
+            continue
+        for e in sm["spec"]["endpoints"]:
+            if e.get("scheme", "http") != ("https" if secret else "http") or \
+                    bool(e.get("tlsConfig")) != bool(secret):
+                out.append(f"ServiceMonitor {sm['metadata']['name']}: scheme {e.get('scheme')} "
+                           f"with gateway.tls.secretName={secret!r}")
     return out
 
 

@@ -24,6 +24,9 @@ What maps to what (everything a container would bind or resolve):
   (cable-gateway -> $CABLE_GATEWAY, nats-server -> $NATS_SERVER, ...).
 - Environment: exactly the container's env (Secret values substituted);
   $(VAR) references expanded as the kubelet does.
+- Probes: httpGet (HTTP, or HTTPS without verifying the certificate, as
+  the kubelet does), grpc, tcpSocket and exec, within their rendered
+  budgets (initialDelaySeconds + periodSeconds x failureThreshold).
 - Termination: the pod leaves every endpoint list, preStop runs, then
   SIGTERM; SIGKILL only after terminationGracePeriodSeconds (a failure).
 """
@@ -34,6 +37,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 
@@ -263,8 +267,17 @@ class LocalCluster:
                         for k in list(secret.get("data") or {}) + list(secret.get("stringData") or {})}
             else:
                 raise LoopbackError(f"{pod.name}: volume {m['name']}: unsupported kind")
-            items = (v.get("configMap") or v.get("secret")).get("items")
-            files = {i["path"]: data[i["key"]] for i in items} if items else data
+            source = v.get("configMap") or v.get("secret")
+            items = source.get("items")
+            if items:
+                # As the kubelet does: an optional volume leaves out the
+                # keys its object lacks; otherwise the pod cannot start.
+                missing = [i["key"] for i in items if i["key"] not in data]
+                if missing and not source.get("optional"):
+                    raise LoopbackError(f"{pod.name}: volume {m['name']} lacks {missing}")
+                files = {i["path"]: data[i["key"]] for i in items if i["key"] in data}
+            else:
+                files = data
             for path, content in files.items():
                 with open(os.path.join(target, path), "w") as f:
                     f.write(self.rewrite(content, pod, used_ports))
@@ -318,7 +331,15 @@ class LocalCluster:
         try:
             if "httpGet" in spec:
                 h = spec["httpGet"]
-                conn = http.client.HTTPConnection(pod.ip, pod.port(h["port"]), timeout=timeout)
+                scheme = h.get("scheme", "HTTP")
+                if scheme == "HTTPS":
+                    # The kubelet does not verify the certificate either.
+                    conn = http.client.HTTPSConnection(pod.ip, pod.port(h["port"]), timeout=timeout,
+                                                       context=ssl._create_unverified_context())
+                elif scheme == "HTTP":
+                    conn = http.client.HTTPConnection(pod.ip, pod.port(h["port"]), timeout=timeout)
+                else:
+                    raise LoopbackError(f"{pod.name}: probe scheme {scheme}")
                 try:
                     conn.request("GET", h.get("path", "/"))
                     status = conn.getresponse().status

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The rendered chart, run: every Deployment and StatefulSet of
-`helm template -f helm/cable/ci/loopback-values.yaml` started as local
-processes with exactly their command, args and env (Secret values
+`helm template -f helm/cable/ci/loopback-values.yaml` (or of the values
+files given as arguments, relative to helm/cable/ci, layered in order)
+started as local processes with exactly their command, args and env (Secret values
 substituted), on loopback addresses (localcluster.py says how names, ports,
 volumes and commands are mapped), then:
 
@@ -21,9 +22,17 @@ volumes and commands are mapped), then:
    once;
 4. the helm test runs again against what is left.
 
+With gateway.tls.secretName set (ci/loopback-gateway-tls-values.yaml), the
+Secret it names is made here (gateway_tls.py: a test CA and a certificate
+for the gateway Service, made with the openssl program), the probes speak
+HTTPS, every client wss:// verifying against its ca.crt, and before step 3
+each gateway must refuse plaintext and serve that certificate, and a
+renewal must reach new connections on SIGHUP only (gateway_tls.py).
+
 Environment: CABLE_HELM (helm binary), CABLE_GATEWAY, CABLE_SERVICE,
 CABLE_SERVER (paths of the binaries), NATS_SERVER (default
-/usr/sbin/nats-server), CABLE_WORK_DIR (optional; default a temp folder).
+/usr/sbin/nats-server), CABLE_WORK_DIR (optional; default a temp folder),
+OPENSSL (the openssl program, for gateway TLS; default: from PATH).
 Run it with a Python whose grpc is Debian's python3-grpcio and that has
 PyYAML (the venv tests/helm makes with --system-site-packages).
 """
@@ -43,12 +52,13 @@ sys.dont_write_bytecode = True
 
 import yaml  # noqa: E402
 
+import gateway_tls  # noqa: E402
 import localcluster  # noqa: E402
 import rendered as rmod  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "cable"
-VALUES = CHART / "ci" / "loopback-values.yaml"
+DEFAULT_VALUES = ["loopback-values.yaml"]
 RELEASE, NAMESPACE = "cable", "cable-loopback"
 CLIENTS = 8
 RATE = 100  # broadcasts per second
@@ -90,9 +100,10 @@ class Subscriber(threading.Thread):
     """An Action Cable client that reconnects as @rails/actioncable does
     after a disconnect, and records every message per connection."""
 
-    def __init__(self, rt, url, origin, room, stop):
+    def __init__(self, rt, url, origin, room, stop, tls_context=None):
         super().__init__(daemon=True)
         self.rt, self.url, self.origin, self.room, self.stop = rt, url, origin, room, stop
+        self.tls_context = tls_context
         self.segments = []
         self.error = None
         self.confirmed = threading.Event()
@@ -106,7 +117,8 @@ class Subscriber(threading.Thread):
     def run(self):
         try:
             while not self.stop.is_set():
-                client = self.rt.connect_with_retry(self.url, self.origin, time.monotonic() + 20)
+                client = self.rt.connect_with_retry(self.url, self.origin, time.monotonic() + 20,
+                                                    self.tls_context)
                 seg = {"gateway": client.sid.split(".", 1)[0], "seqs": [], "disconnect": None}
                 ident = client.subscribe({"channel": "ChatChannel", "room": self.room})
                 seg["confirmed_at"] = time.monotonic()
@@ -201,15 +213,18 @@ def start_everything(cluster):
         say(f"  {w.name}: {' '.join(os.path.basename(a) if i == 0 else a for i, a in enumerate(w.pods[0].argv))}")
 
 
-def run_helm_test(cluster, r, label):
+def run_helm_test(cluster, r, label, tls=False):
     pods = r.test_pods()
     check(len(pods) == 1, f"expected one helm test Pod, found {len(pods)}")
     code, out, err, _ = cluster.run_test_pod(pods[0], timeout=90)
     check(code == 0, f"helm test Pod ({label}) exited {code}: {err.strip() or out.strip()}")
+    if tls:  # the Secret has a ca.crt here: the test must have used it
+        check("(wss://" in out and "certificate verified" in out,
+              f"helm test Pod ({label}) did not verify the gateways' certificate: {out.strip()}")
     say(f"helm test ({label}): {out.strip()}")
 
 
-def shutdown_scenario(cluster, r, rt, test_env):
+def shutdown_scenario(cluster, r, rt, test_env, tls_context):
     gateways = next(w for w in cluster.workloads.values() if component(w.obj) == "gateway")
     services = next(w for w in cluster.workloads.values() if component(w.obj) == "service")
     url = cluster.resolve(test_env["CABLE_TEST_WS_URL"])
@@ -218,7 +233,8 @@ def shutdown_scenario(cluster, r, rt, test_env):
     key = test_env["CABLE_TEST_API_KEY"].split(",")[0]
     room = "loopback"
     stop = threading.Event()
-    subs = [Subscriber(rt, url, test_env.get("CABLE_TEST_ORIGIN"), room, stop) for _ in range(CLIENTS)]
+    subs = [Subscriber(rt, url, test_env.get("CABLE_TEST_ORIGIN"), room, stop, tls_context)
+            for _ in range(CLIENTS)]
     for s in subs:
         s.start()
         check(s.confirmed.wait(20), f"a client was not subscribed within 20 s: {s.error}")
@@ -313,6 +329,32 @@ def shutdown_scenario(cluster, r, rt, test_env):
         f"before their new subscription: {min(gaps)}-{max(gaps)})")
 
 
+def merged(base, over):
+    """helm's merge of values files: maps merge, anything else is replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def make_gateway_tls(cluster, r, secret_name, workdir):
+    """The Secret gateway.tls.secretName names, made and added to the
+    render; its certificate names the gateway Service and the addresses
+    that stand in for it and its pods here."""
+    gateways = next(w for w in cluster.workloads.values() if component(w.obj) == "gateway")
+    svc = next(s for s in r.kind("Service")
+               if rmod.selects(s["spec"]["selector"], gateways.pods[0].labels))
+    vip = cluster.vips[(svc["metadata"]["name"], svc["spec"]["ports"][0]["port"])].address[0]
+    openssl = os.environ.get("OPENSSL") or shutil.which("openssl") or "/usr/bin/openssl"
+    tls = gateway_tls.GatewayTls(os.path.join(workdir, "gateway-tls"), openssl,
+                                 r.dns_names(svc["metadata"]["name"]),
+                                 [vip] + [p.ip for p in gateways.pods])
+    r.add(tls.secret(secret_name, NAMESPACE))
+    say(f"Secret {secret_name} (kubernetes.io/tls, with ca.crt) made with a test CA; its "
+        f"certificate names {svc['metadata']['name']} and {vip} (the Service's address here)")
+    return tls, gateways
+
+
 def main():
     for var in ("CABLE_HELM", "CABLE_GATEWAY", "CABLE_SERVICE"):
         if not os.environ.get(var):
@@ -324,10 +366,15 @@ def main():
         shutil.rmtree(os.path.join(workdir, "pods"))
     os.makedirs(workdir, exist_ok=True)
     began = time.monotonic()
-    objects = rmod.helm_template(os.environ["CABLE_HELM"], str(CHART), str(VALUES), RELEASE, NAMESPACE)
-    values = yaml.safe_load(VALUES.read_text()) or {}
+    value_files = [CHART / "ci" / f for f in (sys.argv[1:] or DEFAULT_VALUES)]
+    objects = rmod.helm_template(os.environ["CABLE_HELM"], str(CHART), [str(f) for f in value_files],
+                                 RELEASE, NAMESPACE)
+    values = {}
+    for f in value_files:
+        values = merged(values, yaml.safe_load(f.read_text()) or {})
     r = rmod.Rendered(objects, NAMESPACE, values.get("clusterDomain", "cluster.local"))
-    say(f"rendered {len(objects)} objects from {VALUES.relative_to(REPO)} "
+    sources = " + ".join(str(f.relative_to(REPO)) for f in value_files)
+    say(f"rendered {len(objects)} objects from {sources} "
         f"({', '.join(f'{len(v)} {k}' for k, v in sorted(r.by_kind.items()))})")
     stubs = generate_stubs(os.path.join(workdir, "stubs"))
     rt = load_roundtrip()
@@ -340,16 +387,30 @@ def main():
         "sleep": shutil.which("sleep") or "/bin/sleep",
     }
     cluster = localcluster.LocalCluster(r, workdir, commands, {"/opt/cable/python": stubs})
+    secret_name = ((values.get("gateway") or {}).get("tls") or {}).get("secretName")
     ok = False
     try:
+        tls, tls_context = None, None
+        if secret_name:
+            tls, gateways = make_gateway_tls(cluster, r, secret_name, workdir)
+            tls_context = tls.client_context()
         start_everything(cluster)
         test_pod = r.test_pods()[0]
         test_env = rmod.container_env(test_pod["spec"]["containers"][0], r, "test", "127.77.249.1")
-        run_helm_test(cluster, r, "all pods up")
-        shutdown_scenario(cluster, r, rt, test_env)
-        run_helm_test(cluster, r, "after the deletions")
+        run_helm_test(cluster, r, "all pods up", tls=bool(tls))
+        if tls:
+            check(test_env["CABLE_TEST_WS_URL"].startswith("wss://"), "the helm test does not use wss://")
+            gateway_tls.check_gateways(cluster, gateways, tls, say)
+            url = cluster.resolve(test_env["CABLE_TEST_WS_URL"]) + "?token=" + \
+                rt.hs256_token(test_env["CABLE_TEST_JWT_SECRET"], "loopback")
+            gateway_tls.check_rotation(
+                cluster, gateways, tls, rt, url, test_env.get("CABLE_TEST_ORIGIN"),
+                cluster.resolve(test_env["CABLE_TEST_PUBLISHER"]),
+                test_env["CABLE_TEST_API_KEY"].split(",")[0], say)
+        shutdown_scenario(cluster, r, rt, test_env, tls_context)
+        run_helm_test(cluster, r, "after the deletions", tls=bool(tls))
         ok = True
-    except (Failed, localcluster.LoopbackError) as e:
+    except (Failed, localcluster.LoopbackError, gateway_tls.TlsFailed) as e:
         print(f"loopback: FAILED: {e}", file=sys.stderr)
     finally:
         cluster.stop_all()

@@ -13,11 +13,14 @@ import subprocess
 import yaml
 
 
-def helm_template(helm, chart, values_file, release, namespace):
-    """Runs `helm template` and returns the rendered objects (dicts)."""
-    out = subprocess.run(
-        [helm, "template", release, chart, "--namespace", namespace, "-f", values_file],
-        check=True, capture_output=True, text=True, timeout=120).stdout
+def helm_template(helm, chart, values_files, release, namespace):
+    """Runs `helm template` with the values files (later ones override
+    earlier ones, as with helm's repeated -f) and returns the rendered
+    objects (dicts)."""
+    args = [helm, "template", release, chart, "--namespace", namespace]
+    for f in values_files:
+        args += ["-f", f]
+    out = subprocess.run(args, check=True, capture_output=True, text=True, timeout=120).stdout
     return [d for d in yaml.safe_load_all(out) if d]
 
 
@@ -34,6 +37,12 @@ class Rendered:
 
     def kind(self, kind):
         return self.by_kind.get(kind, [])
+
+    def add(self, obj):
+        """An object the chart does not render but expects in the
+        namespace (a Secret the values name, as an operator makes it)."""
+        self.objects.append(obj)
+        self.by_kind.setdefault(obj["kind"], []).append(obj)
 
     def get(self, kind, name):
         for o in self.kind(kind):

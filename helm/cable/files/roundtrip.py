@@ -9,7 +9,10 @@ Publisher stubs protoc generates from proto/cable/v1/publisher.proto on
 PYTHONPATH (the image's /opt/cable/python).
 
 Environment:
-  CABLE_TEST_WS_URL         ws://host:port/cable of the gateways (required)
+  CABLE_TEST_WS_URL         ws:// or wss://host:port/cable of the gateways
+                            (required)
+  CABLE_TEST_WS_CA          PEM CA for wss://: used when the file exists,
+                            else the gateways' certificate is not verified
   CABLE_TEST_PUBLISHER      host:port of the Publisher API (required)
   CABLE_TEST_API_KEY        Publisher keys, comma-separated; the first is sent
   CABLE_TEST_JWT_SECRET     when set, a token for sub "helm-test" is minted
@@ -45,14 +48,22 @@ class ProtocolError(Exception):
 class WebSocket:
     """A minimal RFC 6455 client: text frames, ping/pong, close."""
 
-    def __init__(self, url, timeout, origin=None, protocol="actioncable-v1-json"):
+    def __init__(self, url, timeout, origin=None, protocol="actioncable-v1-json",
+                 tls_context=None):
+        """`tls_context` (an ssl.SSLContext) for wss://; default: the
+        system's trusted CAs."""
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("ws", "wss"):
             raise ValueError(f"not a ws:// or wss:// URL: {url}")
         port = parts.port or (443 if parts.scheme == "wss" else 80)
         sock = socket.create_connection((parts.hostname, port), timeout=timeout)
         if parts.scheme == "wss":
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname)
+            context = tls_context or ssl.create_default_context()
+            try:
+                sock = context.wrap_socket(sock, server_hostname=parts.hostname)
+            except BaseException:
+                sock.close()
+                raise
         self.sock = sock
         self.buffer = b""
         self.fragments = b""
@@ -174,8 +185,8 @@ class WebSocket:
 class CableClient:
     """An Action Cable client over WebSocket: welcome, subscribe, messages."""
 
-    def __init__(self, url, timeout, origin=None):
-        self.ws = WebSocket(url, timeout, origin)
+    def __init__(self, url, timeout, origin=None, tls_context=None):
+        self.ws = WebSocket(url, timeout, origin, tls_context=tls_context)
         self.timeout = timeout
         welcome = self.next_frame(time.monotonic() + timeout)
         if welcome is None or welcome.get("type") != "welcome":
@@ -223,6 +234,24 @@ def hs256_token(secret, subject, ttl=300):
     return f"{header}.{payload}.{b64(signature)}"
 
 
+def gateway_tls_context(ca):
+    """The TLS context for wss:// to the gateways: trusting the PEM CA file
+    `ca` when it exists (its certificate must then name the host in the
+    URL, the gateway Service's DNS name), else verifying nothing.
+
+    Not verifying is for this test only: the chart mounts the gateways'
+    Secret's ca.crt, and a Secret from a public issuer (cert-manager's ACME,
+    for one) has none, while its certificate names the public host, never
+    the Service the test connects to. What the test checks is the round
+    trip through the gateways, and that still runs over TLS."""
+    if ca and os.path.exists(ca):
+        return ssl.create_default_context(cafile=ca)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def publisher_channel(target, ca=None, cert=None, key=None):
     """A gRPC channel to the Publisher API (TLS when a CA is given)."""
     import grpc
@@ -256,11 +285,11 @@ def broadcast(channel, api_key, stream, data, timeout):
     return reply.accepted
 
 
-def connect_with_retry(url, origin, deadline):
+def connect_with_retry(url, origin, deadline, tls_context=None):
     """Connects, retrying refused connections until `deadline`."""
     while True:
         try:
-            return CableClient(url, max(1.0, deadline - time.monotonic()), origin)
+            return CableClient(url, max(1.0, deadline - time.monotonic()), origin, tls_context)
         except (ConnectionError, OSError, ProtocolError):
             if time.monotonic() + 1 >= deadline:
                 raise
@@ -280,7 +309,14 @@ def round_trip(env):
     nonce = secrets.token_hex(8)
     started = time.monotonic()
 
-    client = connect_with_retry(url, env.get("CABLE_TEST_ORIGIN"), deadline)
+    tls_context = None
+    if url.startswith("wss://"):
+        tls_context = gateway_tls_context(env.get("CABLE_TEST_WS_CA"))
+    client = connect_with_retry(url, env.get("CABLE_TEST_ORIGIN"), deadline, tls_context)
+    transport = ""
+    if tls_context is not None:
+        verified = "verified" if tls_context.verify_mode == ssl.CERT_REQUIRED else "not verified"
+        transport = f" (wss://, {client.ws.sock.version()}, certificate {verified})"
     try:
         ident = client.subscribe({"channel": "ChatChannel", "room": room})
         channel = publisher_channel(
@@ -304,7 +340,8 @@ def round_trip(env):
     finally:
         client.close()
     elapsed = (time.monotonic() - started) * 1000
-    return f"helm test: subscribed, broadcast and received on chat:{room} in {elapsed:.0f} ms"
+    return (f"helm test: subscribed, broadcast and received on chat:{room} in {elapsed:.0f} ms"
+            f"{transport}")
 
 
 def main():

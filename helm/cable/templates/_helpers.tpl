@@ -24,6 +24,12 @@
 {{- define "cable.natsName" -}}{{ include "cable.fullname" . }}-nats{{- end -}}
 {{- define "cable.natsHeadlessName" -}}{{ include "cable.fullname" . }}-nats-headless{{- end -}}
 
+{{/* The gateways' port name: "https" with gateway.tls (meshes and some
+     ingress controllers pick the protocol from it), "http" otherwise. */}}
+{{- define "cable.gatewayPortName" -}}
+{{- if .Values.gateway.tls.secretName -}}https{{- else -}}http{{- end -}}
+{{- end -}}
+
 {{/* A Service's fully qualified DNS name: (dict "name" N "root" $). */}}
 {{- define "cable.fqdn" -}}
 {{- printf "%s.%s.svc.%s" .name .root.Release.Namespace .root.Values.clusterDomain -}}
