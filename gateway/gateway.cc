@@ -173,6 +173,10 @@ class Gateway::Impl {
       mu_.AwaitWithTimeout(absl::Condition(&all_closed),
                            absl::FromChrono(options_.shutdown_timeout));
     }
+    // Calls still in flight (a service that does not answer) are cancelled
+    // while the loops still run, so that their callbacks, which post onto
+    // the sessions' loops, all run before the loops stop.
+    service_.shutdown();
     for (auto& loop : loops_) loop->stop();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();

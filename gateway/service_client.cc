@@ -4,14 +4,18 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "cable/internal/v1/cable.grpc.pb.h"
 #include "cable/protocol.h"
 
@@ -52,29 +56,69 @@ struct ServiceClient::Impl {
   std::chrono::milliseconds timeout;
   std::string authorization;  // "Bearer <secret>", or empty
 
+  // The calls gRPC has not completed yet, so that shutdown can cancel them
+  // and wait for their callbacks: none may run once the gateway is gone.
+  // Each entry keeps its call alive, so that cancelling never touches a
+  // call that has just completed.
+  absl::Mutex mu;
+  absl::flat_hash_map<grpc::ClientContext*,
+                      std::shared_ptr<grpc::ClientContext>>
+      in_flight ABSL_GUARDED_BY(mu);
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+
   // `start(context, request, response, on_done)` issues the async call.
   template <class Req, class Resp, class Start>
   void call(const Req& request, Callback<Resp> done, Start start) {
-    auto* c = new Call<Req, Resp>;
+    auto c = std::make_shared<Call<Req, Resp>>();
     c->request = request;
     c->done = std::move(done);
     c->context.set_deadline(std::chrono::system_clock::now() + timeout);
     if (!authorization.empty()) {
       c->context.AddMetadata("authorization", authorization);
     }
+    bool cancel;
+    {
+      absl::MutexLock lock(&mu);
+      in_flight.emplace(&c->context,
+                        std::shared_ptr<grpc::ClientContext>(c, &c->context));
+      cancel = stopping;
+    }
     start(&c->context, &c->request, &c->response,
-          [this, c](grpc::Status status) {
-            std::unique_ptr<Call<Req, Resp>> owned(c);
+          [this, c](grpc::Status status) mutable {
+            // The call is freed here, in the callback, not when gRPC
+            // destroys this function (unless shutdown holds it a moment).
+            const std::shared_ptr<Call<Req, Resp>> self = std::move(c);
             const auto code = status.error_code();
             reachable.store(code != grpc::StatusCode::UNAVAILABLE &&
                                 code != grpc::StatusCode::DEADLINE_EXCEEDED,
                             std::memory_order_relaxed);
             if (status.ok()) {
-              owned->done(std::move(owned->response));
+              self->done(std::move(self->response));
             } else {
-              owned->done(ToAbsl(status));
+              self->done(ToAbsl(status));
             }
+            absl::MutexLock lock(&mu);
+            in_flight.erase(&self->context);
           });
+    // Started after shutdown began: cancelled at once (it still completes).
+    if (cancel) c->context.TryCancel();
+  }
+
+  void cancel_all(absl::Duration bound) {
+    std::vector<std::shared_ptr<grpc::ClientContext>> calls;
+    {
+      absl::MutexLock lock(&mu);
+      stopping = true;
+      for (const auto& [context, call] : in_flight) calls.push_back(call);
+    }
+    // Outside the lock: gRPC may run a cancelled call's callback inline.
+    for (const auto& context : calls) context->TryCancel();
+    calls.clear();
+    absl::MutexLock lock(&mu);
+    auto none = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      return in_flight.empty();
+    };
+    mu.AwaitWithTimeout(absl::Condition(&none), bound);
   }
 };
 
@@ -89,7 +133,9 @@ ServiceClient::ServiceClient(std::shared_ptr<grpc::ChannelInterface> channel,
   impl_->timeout = timeout;
 }
 
-ServiceClient::~ServiceClient() = default;
+ServiceClient::~ServiceClient() { shutdown(); }
+
+void ServiceClient::shutdown() { impl_->cancel_all(absl::Seconds(10)); }
 
 void ServiceClient::connect(const internal::v1::ConnectRequest& request,
                             Callback<internal::v1::ConnectResponse> done) {
@@ -109,8 +155,9 @@ void ServiceClient::command(const internal::v1::CommandRequest& request,
               });
 }
 
-void ServiceClient::disconnect(const internal::v1::DisconnectRequest& request,
-                               Callback<internal::v1::DisconnectResponse> done) {
+void ServiceClient::disconnect(
+    const internal::v1::DisconnectRequest& request,
+    Callback<internal::v1::DisconnectResponse> done) {
   impl_->call(request, std::move(done),
               [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
                                          auto on_done) {

@@ -16,8 +16,8 @@ class ChannelInterface;
 
 namespace cable::gateway {
 
-// Calls cable.internal.v1.Cable asynchronously. Callbacks run on gRPC's threads:
-// callers post them onto their own strand.
+// Calls cable.internal.v1.Cable asynchronously. Callbacks run on gRPC's
+// threads: callers post them onto their own strand.
 class ServiceClient final {
  public:
   template <class T>
@@ -30,7 +30,11 @@ class ServiceClient final {
   ServiceClient(std::shared_ptr<grpc::ChannelInterface> channel,
                 std::chrono::milliseconds timeout, bool in_process,
                 std::string secret = "");
+  // Cancels every call in flight (their callbacks get CANCELLED) and waits,
+  // up to 10 s, until each callback has run; calls made afterwards are
+  // cancelled as they start. The destructor does it too.
   ~ServiceClient();
+  void shutdown();
 
   void connect(const internal::v1::ConnectRequest& request,
                Callback<internal::v1::ConnectResponse> done);
