@@ -221,9 +221,15 @@ class LocalCluster:
             if name.endswith("port") and value.isdigit() and int(value) in declared:
                 used_ports.add(int(value))
                 return f"{name}={pod.workload.port_map[int(value)]}"
-        for container_path, local in self.path_map(pod):
-            text = re.sub(r"(?<![\w/.-])" + re.escape(container_path) + r"(?=/|$|[\s\"',;\]])",
-                          local.replace("\\", "\\\\"), text)
+        # One pass over every mount (longest first): a path already mapped
+        # to this machine must not be mapped again by a shorter mount (an
+        # emptyDir at /tmp would match the local path of /etc/cable/... when
+        # the build folder is under /tmp).
+        mapping = dict(self.path_map(pod))
+        if mapping:
+            alternatives = "|".join(re.escape(p) for p in mapping)  # longest first
+            text = re.sub(r"(?<![\w/.-])(" + alternatives + r")(?=/|$|[\s\"',;\]])",
+                          lambda m: mapping[m.group(1)], text)
         return text
 
     def path_map(self, pod):
