@@ -39,19 +39,51 @@ if(CABLE_SANITIZE)
   add_link_options(-fsanitize=${CABLE_SANITIZE})
 
   if("thread" IN_LIST cable_sanitizers)
-    # Debian's Abseil is not built with ThreadSanitizer, so TSan cannot see
-    # that absl::Mutex, CondVar and Notification order memory: every field a
-    # Mutex guards would be reported as a race. This object tells TSan about
-    # each of their operations (acquire after locking, release before
-    # unlocking) and is linked into every binary of the build
-    # (tests/sanitizers/tsan_absl_annotations.cc explains how). It is made
-    # before link_libraries() below so that it does not link itself, and kept
-    # out of the installed package's link interface by BUILD_INTERFACE.
+    # Every file sees Debian libprotobuf's layout of map fields, which
+    # __SANITIZE_THREAD__ would change (tests/sanitizers/tsan_protobuf_layout.h).
+    add_compile_options(
+      "SHELL:-include ${CMAKE_CURRENT_LIST_DIR}/../tests/sanitizers/tsan_protobuf_layout.h")
+    # GCC warns (-Wtsan) at each std::atomic_thread_fence, which TSan does not
+    # model: Boost.Asio's std_fenced_block and Abseil's flag SequenceLock use
+    # them. Neither is how our code orders memory (Asio's queues are ordered
+    # by its mutexes, which TSan sees), and the warning is about the tool, not
+    # the code: off, so that the build stays free of warnings.
+    add_compile_options(-Wno-tsan)
+
+    # Debian's Abseil and gRPC are not built with ThreadSanitizer, so TSan
+    # cannot see how they order memory: that absl::Mutex, CondVar and
+    # Notification do (every field a Mutex guards would be reported as a
+    # race), nor that a gRPC batch happens before its tag comes out of the
+    # completion queue (every callback-API call would be). These objects tell
+    # TSan (tests/sanitizers/tsan_absl_annotations.cc and
+    # tsan_grpc_annotations.cc explain how) and are linked into every binary
+    # of the build. They are made before link_libraries() below so that they
+    # do not link themselves, and kept out of the installed package's link
+    # interface by BUILD_INTERFACE. The gRPC one only needs <grpc/grpc.h>: it
+    # finds libgrpc at run time, in the binaries that load it.
     find_package(absl CONFIG REQUIRED)
-    add_library(cable_tsan_absl OBJECT
-      ${CMAKE_CURRENT_LIST_DIR}/../tests/sanitizers/tsan_absl_annotations.cc)
-    target_link_libraries(cable_tsan_absl PUBLIC absl::synchronization ${CMAKE_DL_LIBS})
-    link_libraries($<BUILD_INTERFACE:cable_tsan_absl>)
+    add_library(cable_tsan_annotations OBJECT
+      ${CMAKE_CURRENT_LIST_DIR}/../tests/sanitizers/tsan_absl_annotations.cc
+      ${CMAKE_CURRENT_LIST_DIR}/../tests/sanitizers/tsan_grpc_annotations.cc)
+    target_link_libraries(cable_tsan_annotations PUBLIC absl::synchronization
+                          ${CMAKE_DL_LIBS})
+    link_libraries($<BUILD_INTERFACE:cable_tsan_annotations>)
+
+    # The code protoc and grpc_cpp_plugin generate (cable_proto) is protobuf's
+    # and gRPC's code instantiated for our messages: it is compiled like the
+    # Debian libraries it belongs with, without ThreadSanitizer. A request's
+    # bytes are serialized into gRPC's buffers on the caller's thread and
+    # parsed from them on a server thread, handed over inside libgrpc (the
+    # in-process channel of cable-server) with no tag the two sides share, so
+    # instrumented (de)serializers report every call as a race on the buffer.
+    # Our own code, the inline accessors of the generated messages included,
+    # stays instrumented.
+    cmake_language(DEFER CALL cable_tsan_skip_generated_code)
+    function(cable_tsan_skip_generated_code)
+      if(TARGET cable_proto)
+        target_compile_options(cable_proto PRIVATE -fno-sanitize=thread)
+      endif()
+    endfunction()
   endif()
 endif()
 # What this build applied; scripts/sanitize checks it so that a top-level
