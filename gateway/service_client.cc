@@ -65,6 +65,14 @@ struct ServiceClient::Impl {
                       std::shared_ptr<grpc::ClientContext>>
       in_flight ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
+  // Calls not yet freed. A call's ClientContext holds a reference to the
+  // channel: were the last one dropped on gRPC's callback thread (the
+  // gateway letting go of its channel while a callback still held a call),
+  // gRPC 1.51 would destroy the channel there and free its completion queue
+  // under the running thread (grpc/grpc#32584; ASan: a double free in
+  // grpc_cq_internal_unref). So shutdown waits for this to reach zero, and a
+  // callback frees its call before it counts down.
+  int unfreed ABSL_GUARDED_BY(mu) = 0;
 
   // `start(context, request, response, on_done)` issues the async call.
   template <class Req, class Resp, class Start>
@@ -81,13 +89,14 @@ struct ServiceClient::Impl {
       absl::MutexLock lock(&mu);
       in_flight.emplace(&c->context,
                         std::shared_ptr<grpc::ClientContext>(c, &c->context));
+      ++unfreed;
       cancel = stopping;
     }
     start(&c->context, &c->request, &c->response,
           [this, c](grpc::Status status) mutable {
             // The call is freed here, in the callback, not when gRPC
             // destroys this function (unless shutdown holds it a moment).
-            const std::shared_ptr<Call<Req, Resp>> self = std::move(c);
+            std::shared_ptr<Call<Req, Resp>> self = std::move(c);
             const auto code = status.error_code();
             reachable.store(code != grpc::StatusCode::UNAVAILABLE &&
                                 code != grpc::StatusCode::DEADLINE_EXCEEDED,
@@ -97,8 +106,22 @@ struct ServiceClient::Impl {
             } else {
               self->done(ToAbsl(status));
             }
+            std::shared_ptr<grpc::ClientContext> entry;
+            {
+              absl::MutexLock lock(&mu);
+              auto it = in_flight.find(&self->context);
+              if (it != in_flight.end()) {
+                entry = std::move(it->second);
+                in_flight.erase(it);
+              }
+            }
+            // Shutdown may still hold a reference for a moment (cancelling);
+            // it lets go before it waits, so the call is freed here or there,
+            // and in both cases before `unfreed` counts it.
+            entry.reset();
+            self.reset();
             absl::MutexLock lock(&mu);
-            in_flight.erase(&self->context);
+            --unfreed;
           });
     // Started after shutdown began: cancelled at once (it still completes).
     if (cancel) c->context.TryCancel();
@@ -115,9 +138,8 @@ struct ServiceClient::Impl {
     for (const auto& context : calls) context->TryCancel();
     calls.clear();
     absl::MutexLock lock(&mu);
-    auto none = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-      return in_flight.empty();
-    };
+    auto none = [this]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return unfreed == 0; };
     mu.AwaitWithTimeout(absl::Condition(&none), bound);
   }
 };

@@ -44,7 +44,8 @@ void __tsan_release(void* addr);
 }
 
 #if !ABSL_OPTION_USE_INLINE_NAMESPACE
-#error "tsan_absl_annotations.cc expects Abseil's inline namespace (absl::<ns>::)"
+#error \
+    "tsan_absl_annotations.cc expects Abseil's inline namespace (absl::<ns>::)"
 #endif
 
 namespace {
@@ -65,7 +66,8 @@ Fn Real(bool is_const, const char* rest) {
   const std::string name = Mangled(is_const, rest);
   void* f = dlsym(RTLD_NEXT, name.c_str());
   if (f == nullptr) {
-    std::fprintf(stderr, "tsan_absl_annotations: %s not found: %s\n", name.c_str(), dlerror());
+    std::fprintf(stderr, "tsan_absl_annotations: %s not found: %s\n",
+                 name.c_str(), dlerror());
     std::abort();
   }
   return reinterpret_cast<Fn>(f);
@@ -145,7 +147,8 @@ bool Mutex::ReaderTryLock() {
 }
 
 void Mutex::Await(const Condition& cond) {
-  CABLE_REAL(void (*)(Mutex*, const Condition&), false, "5Mutex5AwaitERKNS0_9ConditionE");
+  CABLE_REAL(void (*)(Mutex*, const Condition&), false,
+             "5Mutex5AwaitERKNS0_9ConditionE");
   Annotated a(cond, this);
   Release(this);
   real(this, a.condition);
@@ -173,7 +176,8 @@ bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
 }
 
 void Mutex::LockWhen(const Condition& cond) {
-  CABLE_REAL(void (*)(Mutex*, const Condition&), false, "5Mutex8LockWhenERKNS0_9ConditionE");
+  CABLE_REAL(void (*)(Mutex*, const Condition&), false,
+             "5Mutex8LockWhenERKNS0_9ConditionE");
   Annotated a(cond, this);
   real(this, a.condition);
   Acquire(this);
@@ -197,8 +201,9 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
 }
 
 bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
-  CABLE_REAL(bool (*)(Mutex*, const Condition&, Duration), false,
-             "5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
+  CABLE_REAL(
+      bool (*)(Mutex*, const Condition&, Duration), false,
+      "5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   Annotated a(cond, this);
   const bool result = real(this, a.condition, timeout);
   Acquire(this);
@@ -251,8 +256,9 @@ bool CondVar::WaitWithDeadline(Mutex* mu, Time deadline) {
 // Notification is { Mutex mutex_; std::atomic<bool> notified_yet_; }: the
 // inline HasBeenNotified() acquire-loads notified_yet_ in instrumented code,
 // so Notify releases that address as well as the object's.
-static_assert(sizeof(Notification) == 2 * sizeof(Mutex),
-              "absl::Notification's layout changed: update tsan_absl_annotations.cc");
+static_assert(
+    sizeof(Notification) == 2 * sizeof(Mutex),
+    "absl::Notification's layout changed: update tsan_absl_annotations.cc");
 
 void Notification::Notify() {
   CABLE_REAL(void (*)(Notification*), false, "12Notification6NotifyEv");
@@ -262,7 +268,8 @@ void Notification::Notify() {
 }
 
 void Notification::WaitForNotification() const {
-  CABLE_REAL(void (*)(const Notification*), true, "12Notification19WaitForNotificationEv");
+  CABLE_REAL(void (*)(const Notification*), true,
+             "12Notification19WaitForNotificationEv");
   real(this);
   Acquire(this);
 }

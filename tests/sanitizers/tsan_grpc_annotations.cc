@@ -37,7 +37,8 @@ template <typename Fn>
 Fn Real(const char* name) {
   void* f = dlsym(RTLD_NEXT, name);
   if (f == nullptr) {
-    std::fprintf(stderr, "tsan_grpc_annotations: %s not found: %s\n", name, dlerror());
+    std::fprintf(stderr, "tsan_grpc_annotations: %s not found: %s\n", name,
+                 dlerror());
     std::abort();
   }
   return reinterpret_cast<Fn>(f);
@@ -51,17 +52,17 @@ void AcquireTag(const grpc_event& event) {
 
 extern "C" {
 
-grpc_call_error grpc_call_start_batch(grpc_call* call, const grpc_op* ops, size_t nops,
-                                      void* tag, void* reserved) {
+grpc_call_error grpc_call_start_batch(grpc_call* call, const grpc_op* ops,
+                                      size_t nops, void* tag, void* reserved) {
   static const auto real =
-      Real<grpc_call_error (*)(grpc_call*, const grpc_op*, size_t, void*, void*)>(
-          "grpc_call_start_batch");
+      Real<grpc_call_error (*)(grpc_call*, const grpc_op*, size_t, void*,
+                               void*)>("grpc_call_start_batch");
   __tsan_release(tag);
   return real(call, ops, nops, tag, reserved);
 }
 
-grpc_event grpc_completion_queue_next(grpc_completion_queue* cq, gpr_timespec deadline,
-                                      void* reserved) {
+grpc_event grpc_completion_queue_next(grpc_completion_queue* cq,
+                                      gpr_timespec deadline, void* reserved) {
   static const auto real =
       Real<grpc_event (*)(grpc_completion_queue*, gpr_timespec, void*)>(
           "grpc_completion_queue_next");
