@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -22,6 +23,13 @@ using PubSubSubscriptionId = std::uint64_t;
 using PubSubCallback =
     std::function<void(absl::string_view stream, absl::string_view message)>;
 
+// Runs exactly once when a subscription has started (OK: live) or could not
+// start (the reason), or when a flush has completed. Runs on a backend
+// thread, or inline before the call that took it returns: it must not take
+// a lock its caller may hold across that call, and should post to its own
+// executor rather than do work.
+using PubSubDone = absl::AnyInvocable<void(absl::Status) &&>;
+
 class PubSub {
  public:
   virtual ~PubSub() = default;
@@ -35,6 +43,28 @@ class PubSub {
   // Stops a subscription. After it returns the callback is not running and
   // will not run again. Unknown ids are ignored.
   virtual void unsubscribe(PubSubSubscriptionId id) = 0;
+
+  // TRANSITION (issue 15): the asynchronous seam. Starts delivering
+  // `stream`'s messages to `callback` and returns at once, never waiting on
+  // the network. `on_live` runs once: OK when the subscription is live
+  // (every broadcast that starts afterwards reaches it), or the reason it
+  // could not start; the id is then void and unsubscribing it is a no-op.
+  // The id may be unsubscribed before `on_live` ran; `on_live` still runs
+  // (then with the status it would have had, or CANCELLED).
+  // The default bridges to the synchronous subscribe above; implementations
+  // override it, and the synchronous form goes once all have.
+  virtual PubSubSubscriptionId subscribe(absl::string_view stream,
+                                         PubSubCallback callback,
+                                         PubSubDone on_live) {
+    absl::StatusOr<PubSubSubscriptionId> id =
+        subscribe(stream, std::move(callback));
+    std::move(on_live)(id.status());
+    return id.ok() ? *id : 0;
+  }
+
+  // TRANSITION (issue 15): the asynchronous flush. `done` runs once every
+  // broadcast made before the call has reached the backend (see flush()).
+  virtual void flush(PubSubDone done) { std::move(done)(flush()); }
 
   // Publishes `message` to every subscriber of `stream`.
   virtual absl::Status broadcast(absl::string_view stream,
