@@ -13,94 +13,140 @@ struct Hub::Stream {
   explicit Stream(std::string n) : name(std::move(n)) {}
   const std::string name;
   absl::Mutex mu;
-  // Set once the stream left the Hub's map; a subscriber that raced with the
-  // removal retries with a fresh entry.
+  // Set once the backend reported the subscription live.
+  bool live ABSL_GUARDED_BY(mu) = false;
+  // Set once the stream left the table (no subscriber left, or it failed):
+  // whoever learns the backend's id afterwards drops it.
   bool dead ABSL_GUARDED_BY(mu) = false;
   PubSubSubscriptionId pubsub_id ABSL_GUARDED_BY(mu) = 0;
+  // Subscribers' completions while pending.
+  std::vector<OnLive> waiters ABSL_GUARDED_BY(mu);
   // identifier -> sinks subscribed under it.
   absl::flat_hash_map<std::string, std::vector<std::shared_ptr<FrameSink>>>
       subscribers ABSL_GUARDED_BY(mu);
   std::size_t count ABSL_GUARDED_BY(mu) = 0;
 };
 
+namespace {
+
+void RunAll(std::vector<Hub::OnLive>& waiters, const absl::Status& status) {
+  for (auto& waiter : waiters) std::move(waiter)(status);
+}
+
+}  // namespace
+
 Hub::Hub(PubSub& pubsub) : pubsub_(pubsub) {}
 
 Hub::~Hub() {
   std::vector<PubSubSubscriptionId> ids;
+  std::vector<OnLive> waiters;
   {
-    absl::MutexLock lock(&mu_);
-    for (auto& [name, stream] : streams_) {
+    absl::MutexLock lock(&table_->mu);
+    for (auto& [name, stream] : table_->streams) {
       absl::MutexLock stream_lock(&stream->mu);
       stream->dead = true;
       if (stream->pubsub_id != 0) ids.push_back(stream->pubsub_id);
+      for (auto& w : stream->waiters) waiters.push_back(std::move(w));
+      stream->waiters.clear();
     }
-    streams_.clear();
+    table_->streams.clear();
   }
+  RunAll(waiters, absl::CancelledError("the hub is shutting down"));
   for (auto id : ids) pubsub_.unsubscribe(id);
 }
 
-absl::Status Hub::subscribe(absl::string_view stream_name,
-                            absl::string_view identifier,
-                            const std::shared_ptr<FrameSink>& sink) {
-  for (;;) {
-    std::shared_ptr<Stream> stream;
-    {
-      absl::MutexLock lock(&mu_);
-      auto& slot = streams_[stream_name];
-      if (!slot) slot = std::make_shared<Stream>(std::string(stream_name));
-      stream = slot;
+void Hub::subscribe(absl::string_view stream_name, absl::string_view identifier,
+                    const std::shared_ptr<FrameSink>& sink, OnLive on_live) {
+  std::shared_ptr<Stream> stream;
+  bool start = false;
+  {
+    // Lock order: table, then stream. Neither is held across a PubSub
+    // call: the backend may complete inline, and the completion takes them.
+    absl::MutexLock lock(&table_->mu);
+    auto& slot = table_->streams[stream_name];
+    if (!slot) {
+      slot = std::make_shared<Stream>(std::string(stream_name));
+      start = true;
     }
-    absl::Status failed;
-    {
-      absl::MutexLock stream_lock(&stream->mu);
-      if (stream->dead) continue;  // removed between the two locks: retry
-      if (stream->pubsub_id == 0) {
-        // The first local subscriber takes the backend subscription. Holding
-        // the stream's lock makes later subscribers wait until it is live.
-        std::weak_ptr<Stream> weak = stream;
-        auto id = pubsub_.subscribe(
-            stream_name,
-            [this, weak](absl::string_view, absl::string_view msg) {
-              if (auto s = weak.lock()) on_message(s, msg);
-            });
-        if (id.ok()) {
-          stream->pubsub_id = *id;
-        } else {
-          failed = absl::Status(
-              id.status().code(),
-              absl::StrCat("subscribing to stream: ", id.status().message()));
-          if (stream->count == 0) stream->dead = true;
-        }
-      }
-      if (failed.ok()) {
-        auto& sinks = stream->subscribers[identifier];
-        for (const auto& s : sinks) {
-          if (s == sink) return absl::OkStatus();
-        }
-        sinks.push_back(sink);
-        ++stream->count;
-        return absl::OkStatus();
-      }
+    stream = slot;
+    absl::MutexLock stream_lock(&stream->mu);
+    auto& sinks = stream->subscribers[identifier];
+    bool present = false;
+    for (const auto& s : sinks) present = present || s == sink;
+    if (!present) {
+      sinks.push_back(sink);
+      ++stream->count;
     }
-    // Lock order is hub, then stream: drop the dead entry after releasing
-    // the stream's lock.
-    absl::MutexLock lock(&mu_);
-    auto it = streams_.find(stream_name);
-    if (it != streams_.end() && it->second == stream) {
-      absl::MutexLock stream_lock(&stream->mu);
-      if (stream->dead) streams_.erase(it);
+    if (!stream->live) {
+      stream->waiters.push_back(std::move(on_live));
+      on_live = nullptr;
     }
-    return failed;
   }
+  if (on_live) std::move(on_live)(absl::OkStatus());
+  if (!start) return;
+
+  // The first local subscriber takes the backend subscription.
+  std::weak_ptr<Stream> weak = stream;
+  std::weak_ptr<Table> table = table_;
+  auto received = messages_received_;
+  const PubSubSubscriptionId id = pubsub_.subscribe(
+      stream_name,
+      [weak, received](absl::string_view, absl::string_view message) {
+        if (auto s = weak.lock()) OnMessage(s, *received, message);
+      },
+      [table, stream](absl::Status status) {
+        OnStarted(table, stream, std::move(status));
+      });
+  bool drop = false;
+  {
+    absl::MutexLock stream_lock(&stream->mu);
+    if (stream->dead) {
+      drop = id != 0;  // every subscriber left meanwhile
+    } else {
+      stream->pubsub_id = id;
+    }
+  }
+  if (drop) pubsub_.unsubscribe(id);
+}
+
+void Hub::OnStarted(const std::weak_ptr<Table>& weak_table,
+                    const std::shared_ptr<Stream>& stream,
+                    absl::Status status) {
+  std::vector<OnLive> waiters;
+  if (status.ok()) {
+    absl::MutexLock stream_lock(&stream->mu);
+    // Dead: its waiters were cancelled when the last subscriber left.
+    if (stream->dead) return;
+    stream->live = true;
+    waiters.swap(stream->waiters);
+  } else {
+    status = absl::Status(status.code(), absl::StrCat("subscribing to stream: ",
+                                                      status.message()));
+    auto table = weak_table.lock();
+    if (!table) return;  // the Hub is gone; it ran the waiters
+    // The stream leaves the table with its subscribers, so that the next
+    // subscribe tries the backend again.
+    absl::MutexLock lock(&table->mu);
+    absl::MutexLock stream_lock(&stream->mu);
+    if (stream->dead) return;
+    stream->dead = true;
+    waiters.swap(stream->waiters);
+    auto it = table->streams.find(stream->name);
+    if (it != table->streams.end() && it->second == stream) {
+      table->streams.erase(it);
+    }
+  }
+  RunAll(waiters, status);
 }
 
 void Hub::unsubscribe(absl::string_view stream_name,
                       absl::string_view identifier, const FrameSink* sink) {
   PubSubSubscriptionId drop = 0;
+  std::vector<OnLive> cancelled;
   {
-    absl::MutexLock lock(&mu_);
-    auto it = streams_.find(stream_name);
-    if (it == streams_.end()) return;
+    absl::MutexLock lock(&table_->mu);
+    auto it = table_->streams.find(stream_name);
+    if (it == table_->streams.end()) return;
     std::shared_ptr<Stream> stream = it->second;
     absl::MutexLock stream_lock(&stream->mu);
     auto by_id = stream->subscribers.find(identifier);
@@ -116,20 +162,26 @@ void Hub::unsubscribe(absl::string_view stream_name,
     if (sinks.empty()) stream->subscribers.erase(by_id);
     if (stream->count == 0) {
       stream->dead = true;
+      // 0 while the backend's subscribe has not returned: its caller
+      // drops the id when it sees the stream dead.
       drop = stream->pubsub_id;
-      streams_.erase(it);
+      cancelled.swap(stream->waiters);
+      table_->streams.erase(it);
     }
   }
+  RunAll(cancelled,
+         absl::CancelledError("the stream lost its last subscriber"));
   // Outside the locks: a backend may wait here for a delivery in progress,
   // and that delivery takes the stream's lock.
   if (drop != 0) pubsub_.unsubscribe(drop);
 }
 
-void Hub::on_message(const std::shared_ptr<Stream>& stream,
-                     absl::string_view message) {
+void Hub::OnMessage(const std::shared_ptr<Stream>& stream,
+                    std::atomic<std::uint64_t>& received,
+                    absl::string_view message) {
   // Encode once per broadcast, then once per identifier, WebSocket header
   // included; every sink of an identifier shares the same bytes.
-  messages_received_.fetch_add(1, std::memory_order_relaxed);
+  received.fetch_add(1, std::memory_order_relaxed);
   if (protocol::IsStateStream(stream->name)) {
     const std::uint64_t revision = protocol::StateMessageRevision(message);
     const bool ends_commit = protocol::StateMessageEndsCommit(message);
@@ -152,16 +204,16 @@ void Hub::on_message(const std::shared_ptr<Stream>& stream,
 }
 
 std::size_t Hub::stream_count() const {
-  absl::MutexLock lock(&mu_);
-  return streams_.size();
+  absl::MutexLock lock(&table_->mu);
+  return table_->streams.size();
 }
 
 std::size_t Hub::subscriber_count(absl::string_view stream_name) const {
   std::shared_ptr<Stream> stream;
   {
-    absl::MutexLock lock(&mu_);
-    auto it = streams_.find(stream_name);
-    if (it == streams_.end()) return 0;
+    absl::MutexLock lock(&table_->mu);
+    auto it = table_->streams.find(stream_name);
+    if (it == table_->streams.end()) return 0;
     stream = it->second;
   }
   absl::MutexLock stream_lock(&stream->mu);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,13 +37,25 @@ std::string Text(const SharedFrame& frame) {
   return std::string(ws::FramePayload(*frame));
 }
 
+// Subscribes and returns what on_live got: the in-memory backend goes live
+// before its subscribe returns, so on_live has run by then.
+absl::Status Subscribe(Hub& hub, absl::string_view stream,
+                       absl::string_view identifier,
+                       const std::shared_ptr<FrameSink>& sink) {
+  std::optional<absl::Status> result;
+  hub.subscribe(stream, identifier, sink,
+                [&result](absl::Status status) { result = std::move(status); });
+  EXPECT_TRUE(result.has_value());
+  return result.value_or(absl::InternalError("on_live did not run"));
+}
+
 TEST(Hub, OneBackendSubscriptionPerStream) {
   InMemoryPubSub pubsub;
   Hub hub(pubsub);
   auto a = std::make_shared<RecordingSink>();
   auto b = std::make_shared<RecordingSink>();
-  ASSERT_TRUE(hub.subscribe("s", "id", a).ok());
-  ASSERT_TRUE(hub.subscribe("s", "id", b).ok());
+  ASSERT_TRUE(Subscribe(hub, "s", "id", a).ok());
+  ASSERT_TRUE(Subscribe(hub, "s", "id", b).ok());
   EXPECT_EQ(pubsub.subscriber_count("s"), 1u);
   EXPECT_EQ(hub.subscriber_count("s"), 2u);
   hub.unsubscribe("s", "id", a.get());
@@ -58,9 +71,9 @@ TEST(Hub, SharesOneFramePerIdentifier) {
   auto a = std::make_shared<RecordingSink>();
   auto b = std::make_shared<RecordingSink>();
   auto c = std::make_shared<RecordingSink>();
-  ASSERT_TRUE(hub.subscribe("s", "one", a).ok());
-  ASSERT_TRUE(hub.subscribe("s", "one", b).ok());
-  ASSERT_TRUE(hub.subscribe("s", "two", c).ok());
+  ASSERT_TRUE(Subscribe(hub, "s", "one", a).ok());
+  ASSERT_TRUE(Subscribe(hub, "s", "one", b).ok());
+  ASSERT_TRUE(Subscribe(hub, "s", "two", c).ok());
   ASSERT_TRUE(pubsub.broadcast("s", R"({"x":1})").ok());
   ASSERT_EQ(a->frames().size(), 1u);
   ASSERT_EQ(b->frames().size(), 1u);
@@ -75,7 +88,7 @@ TEST(Hub, NonJsonDataBecomesAJsonString) {
   InMemoryPubSub pubsub;
   Hub hub(pubsub);
   auto a = std::make_shared<RecordingSink>();
-  ASSERT_TRUE(hub.subscribe("s", "i", a).ok());
+  ASSERT_TRUE(Subscribe(hub, "s", "i", a).ok());
   ASSERT_TRUE(pubsub.broadcast("s", "hello \"world\"").ok());
   ASSERT_TRUE(pubsub.broadcast("s", "").ok());
   ASSERT_EQ(a->frames().size(), 2u);
@@ -88,8 +101,8 @@ TEST(Hub, DuplicateSubscribeIsANoOpAndUnsubscribeStopsDelivery) {
   InMemoryPubSub pubsub;
   Hub hub(pubsub);
   auto a = std::make_shared<RecordingSink>();
-  ASSERT_TRUE(hub.subscribe("s", "i", a).ok());
-  ASSERT_TRUE(hub.subscribe("s", "i", a).ok());
+  ASSERT_TRUE(Subscribe(hub, "s", "i", a).ok());
+  ASSERT_TRUE(Subscribe(hub, "s", "i", a).ok());
   ASSERT_TRUE(pubsub.broadcast("s", "1").ok());
   EXPECT_EQ(a->frames().size(), 1u);
   hub.unsubscribe("s", "i", a.get());
@@ -102,7 +115,7 @@ TEST(Hub, KeepsOrderPerStream) {
   InMemoryPubSub pubsub;
   Hub hub(pubsub);
   auto a = std::make_shared<RecordingSink>();
-  ASSERT_TRUE(hub.subscribe("s", "i", a).ok());
+  ASSERT_TRUE(Subscribe(hub, "s", "i", a).ok());
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(pubsub.broadcast("s", std::to_string(i)).ok());
   }

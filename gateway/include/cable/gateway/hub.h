@@ -7,6 +7,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -20,43 +21,66 @@ namespace cable::gateway {
 // backend sees one subscriber per gateway, never one per client. A message
 // is turned into one frame per distinct identifier, shared by every sink
 // subscribed with that identifier.
+//
+// A stream is pending from its first local subscriber until the backend
+// reports it live (or failed); subscribers arriving meanwhile wait with the
+// first. No lock is held across a PubSub call, so an event loop that
+// subscribes never waits on the network: it hears back through `on_live`.
 class Hub final {
  public:
+  // Runs once, on any thread (inline, a backend's, or the unsubscriber's):
+  // OK once the stream is live, else why it is not. Must only post.
+  using OnLive = absl::AnyInvocable<void(absl::Status) &&>;
+
   explicit Hub(PubSub& pubsub);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  // Adds `sink` as a subscriber of `stream` under `identifier`. When this
-  // returns OK the stream is live: every broadcast published afterwards is
-  // delivered. Adding the same (stream, sink, identifier) twice is a no-op.
-  absl::Status subscribe(absl::string_view stream, absl::string_view identifier,
-                         const std::shared_ptr<FrameSink>& sink);
+  // Adds `sink` as a subscriber of `stream` under `identifier` and returns
+  // at once. `on_live` gets OK when the stream is live (every broadcast
+  // published afterwards is delivered), the backend's error when it could
+  // not start (the stream is then dropped with all its subscribers, and a
+  // later subscribe tries again), or CANCELLED when the stream lost its
+  // last subscriber before going live. Adding the same (stream, sink,
+  // identifier) twice adds it once; both `on_live`s run.
+  void subscribe(absl::string_view stream, absl::string_view identifier,
+                 const std::shared_ptr<FrameSink>& sink, OnLive on_live);
 
-  // Removes one subscription; the last one of a stream drops its PubSub
-  // subscription.
+  // Removes one subscription, pending or live; the last one of a stream
+  // drops its PubSub subscription.
   void unsubscribe(absl::string_view stream, absl::string_view identifier,
                    const FrameSink* sink);
 
-  // Number of streams with local subscribers.
+  // Number of streams with local subscribers (pending ones included).
   std::size_t stream_count() const;
   // Number of local subscriptions to `stream`.
   std::size_t subscriber_count(absl::string_view stream) const;
   // Messages received from the PubSub backend, all streams together.
   std::uint64_t messages_received() const {
-    return messages_received_.load(std::memory_order_relaxed);
+    return messages_received_->load(std::memory_order_relaxed);
   }
 
  private:
   struct Stream;
-  void on_message(const std::shared_ptr<Stream>& stream,
-                  absl::string_view message);
+  // The stream map, shared with the backend's completions so that a late
+  // one finds it gone rather than dangling.
+  struct Table {
+    absl::Mutex mu;
+    absl::flat_hash_map<std::string, std::shared_ptr<Stream>> streams
+        ABSL_GUARDED_BY(mu);
+  };
+  static void OnStarted(const std::weak_ptr<Table>& table,
+                        const std::shared_ptr<Stream>& stream,
+                        absl::Status status);
+  static void OnMessage(const std::shared_ptr<Stream>& stream,
+                        std::atomic<std::uint64_t>& received,
+                        absl::string_view message);
 
   PubSub& pubsub_;
-  std::atomic<std::uint64_t> messages_received_{0};
-  mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Stream>> streams_
-      ABSL_GUARDED_BY(mu_);
+  const std::shared_ptr<std::atomic<std::uint64_t>> messages_received_ =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+  const std::shared_ptr<Table> table_ = std::make_shared<Table>();
 };
 
 }  // namespace cable::gateway

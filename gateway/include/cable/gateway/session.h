@@ -16,13 +16,16 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "cable/internal/v1/cable.pb.h"
-#include "cable/v1/publisher.pb.h"
-#include "cable/gateway/rate_limiter.h"
+#include "cable/gateway/command_pipeline.h"
 #include "cable/gateway/frame_sink.h"
-#include "cable/gateway/small_queue.h"
+#include "cable/gateway/heartbeat.h"
+#include "cable/gateway/rate_limiter.h"
+#include "cable/gateway/subscription_set.h"
 #include "cable/gateway/websocket.h"
+#include "cable/gateway/write_queue.h"
+#include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
+#include "cable/v1/publisher.pb.h"
 
 namespace cable::gateway {
 
@@ -44,9 +47,18 @@ class TlsConnection;
 // records in, plaintext out, with the same waits.
 //
 // Commands take effect in the order sent: one call to the service is in
-// flight per connection and the rest wait in `commands_`. Outbound frames
-// wait in a bounded queue; a client that lets the queue overflow is
-// dropped ("too_slow") without delaying anyone else.
+// flight per connection and the rest wait (CommandPipeline). A command that
+// starts streams is finished only once they are live (the Hub says so
+// asynchronously, never blocking the loop): its answer, with
+// confirm_subscription, goes out then. Outbound frames wait in a bounded
+// queue (WriteQueue); a client that lets it overflow is dropped
+// ("too_slow") without delaying anyone else.
+//
+// Session is the glue between its parts, in three files: session.cc (the
+// connection's life: upgrade, connect, ticks, close, disconnect),
+// session_commands.cc (commands, subscriptions, streams, timers) and
+// session_socket.cc (the socket and RFC 6455: reads, writes, the close
+// handshake).
 class Session final : public FrameSink,
                       public std::enable_shared_from_this<Session> {
  public:
@@ -80,7 +92,8 @@ class Session final : public FrameSink,
   void disconnect_if_matches(
       std::shared_ptr<const v1::DisconnectClientsRequest> request);
   // Sends frames a service addressed to this connection.
-  void transmit(std::shared_ptr<const internal::v1::DirectTransmission> transmission);
+  void transmit(
+      std::shared_ptr<const internal::v1::DirectTransmission> transmission);
 
   const std::string& sid() const { return sid_; }
 
@@ -90,81 +103,74 @@ class Session final : public FrameSink,
   void flush_broadcasts();
 
  private:
-  struct Subscription {
-    std::map<std::string, std::string> istate;
-    std::vector<std::string> streams;
-    std::vector<std::unique_ptr<boost::asio::steady_timer>> timers;
-    // Stateful channels: between a join (or a sync) and the service's
-    // answer to "sync", live updates wait here with their revisions.
-    struct Update {
-      SharedFrame frame;
-      std::uint64_t revision;
-      bool ends_commit;
-    };
-    bool held = false;
-    std::vector<Update> held_frames;
-    // The revision of the state the client was sent, then of the last
-    // whole commit sent after it: an update at or below it is already in
-    // the client's state (the service's answer to "sync" can overtake an
-    // update's trip through the pub/sub).
-    std::uint64_t revision = 0;
-  };
-  struct PendingCommand {
-    std::string command;
-    std::string identifier;
-    std::string data;
-  };
   enum class State { kHandshake, kConnecting, kOpen, kClosing, kClosed };
+  // A command's answer waiting for the streams it started to go live.
+  struct Answer {
+    Command command;
+    internal::v1::CommandResponse response;
+  };
 
+  // session.cc: the connection's life.
   void on_accept();
   void on_connected(absl::StatusOr<internal::v1::ConnectResponse> response);
+  void on_tick(const SharedFrame& ping);
+  void on_closed();
+  // Once no Connect or command call is pending: sends Disconnect if the
+  // service connected us, then leaves the gateway's registry.
+  void release();
+  void send_disconnect();
+
+  // session_commands.cc: what the client asks, and its subscriptions.
+  void handle_frame(absl::string_view text);
+  void enqueue_command(Command command);
+  void pump_commands();
+  bool precheck(const Command& command);
+  void on_command_done(Command command,
+                       absl::StatusOr<internal::v1::CommandResponse> response);
+  // The service could not be reached: tells the client what it waits for.
+  void on_command_failed(const Command& command, const absl::Status& status);
+  // Applies a successful answer's changes to the subscription, starts its
+  // new streams and finishes once they are live.
+  void apply(Answer answer);
+  void start_streams(const std::string& identifier,
+                     const std::vector<std::string>& streams,
+                     std::uint64_t generation);
+  void on_stream_started(std::uint64_t generation, const std::string& stream,
+                         absl::Status status);
+  // The answer's streams are live (or one failed): sends its transmissions
+  // (or rejects the subscription) and lets the next command go.
+  void finish_command();
+  void start_timers(const std::string& identifier,
+                    SubscriptionSet::Subscription& sub,
+                    const internal::v1::CommandResponse& response);
+  void stop_timers(SubscriptionSet::Subscription& sub,
+                   const std::string& identifier);
+  void arm_timer(const std::string& identifier, std::uint64_t generation,
+                 std::size_t index);
+  void remove_subscription(const std::string& identifier);
+  // The answer to "sync" (nullopt: it failed): sends the held updates the
+  // client's state does not cover, and lets the subscription go live.
+  void release_held(SubscriptionSet::Subscription& sub,
+                    std::optional<std::uint64_t> after_revision);
+  void leave_streams(const std::string& identifier,
+                     const std::vector<std::string>& streams);
+
+  // session_socket.cc: the socket and the WebSocket protocol on it.
   // Waits for the socket to be readable, then reads what is there.
   void read();
   void on_readable(boost::beast::error_code ec);
   // Parses what the client sent; false once the socket is closed.
   bool consume(absl::Span<char> bytes);
   void on_frame(const ws::Frame& frame);
-  void handle_frame(absl::string_view text);
-  void enqueue_command(PendingCommand command);
-  void pump_commands();
-  bool precheck(const PendingCommand& command);
-  void on_command_done(const PendingCommand& command,
-                       absl::StatusOr<internal::v1::CommandResponse> response);
-  void apply_streams(const std::string& identifier, Subscription& sub,
-                     const internal::v1::CommandResponse& response);
-  void start_timers(const std::string& identifier, Subscription& sub,
-                    const internal::v1::CommandResponse& response);
-  void arm_timer(const std::string& identifier, boost::asio::steady_timer& t,
-                 std::chrono::milliseconds every, std::string action);
-  void remove_subscription(const std::string& identifier);
-  // The answer to "sync": the state went out in the transmissions; sends
-  // the held updates newer than it and lets the subscription go live.
-  void release_held(Subscription& sub, std::uint64_t after_revision);
-  // Sends a live update unless the client's state already covers it.
-  void send_update(Subscription& sub, Subscription::Update update);
-  // Takes the subscription's streams off the Hub (its list is kept).
-  void leave_streams(const std::string& identifier, const Subscription& sub);
-  // Drops queued frames except one partly written (the rest of it must
-  // follow, or the stream breaks).
-  void drop_unwritten();
-
   // A broadcast (or pushed) frame, bounded by max_queue_bytes.
   void send(SharedFrame frame);
   // What the service answered to the client's own command (or connect),
   // bounded by max_reply_queue_bytes; `text` is a message, framed here.
   void send_reply(std::string text);
-  struct Queued {
-    SharedFrame frame;  // wire bytes
-    bool reply = false;
-  };
   void enqueue(SharedFrame frame, bool reply);
   // Queues without writing; false if the queue overflowed (the client is
   // being disconnected).
   bool push(SharedFrame frame, bool reply);
-  // Queues bytes that go out whatever the bounds and the state: the
-  // handshake's answer, a closing connection's last frames.
-  void push_unbounded(std::string bytes);
-  void unqueued(const Queued& queued);
   // Writes as much of the queue as the socket takes without blocking; if
   // it takes less, waits for writability.
   void write_next();
@@ -173,11 +179,8 @@ class Session final : public FrameSink,
   std::size_t read_some(boost::beast::error_code& ec);
   std::size_t write_some(std::span<const boost::asio::const_buffer> buffers,
                          boost::beast::error_code& ec);
-  // Whether the client has taken none of what the kernel holds for it for
-  // longer than the write timeout (it stopped reading: its receive window
-  // is closed). Called every ping interval.
-  bool stalled(std::chrono::steady_clock::time_point now);
-
+  // What the kernel holds for the client (Heartbeat's stall check).
+  std::optional<Heartbeat::SendQueue> send_queue();
   // Closes the connection: optional last message, then a close frame with
   // `code`, then waits for the client's close frame. A stuck socket is cut
   // after the write timeout.
@@ -187,11 +190,6 @@ class Session final : public FrameSink,
   void close_now();
   // Both close frames went: closes the socket.
   void finish_close();
-  void on_closed();
-  // Once no Connect or command call is pending: sends Disconnect if the
-  // service connected us, then leaves the gateway's registry.
-  void release();
-  void send_disconnect();
   void disconnect_slow();
 
   boost::asio::ip::tcp::socket socket_;
@@ -205,36 +203,34 @@ class Session final : public FrameSink,
   // buffer on the heap.
   std::array<char, 512> read_chunk_;
   ws::Reader reader_;
-  // The cable.internal.v1.Env of the upgrade request, serialized.
+  // The cable.internal.v1.Env of the upgrade request, serialized: every
+  // call to the service carries it, and the bytes cost an idle connection
+  // far less than the parsed maps.
   std::string env_;
   std::map<std::string, std::string> identifiers_;
   std::map<std::string, std::string> cstate_;
-  absl::flat_hash_map<std::string, Subscription> subscriptions_;
 
-  SmallQueue<PendingCommand> commands_;
-  bool command_in_flight_ = false;
+  SubscriptionSet subscriptions_;
+  // The running timers of each subscription, of its current generation.
+  absl::flat_hash_map<std::string,
+                      std::vector<std::unique_ptr<boost::asio::steady_timer>>>
+      timers_;
+  CommandPipeline commands_;
+  std::optional<Answer> answer_;
+  StreamWait stream_wait_;
 
-  SmallQueue<Queued> write_queue_;
-  // Bytes of the front frame already written.
-  std::size_t write_offset_ = 0;
-  std::size_t queued_bytes_ = 0;
-  std::size_t reply_bytes_ = 0;
+  WriteQueue write_queue_;
   // Waiting for the socket to take more.
   bool writing_ = false;
   // Listed for the loop's flush of this batch.
   bool flush_pending_ = false;
-  std::chrono::steady_clock::time_point write_started_;
-  // Bytes the kernel took from us, and how many of them the client had
-  // acknowledged at the last check (see stalled()).
+  // Bytes the kernel took from us.
   std::uint64_t written_bytes_ = 0;
-  std::uint64_t acked_bytes_ = 0;
-  std::optional<std::chrono::steady_clock::time_point> stalled_since_;
-  // When the client last sent anything (see tick()).
-  std::chrono::steady_clock::time_point last_read_;
+  Heartbeat heartbeat_;
   CommandRateLimiter limiter_;
   // When the client's token expires (checked every tick); 0: never.
   std::int64_t expires_at_unix_ms_ = 0;
-  std::chrono::steady_clock::time_point closing_since_;
+  Clock::time_point closing_since_;
   // The close handshake: our close frame is written; the client's came.
   bool close_sent_ = false;
   bool close_received_ = false;

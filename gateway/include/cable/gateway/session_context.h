@@ -5,6 +5,8 @@
 #include <functional>
 #include <string>
 
+#include "cable/gateway/clock.h"
+
 namespace cable::gateway {
 
 struct GatewayOptions;
@@ -18,13 +20,15 @@ class SessionContext {
   SessionContext(const GatewayOptions& options, Hub& hub,
                  ServiceClient& service, GatewayMetrics& metrics,
                  std::string gateway_id,
-                 std::function<void(const std::string& sid)> forget)
+                 std::function<void(const std::string& sid)> forget,
+                 const Clock& clock = SteadyClock::Instance())
       : options(options),
         hub(hub),
         service(service),
         metrics(metrics),
         gateway_id(std::move(gateway_id)),
-        forget(std::move(forget)) {}
+        forget(std::move(forget)),
+        clock(clock) {}
 
   const GatewayOptions& options;
   Hub& hub;
@@ -34,6 +38,8 @@ class SessionContext {
   // Removes a finished session from the gateway's registry: after its
   // socket closed and the service ran its Disconnect.
   const std::function<void(const std::string& sid)> forget;
+  // What the sessions' heartbeats go by.
+  const Clock& clock;
   // Sessions whose socket is open, from the upgrade to the close: what
   // --max_connections bounds. (A closed session may stay registered a
   // little longer, until the service has run its Disconnect.)

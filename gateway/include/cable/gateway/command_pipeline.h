@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "cable/gateway/small_queue.h"
+
+namespace cable::gateway {
+
+// A command on its way to the service: what the client sent, or what the
+// gateway adds (periodic timer ticks, the sync after a join, the leave or
+// unsubscribe that undoes a failed subscription).
+struct Command {
+  std::string command;
+  std::string identifier;
+  std::string data;
+};
+
+// Action Cable's commands and the stateful-channel ones (docs/protocol.md):
+// "join" opens a subscription like "subscribe", "leave" closes one like
+// "unsubscribe".
+bool IsClientCommand(absl::string_view command);
+bool Opens(absl::string_view command);
+bool Closes(absl::string_view command);
+
+// The order in which one connection's commands reach the service: one call
+// in flight, the rest queued in the order sent (a `message` never
+// overtakes the `subscribe` before it), follow-ups the gateway adds ahead
+// of the client's, and a periodic tick never queued twice. Pure: no I/O,
+// no clock; the session feeds it and runs what it hands out.
+class CommandPipeline final {
+ public:
+  // At most `max_pending` commands wait behind the one in flight.
+  explicit CommandPipeline(std::size_t max_pending)
+      : max_pending_(max_pending) {}
+
+  // Queues a client's command; false (nothing queued) when the queue is
+  // full: the client is flooding and is closed.
+  bool push(Command command);
+  // Queues a follow-up ahead of everything waiting: it runs next.
+  void push_front(Command command);
+  // Queues a timer's tick unless one for the same (identifier, action)
+  // still waits behind a slow service; false if coalesced into it.
+  bool push_periodic(absl::string_view identifier, absl::string_view action);
+
+  // The next command to send, if none is in flight; it is then in flight
+  // until done().
+  std::optional<Command> next();
+  // The call in flight answered (or was not made after all).
+  void done() { in_flight_ = false; }
+
+  bool in_flight() const { return in_flight_; }
+  std::size_t size() const { return queue_.size(); }
+  bool empty() const { return queue_.empty(); }
+  // Drops what waits (the socket closed); a call in flight stays so.
+  void clear();
+
+ private:
+  const std::size_t max_pending_;
+  SmallQueue<Command> queue_;
+  bool in_flight_ = false;
+};
+
+}  // namespace cable::gateway

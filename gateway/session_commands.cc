@@ -1,0 +1,434 @@
+// Session: what the client asks (commands, in order, one in flight) and
+// its subscriptions (streams on the Hub, timers, the state gate).
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "cable/gateway/hub.h"
+#include "cable/gateway/metrics.h"
+#include "cable/gateway/options.h"
+#include "cable/gateway/service_client.h"
+#include "cable/gateway/session.h"
+#include "cable/gateway/session_context.h"
+#include "cable/gateway/session_util.h"
+
+namespace cable::gateway {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+
+void Session::handle_frame(absl::string_view text) {
+  auto parsed = protocol::ParseClientCommand(text);
+  if (!parsed.ok()) {
+    context_.metrics.bad_frames.Increment();
+    spdlog::info("session {}: bad frame: {}", sid_,
+                 std::string(parsed.status().message()));
+    // Close reasons are limited to 123 bytes by RFC 6455.
+    std::string reason(parsed.status().message().substr(0, 120));
+    close(ws::kCloseInvalidPayload, reason,
+          protocol::DisconnectFrame("invalid_request", false));
+    return;
+  }
+  // Every command counts against the rate limit, those ignored below
+  // included: a flood of unknown commands is a flood too.
+  switch (limiter_.admit(context_.clock.now())) {
+    case CommandRateLimiter::Verdict::kAllow:
+      break;
+    case CommandRateLimiter::Verdict::kRefuse:
+      context_.metrics.rate_limited.Increment();
+      send_reply(protocol::ErrorFrame(
+          parsed->identifier,
+          absl::StrCat("rate limited: at most ", context_.options.command_rate,
+                       " commands a second")));
+      return;
+    case CommandRateLimiter::Verdict::kCut:
+      context_.metrics.rate_limited.Increment();
+      spdlog::info("session {}: over the command rate limit, closing", sid_);
+      close(ws::kClosePolicyViolation, "rate limit exceeded",
+            protocol::DisconnectFrame("rate_limited", false));
+      return;
+  }
+  const std::string& command = parsed->command;
+  if (!IsClientCommand(command)) {
+    context_.metrics.unknown_commands.Increment();
+    spdlog::info("session {}: unknown command \"{}\" ignored", sid_,
+                 command.substr(0, 64));
+    return;
+  }
+  if (parsed->identifier.empty() ||
+      ((command == "message" || command == "request") &&
+       parsed->data.empty())) {
+    context_.metrics.invalid_commands.Increment();
+    spdlog::info("session {}: {} without {} ignored", sid_, command,
+                 parsed->identifier.empty() ? "identifier" : "data");
+    return;
+  }
+  enqueue_command({std::move(parsed->command), std::move(parsed->identifier),
+                   std::move(parsed->data)});
+}
+
+void Session::enqueue_command(Command command) {
+  if (!commands_.push(std::move(command))) {
+    context_.metrics.bad_frames.Increment();
+    close(ws::kClosePolicyViolation, "too many pending commands",
+          protocol::DisconnectFrame("invalid_request", false));
+    return;
+  }
+  pump_commands();
+}
+
+bool Session::precheck(const Command& command) {
+  const bool exists = subscriptions_.contains(command.identifier);
+  if (Opens(command.command)) {
+    if (exists) {
+      context_.metrics.duplicate_subscriptions.Increment();
+      return false;
+    }
+    if (subscriptions_.size() >= context_.options.max_subscriptions) {
+      context_.metrics.subscriptions_over_limit.Increment();
+      send_reply(protocol::RejectFrame(command.identifier));
+      return false;
+    }
+    return true;
+  }
+  if (!exists && command.command != "periodic") {
+    context_.metrics.unknown_identifiers.Increment();
+  }
+  return exists;
+}
+
+void Session::pump_commands() {
+  while (state_ == State::kOpen) {
+    std::optional<Command> command = commands_.next();
+    if (!command) return;
+    if (!precheck(*command)) {
+      commands_.done();
+      continue;
+    }
+    internal::v1::CommandRequest request;
+    request.set_command(command->command);
+    request.set_identifier(command->identifier);
+    request.set_data(command->data);
+    request.mutable_env()->ParseFromString(env_);
+    request.set_sid(sid_);
+    request.set_gateway_id(context_.gateway_id);
+    CopyTo(identifiers_, *request.mutable_identifiers());
+    CopyTo(cstate_, *request.mutable_cstate());
+    if (auto* sub = subscriptions_.find(command->identifier)) {
+      CopyTo(sub->istate, *request.mutable_istate());
+      for (const auto& s : sub->streams) request.add_streams(s);
+      if (Closes(command->command)) {
+        // The client has dropped the subscription: stop its streams now,
+        // so that what `unsubscribed` broadcasts does not come back to it.
+        leave_streams(command->identifier, SubscriptionSet::take_streams(*sub));
+        stop_timers(*sub, command->identifier);
+        sub->gate.clear();
+      } else if (command->command == "sync") {
+        // From here until the answer, updates wait: the answer's state
+        // tells which of them the client still needs.
+        sub->gate.hold();
+      }
+    }
+    context_.metrics.commands.Increment();
+    context_.service.command(
+        request,
+        [self = shared_from_this(), command = std::move(*command)](
+            absl::StatusOr<internal::v1::CommandResponse> response) mutable {
+          net::post(self->socket_.get_executor(),
+                    [self, command = std::move(command),
+                     response = std::move(response)]() mutable {
+                      self->on_command_done(std::move(command),
+                                            std::move(response));
+                    });
+        });
+  }
+}
+
+void Session::on_command_done(
+    Command command, absl::StatusOr<internal::v1::CommandResponse> response) {
+  const bool ok = response.ok();
+  if (!ok) {
+    context_.metrics.service_errors.Increment();
+    spdlog::warn("session {}: {} failed: {}", sid_, command.command,
+                 response.status().ToString());
+  } else if (response->status() != internal::v1::STATUS_SUCCESS &&
+             !response->error_msg().empty()) {
+    spdlog::info("session {}: {} refused: {}", sid_, command.command,
+                 response->error_msg());
+  }
+
+  if (state_ == State::kClosed) {
+    // The socket is gone; keep the books straight so that Disconnect runs
+    // `unsubscribed` for a subscription the service just made.
+    if (ok && Opens(command.command) &&
+        response->status() == internal::v1::STATUS_SUCCESS &&
+        !response->subscription_removed()) {
+      auto& sub = subscriptions_.add(command.identifier, command.command);
+      CopyTo(response->istate(), sub.istate);
+      sub.streams.assign(response->streams().begin(),
+                         response->streams().end());
+    } else if (ok && response->subscription_removed()) {
+      subscriptions_.remove(command.identifier);
+    }
+    commands_.done();
+    release();
+    return;
+  }
+  if (state_ != State::kOpen) {
+    commands_.done();
+    return;
+  }
+  if (!ok) {
+    on_command_failed(command, response.status());
+    commands_.done();
+    pump_commands();
+    return;
+  }
+  apply({std::move(command), *std::move(response)});
+}
+
+void Session::on_command_failed(const Command& command,
+                                const absl::Status& status) {
+  // Leave no client waiting for an answer that will not come.
+  auto* sub = subscriptions_.find(command.identifier);
+  const bool stateful = sub != nullptr && sub->istate.contains("$state");
+  const std::string why = absl::StrCat(
+      "service call failed (", absl::StatusCodeToString(status.code()),
+      "); it may or may not have taken effect");
+  if (Opens(command.command)) {
+    send_reply(protocol::RejectFrame(command.identifier));
+  } else if (command.command == "sync" && sub != nullptr) {
+    // The client never got the state these updates apply to: leave the
+    // channel (on_leave runs) and tell the client, which may join again.
+    release_held(*sub, std::nullopt);
+    commands_.push_front({"leave", command.identifier, {}});
+    send_reply(protocol::RejectFrame(command.identifier));
+  } else if (command.command == "request") {
+    send_reply(
+        protocol::RequestFailureFrame(command.identifier, command.data, why));
+  } else if (stateful && command.command == "message") {
+    send_reply(protocol::ErrorFrame(command.identifier, why));
+  }
+}
+
+void Session::apply(Answer answer) {
+  const Command& command = answer.command;
+  const internal::v1::CommandResponse& response = answer.response;
+  if (Opens(command.command) &&
+      response.status() == internal::v1::STATUS_SUCCESS &&
+      !response.subscription_removed()) {
+    subscriptions_.add(command.identifier, command.command);
+  }
+  std::vector<std::string> started;
+  if (auto* sub = subscriptions_.find(command.identifier)) {
+    if (response.istate_set()) CopyTo(response.istate(), sub->istate);
+    // A join: hold the channel's updates from the moment its stream is
+    // live (the sync that releases them is queued once it is).
+    if (response.sync_after_streams()) sub->gate.hold();
+    if (response.stop_all_streams()) {
+      leave_streams(command.identifier, SubscriptionSet::take_streams(*sub));
+    }
+    for (const auto& s : response.stopped_streams()) {
+      if (SubscriptionSet::remove_stream(*sub, s)) {
+        context_.hub.unsubscribe(s, command.identifier, this);
+      }
+    }
+    if (!response.subscription_removed()) {
+      started = subscriptions_.add_streams(
+          *sub, {response.streams().begin(), response.streams().end()});
+    }
+    if (response.timers_set()) {
+      start_timers(command.identifier, *sub, response);
+    }
+  }
+  if (response.cstate_set()) CopyTo(response.cstate(), cstate_);
+  const std::string identifier = command.identifier;
+  answer_ = std::move(answer);
+  // Streams go live before any transmission, so a client that sees
+  // confirm_subscription gets every later broadcast. The wait is begun
+  // before the first subscribe: its completion is posted, never inline.
+  const std::uint64_t generation = stream_wait_.begin(started.size());
+  if (started.empty()) {
+    finish_command();
+    return;
+  }
+  start_streams(identifier, started, generation);
+}
+
+void Session::start_streams(const std::string& identifier,
+                            const std::vector<std::string>& streams,
+                            std::uint64_t generation) {
+  // (A weak reference: a stream that stays pending must not keep a closed
+  // session alive.)
+  std::weak_ptr<Session> weak = shared_from_this();
+  for (const auto& s : streams) {
+    context_.hub.subscribe(
+        s, identifier, shared_from_this(),
+        [weak, generation, stream = s](absl::Status status) mutable {
+          auto self = weak.lock();
+          if (!self) return;
+          net::post(self->socket_.get_executor(),
+                    [self, generation, stream = std::move(stream),
+                     status = std::move(status)]() mutable {
+                      self->on_stream_started(generation, stream,
+                                              std::move(status));
+                    });
+        });
+  }
+}
+
+void Session::on_stream_started(std::uint64_t generation,
+                                const std::string& stream,
+                                absl::Status status) {
+  if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
+    context_.metrics.service_errors.Increment();
+    spdlog::error("session {}: stream {} not started: {}", sid_, stream,
+                  status.ToString());
+  }
+  if (stream_wait_.settle(generation, stream, status)) finish_command();
+}
+
+void Session::finish_command() {
+  Answer answer = *std::move(answer_);
+  answer_.reset();
+  const Command& command = answer.command;
+  const internal::v1::CommandResponse& response = answer.response;
+  commands_.done();
+  // (Closed meanwhile: on_closed abandoned the wait; nothing gets here.)
+  auto* sub = subscriptions_.find(command.identifier);
+  if (!stream_wait_.status().ok() && sub != nullptr) {
+    // A stream could not start: the client must not be confirmed (it
+    // would miss that stream's broadcasts). The Hub dropped the failed
+    // streams; the others go with the subscription, which the service
+    // ends as if the client had unsubscribed (`unsubscribed` runs).
+    for (const auto& s : stream_wait_.failed()) {
+      SubscriptionSet::remove_stream(*sub, s);
+    }
+    release_held(*sub, std::nullopt);
+    send_reply(protocol::RejectFrame(command.identifier));
+    commands_.push_front({sub->opened_by == "join" ? "leave" : "unsubscribe",
+                          command.identifier,
+                          {}});
+    pump_commands();
+    return;
+  }
+  if (sub != nullptr && response.sync_after_streams()) {
+    // Ask for the state before anything else the client sent.
+    commands_.push_front({"sync", command.identifier, {}});
+  }
+  if (response.subscription_removed()) {
+    remove_subscription(command.identifier);
+    sub = nullptr;
+  }
+  for (const auto& frame : response.transmissions()) send_reply(frame);
+  if (sub != nullptr && command.command == "sync") {
+    release_held(*sub, response.status() == internal::v1::STATUS_SUCCESS
+                           ? std::optional(response.resume_after_revision())
+                           : std::nullopt);
+  }
+  if (!response.disconnect().reason().empty()) {
+    close(ws::kCloseNormal, response.disconnect().reason());
+    return;
+  }
+  pump_commands();
+}
+
+void Session::start_timers(const std::string& identifier,
+                           SubscriptionSet::Subscription& sub,
+                           const internal::v1::CommandResponse& response) {
+  std::vector<TimerSpec> specs;
+  for (const auto& timer : response.timers()) {
+    if (timer.interval_ms() == 0 || timer.action().empty()) continue;
+    specs.push_back(
+        {std::chrono::milliseconds(timer.interval_ms()), timer.action()});
+  }
+  const std::uint64_t generation =
+      subscriptions_.set_timers(sub, std::move(specs));
+  auto& timers = timers_[identifier];
+  timers.clear();  // destroying a timer cancels its wait
+  for (std::size_t i = 0; i < sub.timers.size(); ++i) {
+    timers.push_back(
+        std::make_unique<net::steady_timer>(socket_.get_executor()));
+    arm_timer(identifier, generation, i);
+  }
+  if (timers.empty()) timers_.erase(identifier);
+}
+
+void Session::stop_timers(SubscriptionSet::Subscription& sub,
+                          const std::string& identifier) {
+  subscriptions_.stop_timers(sub);
+  timers_.erase(identifier);
+}
+
+void Session::arm_timer(const std::string& identifier, std::uint64_t generation,
+                        std::size_t index) {
+  auto* sub = subscriptions_.find(identifier);
+  const auto& spec = sub->timers[index];
+  auto& timer = *timers_[identifier][index];
+  timer.expires_after(spec.every);
+  timer.async_wait([self = shared_from_this(), identifier, generation,
+                    index](beast::error_code ec) {
+    // A timer of an older generation was cancelled or replaced: its
+    // subscription's timers are not its own any more.
+    if (ec || self->state_ != State::kOpen ||
+        !self->subscriptions_.timer_current(identifier, generation)) {
+      return;
+    }
+    // Coalesce: a tick still waiting behind a slow service is enough.
+    const auto& action =
+        self->subscriptions_.find(identifier)->timers[index].action;
+    if (self->commands_.push_periodic(identifier, action)) {
+      self->pump_commands();
+    }
+    // (The tick may have changed the timers: re-arm only the current.)
+    if (self->subscriptions_.timer_current(identifier, generation)) {
+      self->arm_timer(identifier, generation, index);
+    }
+  });
+}
+
+void Session::remove_subscription(const std::string& identifier) {
+  timers_.erase(identifier);
+  leave_streams(identifier, subscriptions_.remove(identifier));
+}
+
+void Session::release_held(SubscriptionSet::Subscription& sub,
+                           std::optional<std::uint64_t> after_revision) {
+  for (auto& frame : sub.gate.release(after_revision)) send(std::move(frame));
+}
+
+void Session::leave_streams(const std::string& identifier,
+                            const std::vector<std::string>& streams) {
+  for (const auto& s : streams) context_.hub.unsubscribe(s, identifier, this);
+}
+
+void Session::deliver_state(SharedFrame frame, absl::string_view identifier,
+                            std::uint64_t revision, bool ends_commit) {
+  context_.metrics.broadcasts_received.Increment();
+  net::post(
+      socket_.get_executor(),
+      [self = shared_from_this(), frame = std::move(frame),
+       identifier = std::string(identifier), revision, ends_commit]() mutable {
+        if (self->state_ != State::kOpen) return;
+        auto* sub = self->subscriptions_.find(identifier);
+        if (sub == nullptr) return;  // left meanwhile
+        StateGate::Update update{frame, revision, ends_commit};
+        switch (sub->gate.offer(std::move(update),
+                                self->context_.options.max_queue_frames)) {
+          case StateGate::Verdict::kSend:
+            self->send(std::move(frame));
+            return;
+          case StateGate::Verdict::kOverflow:
+            self->disconnect_slow();
+            return;
+          case StateGate::Verdict::kHeld:
+          case StateGate::Verdict::kCovered:
+            return;
+        }
+      });
+}
+
+}  // namespace cable::gateway
