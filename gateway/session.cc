@@ -164,7 +164,7 @@ void Session::tick(SharedFrame ping) {
 void Session::on_tick(const SharedFrame& ping) {
   const auto now = context_.clock.now();
   if (state_ == State::kClosing &&
-      now - closing_since_ > context_.options.write_timeout) {
+      close_handshake_.overdue(now, context_.options.write_timeout)) {
     close_now();
     return;
   }

@@ -91,7 +91,7 @@ bool Session::consume(absl::Span<char> bytes) {
                  violation->code);
     // After a framing error no close frame can be read back: the socket
     // closes once ours is written.
-    if (violation->framing()) close_received_ = true;
+    if (violation->framing()) (void)close_handshake_.received();
     close(violation->code, violation->reason);
   }
   return socket_.is_open();
@@ -118,11 +118,11 @@ void Session::on_frame(const ws::Frame& frame) {
       }
       return;
     case ws::Opcode::kClose:
-      close_received_ = true;
-      if (closing) {
-        if (close_sent_) finish_close();
+      if (close_handshake_.received() && closing) {
+        finish_close();
         return;
       }
+      if (closing) return;
       // Answer with the client's code; our close frame goes once what is
       // being written is through, then the socket closes.
       close(frame.close_code == ws::kCloseNoStatus ? ws::kCloseNormal
@@ -223,10 +223,8 @@ void Session::write_next() {
       return;
     }
   }
-  if (state_ == State::kClosing && !close_sent_) {
-    close_sent_ = true;  // the close frame was the last thing queued
-    if (close_received_) finish_close();
-  }
+  // (Closing: the close frame was the last thing queued.)
+  if (state_ == State::kClosing && close_handshake_.sent()) finish_close();
 }
 
 std::optional<Heartbeat::SendQueue> Session::send_queue() {
@@ -243,7 +241,7 @@ void Session::close(std::uint16_t code, std::string reason,
                     std::string last_message) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
   state_ = State::kClosing;
-  closing_since_ = context_.clock.now();
+  close_handshake_.begin(context_.clock.now());
   subscriptions_.stop_all_timers();
   timers_.clear();
   write_queue_.drop_unwritten();

@@ -93,7 +93,9 @@ json NextMessage(RawClient& client) {
 }
 
 // Stops a process for the life of the guard (or until resume()): the test
-// never leaves nats-server stopped, whatever fails.
+// never leaves nats-server stopped, whatever fails. The process must be in
+// a process group of its own (NatsServer::Options::own_process_group), or
+// another process of the test's group exiting may continue it.
 class Paused final {
  public:
   explicit Paused(pid_t pid) : pid_(pid) {
@@ -168,6 +170,7 @@ void Observe(RawClient& client, int rounds, Observation& seen) {
 TEST(NatsPause, EventLoopStaysFreeAndConfirmationWaitsForNats) {
   NatsServer::Options nats_options;
   nats_options.jetstream = true;
+  nats_options.own_process_group = true;  // see Paused
   NatsServer nats = Must(NatsServer::Start(nats_options));
   ServerProcess server = Must(ServerProcess::Start(
       CableServerBinary(),
@@ -254,6 +257,7 @@ TEST(NatsPause, EventLoopStaysFreeAndConfirmationWaitsForNats) {
 TEST(NatsPause, SubscribeThatCannotStartIsRejected) {
   NatsServer::Options nats_options;
   nats_options.jetstream = true;
+  nats_options.own_process_group = true;  // see Paused
   NatsServer nats = Must(NatsServer::Start(nats_options));
   ServerProcess server = Must(
       ServerProcess::Start(CableServerBinary(),
@@ -266,7 +270,9 @@ TEST(NatsPause, SubscribeThatCannotStartIsRejected) {
     Paused paused(nats.pid());
     ASSERT_TRUE(client->Write(Command("subscribe", room)).ok());
     const json answer = NextMessage(*client);
-    EXPECT_EQ(answer.value("type", ""), "reject_subscription") << answer;
+    EXPECT_EQ(answer.value("type", ""), "reject_subscription")
+        << answer << "\nnats-server's log:\n"
+        << nats.log();
     EXPECT_EQ(answer.value("identifier", ""), room);
   }
   // The gateway ran the unsubscribe first (commands stay in order), so

@@ -122,9 +122,16 @@ struct NatsServer::State {
       ready = eof = false;
       seen_port = seen_monitoring_port = 0;
     }
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    if (options.own_process_group) {
+      posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+      posix_spawnattr_setpgroup(&attributes, 0);
+    }
     pid_t child = -1;
-    int rc = posix_spawnp(&child, binary.c_str(), &actions, nullptr,
+    int rc = posix_spawnp(&child, binary.c_str(), &actions, &attributes,
                           argv.data(), environ);
+    posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     if (rc != 0) {

@@ -31,6 +31,11 @@ class NatsServer final {
     // /usr/bin/nats-server, else "nats-server" from PATH.
     std::string binary;
     std::vector<std::string> extra_args;
+    // Its own process group, for tests that stop it (SIGSTOP): in the
+    // test's group, which may be orphaned (ctest), any other process of
+    // the group exiting would make the kernel send the stopped server
+    // SIGHUP and SIGCONT.
+    bool own_process_group = false;
     // Failure bound for start and stop.
     std::chrono::milliseconds timeout = std::chrono::seconds(20);
   };

@@ -16,6 +16,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "cable/gateway/close_handshake.h"
 #include "cable/gateway/command_pipeline.h"
 #include "cable/gateway/frame_sink.h"
 #include "cable/gateway/heartbeat.h"
@@ -230,10 +231,7 @@ class Session final : public FrameSink,
   CommandRateLimiter limiter_;
   // When the client's token expires (checked every tick); 0: never.
   std::int64_t expires_at_unix_ms_ = 0;
-  Clock::time_point closing_since_;
-  // The close handshake: our close frame is written; the client's came.
-  bool close_sent_ = false;
-  bool close_received_ = false;
+  CloseHandshake close_handshake_;
   // The service ran `connect` for us: it must hear `Disconnect` once.
   bool connected_ = false;
   bool connect_pending_ = false;
