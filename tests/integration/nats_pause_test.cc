@@ -36,7 +36,9 @@ constexpr milliseconds kPongBound(50);
 // shared machine. A loop blocked on NATS (seconds) is far past it.
 constexpr milliseconds kPingGapBound = kPingInterval + milliseconds(150);
 // Rounds of one Action Cable ping each while NATS is paused: the window
-// in which the subscribe to the new stream is under way.
+// in which the subscribe to the new stream is under way. A loop blocked
+// while a WebSocket ping is outstanding delays its pong; blocked at any
+// moment of the window, it delays the next Action Cable ping.
 constexpr int kPingsWhilePaused = 6;
 
 std::string UpgradeRequest() {
