@@ -139,7 +139,7 @@ absl::Status CommitRun::RenewAndRead() {
         JetStreamClient::Got(std::move((*replies)[next_reply++]));
     if (!got.ok()) return got.status();
     if (!*got) {
-      return absl::NotFoundError(absl::StrCat("no channel \"", w.name, "\""));
+      return NoSuchChannel(w.name);
     }
     absl::StatusOr<Head> head = DecodeHead((*got)->data(), (*got)->seq);
     if (!head.ok()) return head.status();

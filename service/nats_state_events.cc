@@ -15,10 +15,6 @@ constexpr std::uint64_t kProbeFirstAbove = 256;
 // A concurrent DeleteEvents can remove what one looks at: it starts over.
 constexpr int kDeleteAttempts = 5;
 
-absl::Status NoSuchChannel(absl::string_view name) {
-  return absl::NotFoundError(absl::StrCat("no channel \"", name, "\""));
-}
-
 }  // namespace
 
 EventLog::EventLog(const StateIo& io) : io_(io) {}

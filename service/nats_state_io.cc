@@ -23,6 +23,10 @@ absl::Status Acked(const NatsMsgPtr& reply, absl::string_view what) {
 
 }  // namespace
 
+absl::Status NoSuchChannel(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat("no channel \"", name, "\""));
+}
+
 std::uint64_t ChunkCount(std::size_t size, std::size_t chunk_bytes) {
   return std::max<std::uint64_t>(1, (size + chunk_bytes - 1) / chunk_bytes);
 }

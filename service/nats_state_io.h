@@ -25,6 +25,9 @@ void AppendBlob(const Layout& layout, std::size_t chunk_bytes,
                 const std::string& id, absl::string_view data,
                 std::vector<JsRequest>* out);
 
+// NotFound for a channel that does not exist.
+absl::Status NoSuchChannel(absl::string_view name);
+
 class StateIo final {
  public:
   StateIo(std::unique_ptr<JetStreamClient> client, Layout layout,

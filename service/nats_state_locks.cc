@@ -26,10 +26,6 @@ std::chrono::nanoseconds Jittered(absl::Duration d) {
   return std::chrono::nanoseconds(dist(rng));
 }
 
-absl::Status NoSuchChannel(absl::string_view name) {
-  return absl::NotFoundError(absl::StrCat("no channel \"", name, "\""));
-}
-
 }  // namespace
 
 Locks::Locks(const StateIo& io, LockTable& table,

@@ -30,9 +30,25 @@
 #include "nats_state_recovery.h"
 
 namespace cable::service {
-namespace {
 
-using namespace nats_state;  // NOLINT(google-build-using-namespace)
+using nats_state::AppendBlob;
+using nats_state::ChunkCount;
+using nats_state::CommitRun;
+using nats_state::DecodeGuardCount;
+using nats_state::EventLog;
+using nats_state::Head;
+using nats_state::HeaderLine;
+using nats_state::IntentRecovery;
+using nats_state::kTypeHeader;
+using nats_state::LastToken;
+using nats_state::Layout;
+using nats_state::Locks;
+using nats_state::LockTable;
+using nats_state::NoSuchChannel;
+using nats_state::StateIo;
+using nats_state::UniqueId;
+
+namespace {
 
 // Room left in a message for headers and the protocol line.
 constexpr std::size_t kHeaderRoom = 8 * 1024;
@@ -42,10 +58,6 @@ constexpr std::size_t kMaxPrefixBytes = 32;
 constexpr int kReadAttempts = 5;
 // JetStream: "stream name already in use".
 constexpr int kStreamNameInUse = 10058;
-
-absl::Status NoSuchChannel(absl::string_view name) {
-  return absl::NotFoundError(absl::StrCat("no channel \"", name, "\""));
-}
 
 // Runs `f`, turning an escaped exception into Internal: nothing throws out
 // of the store.
