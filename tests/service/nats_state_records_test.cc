@@ -1,5 +1,5 @@
-// The NATS state store's record codecs (service/nats_state_records.h):
-// pure functions, no server.
+// The NATS state store's record codecs and names
+// (service/nats_state_records.h, nats_state_layout.h): pure, no server.
 
 #include "service/nats_state_records.h"
 
@@ -9,7 +9,9 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "cable/stream_subject.h"
+#include "service/nats_state_layout.h"
 #include "tests/service/test_util.h"
 
 namespace cable::service::nats_state {
@@ -160,6 +162,37 @@ TEST(RecordHelpersTest, LastTokenUniqueIdAndGuardCount) {
   EXPECT_EQ(DecodeGuardCount("-3"), -3);
   EXPECT_EQ(DecodeGuardCount("x"), std::nullopt);
   EXPECT_EQ(DecodeGuardCount(""), std::nullopt);
+}
+
+// The names are what replicas (and stores written by older versions) share:
+// pinned.
+TEST(LayoutTest, NamesOfBucketsStreamsAndSubjects) {
+  const Layout l("cable");
+  EXPECT_EQ(l.channels_stream, "KV_cable_channels");
+  EXPECT_EQ(l.locks_stream, "KV_cable_locks");
+  EXPECT_EQ(l.guards_stream, "KV_cable_guards");
+  EXPECT_EQ(l.workers_stream, "KV_cable_workers");
+  EXPECT_EQ(l.events_stream, "cable_events");
+  EXPECT_EQ(l.chunks_stream, "cable_chunks");
+  EXPECT_EQ(l.intents_stream, "cable_intents");
+  EXPECT_EQ(l.HeadSubject("c"), "$KV.cable_channels.c");
+  EXPECT_EQ(l.LockSubject("c"), "$KV.cable_locks.c");
+  EXPECT_EQ(l.GuardSubject("c.w"), "$KV.cable_guards.c.w");
+  EXPECT_EQ(l.WorkerSubject("w"), "$KV.cable_workers.w");
+  EXPECT_EQ(l.EventSubject("c", 7), "cable.ev.c.7");
+  EXPECT_EQ(l.EventFilter("c"), "cable.ev.c.*");
+  EXPECT_EQ(l.EventChunkSubject("c", 7, 2), "cable.evc.c.7.2");
+  EXPECT_EQ(l.EventChunkFilter("c"), "cable.evc.c.>");
+  EXPECT_EQ(l.ChunkSubject("b", 3), "cable.ch.b.3");
+  EXPECT_EQ(l.BlobFilter("b"), "cable.ch.b.>");
+  EXPECT_EQ(l.IntentSubject("t"), "cable.tx.t");
+  EXPECT_EQ(l.IntentFilter(), "cable.tx.*");
+  // Hostile names become single tokens.
+  EXPECT_EQ(
+      Layout::GuardKey("a.b", "w *"),
+      absl::StrCat(EncodeStreamToken("a.b"), ".", EncodeStreamToken("w *")));
+  EXPECT_EQ(Layout::GuardKey("a.b", "w").find('.'),
+            EncodeStreamToken("a.b").size());
 }
 
 }  // namespace
