@@ -154,8 +154,9 @@ inline std::string Owner() {
   return absl::StrCat("owner-", next++);
 }
 
-// Waits until the wall clock has passed `t` (ages of events and
-// heartbeats are wall-clock; this waits for time, not for another thread).
+// Waits until the real clock has passed `t`: for times a server keeps
+// (NatsStateStore's lease and event timestamps). This waits for time, not
+// for another thread; the stores' own time runs on a ManualClock instead.
 inline void WaitUntilPast(absl::Time t) {
   while (absl::Now() <= t) absl::SleepFor(absl::Milliseconds(5));
 }
