@@ -20,7 +20,8 @@ absl::Status NoSuchChannel(absl::string_view name) {
 
 }  // namespace
 
-InMemoryStateStore::InMemoryStateStore(absl::Duration lease) : lease_(lease) {}
+InMemoryStateStore::InMemoryStateStore(absl::Duration lease, Clock& clock)
+    : lease_(lease), clock_(clock) {}
 
 bool InMemoryStateStore::Holds(absl::string_view owner, const std::string& name,
                                absl::Time now) const {
@@ -67,7 +68,7 @@ absl::Status InMemoryStateStore::Lock(absl::string_view owner,
                                       absl::Span<const std::string> names,
                                       absl::Duration timeout) {
   if (absl::Status s = ValidateOwner(owner); !s.ok()) return s;
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = clock_.Now() + timeout;
   std::vector<std::string> taken;
   absl::MutexLock lock(&mu_);
   auto give_back = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -85,7 +86,7 @@ absl::Status InMemoryStateStore::Lock(absl::string_view owner,
       return NoSuchChannel(name);
     }
     for (;;) {
-      const absl::Time now = absl::Now();
+      const absl::Time now = clock_.Now();
       auto it = locks_.find(name);
       if (it == locks_.end() || it->second.expires <= now ||
           it->second.owner == owner) {
@@ -100,7 +101,8 @@ absl::Status InMemoryStateStore::Lock(absl::string_view owner,
                          " waiting for the lock of channel \"", name, "\""));
       }
       // Wakes on a release or when the holder's lease runs out.
-      released_.WaitWithDeadline(&mu_, std::min(deadline, it->second.expires));
+      clock_.WaitWithDeadline(&mu_, &released_,
+                              std::min(deadline, it->second.expires));
     }
   }
   return absl::OkStatus();
@@ -124,7 +126,7 @@ absl::StatusOr<std::vector<CommitResult>> InMemoryStateStore::Commit(
     absl::string_view owner, absl::Span<const ChannelWrite> writes) {
   if (absl::Status s = ValidateCommit(owner, writes); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   // Every check before any change: all or nothing.
   for (const ChannelWrite& w : writes) {
     if (!Holds(owner, w.name, now)) {
@@ -202,7 +204,7 @@ absl::StatusOr<std::uint64_t> InMemoryStateStore::DeleteEvents(
   std::uint64_t keep = 0;
   if (keep_num) keep = std::min<std::uint64_t>(*keep_num, events.size());
   if (keep_duration) {
-    const absl::Time cutoff = absl::Now() - *keep_duration;
+    const absl::Time cutoff = clock_.Now() - *keep_duration;
     std::uint64_t young = 0;
     for (auto e = events.rbegin(); e != events.rend() && e->time > cutoff;
          ++e) {
@@ -236,14 +238,14 @@ absl::Status InMemoryStateStore::Heartbeat(absl::string_view worker,
                                            absl::Duration ttl) {
   if (absl::Status s = ValidateWorkerName(worker); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
-  workers_[worker] = absl::Now() + ttl;
+  workers_[worker] = clock_.Now() + ttl;
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::string>> InMemoryStateStore::AliveWorkers() {
   std::vector<std::string> alive;
   absl::MutexLock lock(&mu_);
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_.Now();
   for (auto it = workers_.begin(); it != workers_.end();) {
     if (it->second > now) {
       alive.push_back(it->first);

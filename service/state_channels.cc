@@ -345,7 +345,11 @@ StateChannels::StateChannels(StateStore& store, PubSub& pubsub,
 }
 
 StateChannels::~StateChannels() {
-  stop_.Notify();
+  {
+    absl::MutexLock lock(&stop_mu_);
+    stopping_ = true;
+    stop_cv_.SignalAll();
+  }
   if (cleaner_.joinable()) cleaner_.join();
 }
 
@@ -600,8 +604,17 @@ absl::StatusOr<int> StateChannels::cleanup() {
   return ran;
 }
 
+bool StateChannels::StopBefore(Clock& clock, absl::Time t) {
+  absl::MutexLock lock(&stop_mu_);
+  while (!stopping_) {
+    if (clock.WaitWithDeadline(&stop_mu_, &stop_cv_, t)) return stopping_;
+  }
+  return true;
+}
+
 void StateChannels::CleanupLoop() {
-  while (!stop_.WaitForNotificationWithTimeout(options_.cleanup_interval)) {
+  Clock& clock = options_.clock != nullptr ? *options_.clock : RealClock();
+  while (!StopBefore(clock, clock.Now() + options_.cleanup_interval)) {
     absl::StatusOr<int> ran = cleanup();
     if (!ran.ok()) spdlog::warn("state cleanup: {}", ran.status().ToString());
   }

@@ -1,13 +1,8 @@
 // Fuzzes the JetStream record codecs of the NATS state store
-// (service/nats_state_store.cc): a channel's head record, a commit's
+// (service/nats_state_records.h): a channel's head record, a commit's
 // intent record, and JetStream's replies as JetStreamClient reads them.
 // Records are read back from NATS; whoever can write to the state
 // store's streams controls these bytes.
-//
-// DecodeHead/EncodeHead and DecodeIntent/EncodeIntent live in an anonymous
-// namespace of nats_state_store.cc, so this file includes that source to
-// reach them (it then defines NatsStateStore itself; the linker takes
-// nothing of nats_state_store.cc from cable_service).
 //
 // Input: byte 0 picks the record; byte 1 is a stream sequence; the rest:
 //   0: a head record;
@@ -19,18 +14,31 @@
 // (nothing lost, nothing invented); replies never crash, and a direct get
 // that finds a message hands back its body.
 
-// NOLINTNEXTLINE(bugprone-suspicious-include)
-#include "service/nats_state_store.cc"
+#include <nats/nats.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "cable/service/jetstream_client.h"
 #include "fuzz_support.h"
+#include "service/nats_state_records.h"
 
 namespace cable::service {
 namespace {
+
+using nats_state::DecodeHead;
+using nats_state::DecodeIntent;
+using nats_state::EncodeHead;
+using nats_state::EncodeIntent;
+using nats_state::Head;
+using nats_state::Intent;
+using nats_state::IntentPart;
+using nats_state::kChunksHeader;
+using nats_state::kTypeHeader;
 
 bool SameHead(const Head& a, const Head& b) {
   return a.revision == b.revision && a.last_event_id == b.last_event_id &&
@@ -103,7 +111,8 @@ NatsMsgPtr Reply(absl::string_view headers, absl::string_view body) {
     const std::size_t colon = line.find(':');
     if (colon == absl::string_view::npos) continue;
     const std::string name(line.substr(0, colon));
-    const std::string value(absl::StripLeadingAsciiWhitespace(line.substr(colon + 1)));
+    const std::string value(
+        absl::StripLeadingAsciiWhitespace(line.substr(colon + 1)));
     (void)natsMsgHeader_Add(msg.get(), name.c_str(), value.c_str());
   }
   return msg;

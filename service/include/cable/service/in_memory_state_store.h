@@ -2,7 +2,8 @@
 // StateStore in one process (the embedded default): everything in maps
 // behind one mutex. Lock waiters sleep on a condition variable and wake on
 // Unlock or when the holder's lease runs out; a Commit renews the lease of
-// the locks it uses, as NatsStateStore does.
+// the locks it uses, as NatsStateStore does. Every time it measures (leases,
+// lock timeouts, heartbeats, event times and ages) is its Clock's.
 
 #include <cstdint>
 #include <deque>
@@ -15,13 +16,16 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "cable/service/clock.h"
 #include "cable/service/state_store.h"
 
 namespace cable::service {
 
 class InMemoryStateStore final : public StateStore {
  public:
-  explicit InMemoryStateStore(absl::Duration lease = absl::Seconds(10));
+  // `clock` must outlive the store.
+  explicit InMemoryStateStore(absl::Duration lease = absl::Seconds(10),
+                              Clock& clock = RealClock());
 
   InMemoryStateStore(const InMemoryStateStore&) = delete;
   InMemoryStateStore& operator=(const InMemoryStateStore&) = delete;
@@ -65,6 +69,7 @@ class InMemoryStateStore final : public StateStore {
              absl::Time now) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const absl::Duration lease_;
+  Clock& clock_;
 
   mutable absl::Mutex mu_;
   // Signalled whenever locks are released.

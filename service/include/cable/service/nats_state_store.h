@@ -85,6 +85,11 @@
 //
 // Heartbeats store the expiry by the writer's clock: replicas' clocks are
 // assumed to agree to well within a heartbeat ttl.
+//
+// Code: this facade (nats_state_store.cc) and its parts beside it,
+// service/nats_state_*.h: records (the codecs), layout (names), io (round
+// trips), lock_table (this process's view of the locks), locks, recovery
+// (intents), commit (the phases) and commit_plan (pure), events.
 
 #include <cstdint>
 #include <functional>
@@ -94,6 +99,7 @@
 #include <vector>
 
 #include "cable/nats_security.h"
+#include "cable/service/clock.h"
 #include "cable/service/state_store.h"
 
 namespace cable::service {
@@ -125,6 +131,11 @@ struct NatsStateStoreOptions {
   // it is written and the locks stay taken. Heads are then written one at
   // a time.
   std::function<bool(absl::string_view stage)> crash_at;
+  // This process's clock: lock leases and timeouts as seen locally, the
+  // commit's time budget, heartbeat expiry. Null: the real clock. (The
+  // server's lease, MaxAge, and event timestamps are real time whatever
+  // this says.) Must outlive the store.
+  Clock* clock = nullptr;
 };
 
 class NatsStateStore final : public StateStore {

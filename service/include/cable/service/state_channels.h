@@ -47,6 +47,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "cable/service/clock.h"
 #include "cable/service/state_store.h"
 
 namespace cable {
@@ -181,6 +182,9 @@ struct StateChannelsOptions {
   // How often this replica looks for dead workers' guard counts; zero
   // disables the cleanup loop.
   absl::Duration cleanup_interval = absl::Seconds(5);
+  // Paces the cleanup loop (tests pass a ManualClock, with the store on the
+  // same clock). Null: the real clock. Must outlive the StateChannels.
+  Clock* clock = nullptr;
 };
 
 // A transaction: lock_state calls (nested or not) that commit together or
@@ -300,6 +304,8 @@ class StateChannels final {
     H handler;
   };
   void CleanupLoop();
+  // Waits until `clock` reaches `t`; true if stopping instead.
+  bool StopBefore(Clock& clock, absl::Time t);
   std::string NewOwner();
 
   StateStore& store_;
@@ -313,7 +319,9 @@ class StateChannels final {
   const std::string instance_;
   absl::Mutex mu_;
   std::uint64_t next_owner_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Notification stop_;
+  absl::Mutex stop_mu_;
+  absl::CondVar stop_cv_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::thread cleaner_;
 };
 
