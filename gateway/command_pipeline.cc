@@ -5,18 +5,22 @@
 
 namespace cable::gateway {
 
-bool IsClientCommand(absl::string_view command) {
-  return command == "subscribe" || command == "unsubscribe" ||
-         command == "message" || command == "join" || command == "leave" ||
-         command == "request" || command == "sync";
+using internal::v1::CommandKind;
+
+bool Opens(CommandKind kind) {
+  return kind == internal::v1::COMMAND_KIND_SUBSCRIBE ||
+         kind == internal::v1::COMMAND_KIND_JOIN;
 }
 
-bool Opens(absl::string_view command) {
-  return command == "subscribe" || command == "join";
+bool Closes(CommandKind kind) {
+  return kind == internal::v1::COMMAND_KIND_UNSUBSCRIBE ||
+         kind == internal::v1::COMMAND_KIND_LEAVE;
 }
 
-bool Closes(absl::string_view command) {
-  return command == "unsubscribe" || command == "leave";
+CommandKind Undoing(CommandKind opened_by) {
+  return opened_by == internal::v1::COMMAND_KIND_JOIN
+             ? internal::v1::COMMAND_KIND_LEAVE
+             : internal::v1::COMMAND_KIND_UNSUBSCRIBE;
 }
 
 bool CommandPipeline::push(Command command) {
@@ -35,11 +39,12 @@ bool CommandPipeline::push_periodic(absl::string_view identifier,
   // count against the client's queue bound.
   const bool queued =
       std::any_of(queue_.begin(), queue_.end(), [&](const Command& c) {
-        return c.command == "periodic" && c.identifier == identifier &&
-               c.data == action;
+        return c.kind == internal::v1::COMMAND_KIND_PERIODIC &&
+               c.identifier == identifier && c.data == action;
       });
   if (queued) return false;
-  queue_.push_back({"periodic", std::string(identifier), std::string(action)});
+  queue_.push_back({internal::v1::COMMAND_KIND_PERIODIC,
+                    std::string(identifier), std::string(action)});
   return true;
 }
 

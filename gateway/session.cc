@@ -286,6 +286,7 @@ void Session::send_disconnect() {
     auto* snapshot = request.add_subscriptions();
     snapshot->set_identifier(identifier);
     CopyTo(sub.istate, *snapshot->mutable_istate());
+    snapshot->set_stateful(sub.stateful);
     for (const auto& s : sub.streams) snapshot->add_streams(s);
   }
   subscriptions_.clear();

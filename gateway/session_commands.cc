@@ -51,23 +51,25 @@ void Session::handle_frame(absl::string_view text) {
             protocol::DisconnectFrame("rate_limited", false));
       return;
   }
-  const std::string& command = parsed->command;
-  if (!IsClientCommand(command)) {
+  const std::optional<internal::v1::CommandKind> kind =
+      protocol::ClientCommandKind(parsed->command);
+  if (!kind) {
     context_.metrics.unknown_commands.Increment();
     spdlog::info("session {}: unknown command \"{}\" ignored", sid_,
-                 command.substr(0, 64));
+                 parsed->command.substr(0, 64));
     return;
   }
   if (parsed->identifier.empty() ||
-      ((command == "message" || command == "request") &&
+      ((*kind == internal::v1::COMMAND_KIND_MESSAGE ||
+        *kind == internal::v1::COMMAND_KIND_REQUEST) &&
        parsed->data.empty())) {
     context_.metrics.invalid_commands.Increment();
-    spdlog::info("session {}: {} without {} ignored", sid_, command,
+    spdlog::info("session {}: {} without {} ignored", sid_, parsed->command,
                  parsed->identifier.empty() ? "identifier" : "data");
     return;
   }
-  enqueue_command({std::move(parsed->command), std::move(parsed->identifier),
-                   std::move(parsed->data)});
+  enqueue_command(
+      {*kind, std::move(parsed->identifier), std::move(parsed->data)});
 }
 
 void Session::enqueue_command(Command command) {
@@ -82,7 +84,7 @@ void Session::enqueue_command(Command command) {
 
 bool Session::precheck(const Command& command) {
   const bool exists = subscriptions_.contains(command.identifier);
-  if (Opens(command.command)) {
+  if (Opens(command.kind)) {
     if (exists) {
       context_.metrics.duplicate_subscriptions.Increment();
       return false;
@@ -94,7 +96,7 @@ bool Session::precheck(const Command& command) {
     }
     return true;
   }
-  if (!exists && command.command != "periodic") {
+  if (!exists && command.kind != internal::v1::COMMAND_KIND_PERIODIC) {
     context_.metrics.unknown_identifiers.Increment();
   }
   return exists;
@@ -109,7 +111,7 @@ void Session::pump_commands() {
       continue;
     }
     internal::v1::CommandRequest request;
-    request.set_command(command->command);
+    request.set_kind(command->kind);
     request.set_identifier(command->identifier);
     request.set_data(command->data);
     request.mutable_env()->ParseFromString(env_);
@@ -119,14 +121,15 @@ void Session::pump_commands() {
     CopyTo(cstate_, *request.mutable_cstate());
     if (auto* sub = subscriptions_.find(command->identifier)) {
       CopyTo(sub->istate, *request.mutable_istate());
+      request.set_stateful(sub->stateful);
       for (const auto& s : sub->streams) request.add_streams(s);
-      if (Closes(command->command)) {
+      if (Closes(command->kind)) {
         // The client has dropped the subscription: stop its streams now,
         // so that what `unsubscribed` broadcasts does not come back to it.
         leave_streams(command->identifier, SubscriptionSet::take_streams(*sub));
         stop_timers(*sub, command->identifier);
         sub->gate.clear();
-      } else if (command->command == "sync") {
+      } else if (command->kind == internal::v1::COMMAND_KIND_SYNC) {
         // From here until the answer, updates wait: the answer's state
         // tells which of them the client still needs.
         sub->gate.hold();
@@ -152,21 +155,23 @@ void Session::on_command_done(
   const bool ok = response.ok();
   if (!ok) {
     context_.metrics.service_errors.Increment();
-    spdlog::warn("session {}: {} failed: {}", sid_, command.command,
+    spdlog::warn("session {}: {} failed: {}", sid_,
+                 protocol::CommandName(command.kind),
                  response.status().ToString());
   } else if (response->status() != internal::v1::STATUS_SUCCESS &&
              !response->error_msg().empty()) {
-    spdlog::info("session {}: {} refused: {}", sid_, command.command,
-                 response->error_msg());
+    spdlog::info("session {}: {} refused: {}", sid_,
+                 protocol::CommandName(command.kind), response->error_msg());
   }
 
   if (state_ == State::kClosed) {
     // The socket is gone; keep the books straight so that Disconnect runs
     // `unsubscribed` for a subscription the service just made.
-    if (ok && Opens(command.command) &&
+    if (ok && Opens(command.kind) &&
         response->status() == internal::v1::STATUS_SUCCESS &&
         !response->subscription_removed()) {
-      auto& sub = subscriptions_.add(command.identifier, command.command);
+      auto& sub = subscriptions_.add(command.identifier, command.kind);
+      sub.stateful = response->stateful();
       CopyTo(response->istate(), sub.istate);
       sub.streams.assign(response->streams().begin(),
                          response->streams().end());
@@ -194,22 +199,24 @@ void Session::on_command_failed(const Command& command,
                                 const absl::Status& status) {
   // Leave no client waiting for an answer that will not come.
   auto* sub = subscriptions_.find(command.identifier);
-  const bool stateful = sub != nullptr && sub->istate.contains("$state");
+  const bool stateful = sub != nullptr && sub->stateful;
   const std::string why = absl::StrCat(
       "service call failed (", absl::StatusCodeToString(status.code()),
       "); it may or may not have taken effect");
-  if (Opens(command.command)) {
+  if (Opens(command.kind)) {
     send_reply(protocol::RejectFrame(command.identifier));
-  } else if (command.command == "sync" && sub != nullptr) {
+  } else if (command.kind == internal::v1::COMMAND_KIND_SYNC &&
+             sub != nullptr) {
     // The client never got the state these updates apply to: leave the
     // channel (on_leave runs) and tell the client, which may join again.
     release_held(*sub, std::nullopt);
-    commands_.push_front({"leave", command.identifier, {}});
+    commands_.push_front(
+        {internal::v1::COMMAND_KIND_LEAVE, command.identifier, {}});
     send_reply(protocol::RejectFrame(command.identifier));
-  } else if (command.command == "request") {
+  } else if (command.kind == internal::v1::COMMAND_KIND_REQUEST) {
     send_reply(
         protocol::RequestFailureFrame(command.identifier, command.data, why));
-  } else if (stateful && command.command == "message") {
+  } else if (stateful && command.kind == internal::v1::COMMAND_KIND_MESSAGE) {
     send_reply(protocol::ErrorFrame(command.identifier, why));
   }
 }
@@ -217,10 +224,11 @@ void Session::on_command_failed(const Command& command,
 void Session::apply(Answer answer) {
   const Command& command = answer.command;
   const internal::v1::CommandResponse& response = answer.response;
-  if (Opens(command.command) &&
+  if (Opens(command.kind) &&
       response.status() == internal::v1::STATUS_SUCCESS &&
       !response.subscription_removed()) {
-    subscriptions_.add(command.identifier, command.command);
+    subscriptions_.add(command.identifier, command.kind).stateful =
+        response.stateful();
   }
   std::vector<std::string> started;
   if (auto* sub = subscriptions_.find(command.identifier)) {
@@ -309,22 +317,21 @@ void Session::finish_command() {
     }
     release_held(*sub, std::nullopt);
     send_reply(protocol::RejectFrame(command.identifier));
-    commands_.push_front({sub->opened_by == "join" ? "leave" : "unsubscribe",
-                          command.identifier,
-                          {}});
+    commands_.push_front({Undoing(sub->opened_by), command.identifier, {}});
     pump_commands();
     return;
   }
   if (sub != nullptr && response.sync_after_streams()) {
     // Ask for the state before anything else the client sent.
-    commands_.push_front({"sync", command.identifier, {}});
+    commands_.push_front(
+        {internal::v1::COMMAND_KIND_SYNC, command.identifier, {}});
   }
   if (response.subscription_removed()) {
     remove_subscription(command.identifier);
     sub = nullptr;
   }
   for (const auto& frame : response.transmissions()) send_reply(frame);
-  if (sub != nullptr && command.command == "sync") {
+  if (sub != nullptr && command.kind == internal::v1::COMMAND_KIND_SYNC) {
     release_held(*sub, response.status() == internal::v1::STATUS_SUCCESS
                            ? std::optional(response.resume_after_revision())
                            : std::nullopt);

@@ -39,9 +39,9 @@ SubscriptionSet::Subscription* SubscriptionSet::find(
 }
 
 SubscriptionSet::Subscription& SubscriptionSet::add(
-    const std::string& identifier, absl::string_view opened_by) {
+    const std::string& identifier, internal::v1::CommandKind opened_by) {
   auto [it, inserted] = subscriptions_.try_emplace(identifier);
-  if (inserted) it->second.opened_by = std::string(opened_by);
+  if (inserted) it->second.opened_by = opened_by;
   return it->second;
 }
 

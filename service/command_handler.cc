@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cable/command_kind.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
 #include "cable/pubsub.h"
@@ -21,11 +22,6 @@
 
 namespace cable::service {
 namespace {
-
-constexpr absl::string_view kSubscribe = "subscribe";
-constexpr absl::string_view kUnsubscribe = "unsubscribe";
-constexpr absl::string_view kMessage = "message";
-constexpr absl::string_view kPeriodic = "periodic";
 
 // Application code may throw; that is its bug, but it must not take the
 // server down. Runs `f` and turns an exception into an Internal status.
@@ -176,13 +172,14 @@ internal::v1::CommandResponse RunCommand(
     const Application& app, PubSub& pubsub,
     const internal::v1::CommandRequest& request) {
   internal::v1::CommandResponse response;
-  const std::string& command = request.command();
-  const bool subscribe = command == kSubscribe;
-  const bool unsubscribe = command == kUnsubscribe;
-  if (!subscribe && !unsubscribe && command != kMessage &&
-      command != kPeriodic) {
+  const internal::v1::CommandKind kind = request.kind();
+  const bool subscribe = kind == internal::v1::COMMAND_KIND_SUBSCRIBE;
+  const bool unsubscribe = kind == internal::v1::COMMAND_KIND_UNSUBSCRIBE;
+  if (!subscribe && !unsubscribe &&
+      kind != internal::v1::COMMAND_KIND_MESSAGE &&
+      kind != internal::v1::COMMAND_KIND_PERIODIC) {
     Fail(response, internal::v1::STATUS_ERROR,
-         absl::StrCat("unknown command \"", command, "\""));
+         absl::StrCat("unknown command (kind ", static_cast<int>(kind), ")"));
     return response;
   }
 
@@ -271,7 +268,7 @@ internal::v1::CommandResponse RunCommand(
   } else {
     std::string action;
     nlohmann::json data;
-    if (command == kMessage) {
+    if (kind == internal::v1::COMMAND_KIND_MESSAGE) {
       status = DecodeMessage(*channel_class, request.data(), &action, &data);
       if (status.ok()) {
         status = RunAppCode(absl::StrCat("action \"", action, "\""),
@@ -428,9 +425,11 @@ internal::v1::CommandResponse CommandHandler::Command(
       // What the command did (broadcasts) has happened; its answer cannot
       // travel, so the gateway gets an error and, for a subscribe, a
       // rejection instead.
-      spdlog::warn("command {} {}: {} is not UTF-8", request.command(),
-                   request.identifier(), bad);
-      const bool subscribe = request.command() == kSubscribe;
+      spdlog::warn("command {} {}: {} is not UTF-8",
+                   protocol::CommandName(request.kind()), request.identifier(),
+                   bad);
+      const bool subscribe =
+          request.kind() == internal::v1::COMMAND_KIND_SUBSCRIBE;
       response.Clear();
       Fail(response, internal::v1::STATUS_ERROR,
            absl::StrCat("the channel produced a ", bad, " that is not UTF-8"));
@@ -440,7 +439,7 @@ internal::v1::CommandResponse CommandHandler::Command(
       }
     }
     if (response.status() == internal::v1::STATUS_ERROR) {
-      spdlog::debug("command {} {}: {}", request.command(),
+      spdlog::debug("command {} {}: {}", protocol::CommandName(request.kind()),
                     request.identifier(), response.error_msg());
     }
     return response;
@@ -448,7 +447,8 @@ internal::v1::CommandResponse CommandHandler::Command(
     // Only allocation failures and the like get here; app code is wrapped.
     internal::v1::CommandResponse response;
     Fail(response, internal::v1::STATUS_ERROR, e.what());
-    spdlog::warn("command {} failed: {}", request.command(), e.what());
+    spdlog::warn("command {} failed: {}", protocol::CommandName(request.kind()),
+                 e.what());
     return response;
   }
 }

@@ -14,6 +14,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cable/command_kind.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
 #include "cable/service/command_handler.h"
@@ -101,21 +102,29 @@ class Run final {
                 Identifiers(request.identifiers())) {}
 
   void operator()() {
-    const std::string& command = request_.command();
-    if (command == "join") return Join();
+    const internal::v1::CommandKind kind = request_.kind();
+    if (kind == internal::v1::COMMAND_KIND_JOIN) return Join();
     auto name = request_.istate().find(kNameKey);
-    if (name == request_.istate().end()) {
-      return Fail(absl::StrCat("\"", command,
-                               "\" on a subscription that is not a "
+    if (!request_.stateful() || name == request_.istate().end()) {
+      return Fail(absl::StrCat(protocol::CommandName(kind),
+                               " on a subscription that is not a "
                                "stateful channel"));
     }
     name_ = name->second;
-    if (command == "sync") return Sync();
-    if (command == "leave" || command == "unsubscribe") return Leave();
-    if (command == "message") return Action();
-    if (command == "request") return Request();
-    Fail(
-        absl::StrCat("command \"", command, "\" is not for stateful channels"));
+    switch (kind) {
+      case internal::v1::COMMAND_KIND_SYNC:
+        return Sync();
+      case internal::v1::COMMAND_KIND_LEAVE:
+      case internal::v1::COMMAND_KIND_UNSUBSCRIBE:
+        return Leave();
+      case internal::v1::COMMAND_KIND_MESSAGE:
+        return Action();
+      case internal::v1::COMMAND_KIND_REQUEST:
+        return Request();
+      default:
+        Fail(absl::StrCat(protocol::CommandName(kind),
+                          " is not a command for stateful channels"));
+    }
   }
 
  private:
@@ -127,12 +136,14 @@ class Run final {
     };
     absl::StatusOr<std::string> name = ChannelName(request_.identifier());
     if (!name.ok()) {
-      return refuse(internal::v1::STATUS_ERROR, std::string(name.status().message()));
+      return refuse(internal::v1::STATUS_ERROR,
+                    std::string(name.status().message()));
     }
     name_ = *name;
     absl::StatusOr<json> data = DataObject(request_.data());
     if (!data.ok()) {
-      return refuse(internal::v1::STATUS_ERROR, std::string(data.status().message()));
+      return refuse(internal::v1::STATUS_ERROR,
+                    std::string(data.status().message()));
     }
     const StateChannels::Handlers handlers = channels_.find(name_);
     if (handlers.join == nullptr) {
@@ -142,8 +153,9 @@ class Run final {
     }
     absl::StatusOr<ChannelRecord> record = channels_.store().Get(name_);
     if (!record.ok()) {
-      return refuse(absl::IsNotFound(record.status()) ? internal::v1::STATUS_FAILURE
-                                                      : internal::v1::STATUS_ERROR,
+      return refuse(absl::IsNotFound(record.status())
+                        ? internal::v1::STATUS_FAILURE
+                        : internal::v1::STATUS_ERROR,
                     std::string(record.status().message()));
     }
     std::optional<std::uint64_t> after;
@@ -170,7 +182,8 @@ class Run final {
     if (!decision.ok()) {
       spdlog::warn("on_join of channel {}: {}", name_,
                    decision.status().ToString());
-      return refuse(internal::v1::STATUS_ERROR, std::string(decision.status().message()));
+      return refuse(internal::v1::STATUS_ERROR,
+                    std::string(decision.status().message()));
     }
     if (!decision->has_value()) {
       return refuse(internal::v1::STATUS_FAILURE, "join refused");
@@ -178,6 +191,7 @@ class Run final {
     const std::optional<std::uint64_t> limit = (*decision)->limit;
     response_.add_streams(protocol::StateStream(name_));
     response_.set_sync_after_streams(true);
+    response_.set_stateful(true);
     response_.set_istate_set(true);
     auto& istate = *response_.mutable_istate();
     istate[kNameKey] = name_;
@@ -380,14 +394,20 @@ StateCommandHandler::StateCommandHandler(StateChannels& channels,
 StateCommandHandler::~StateCommandHandler() { pool_->pool.join(); }
 
 bool StateCommandHandler::Handles(const internal::v1::CommandRequest& request) {
-  const std::string& command = request.command();
-  return command == "join" || command == "leave" || command == "request" ||
-         command == "sync" || request.istate().contains(kNameKey);
+  switch (request.kind()) {
+    case internal::v1::COMMAND_KIND_JOIN:
+    case internal::v1::COMMAND_KIND_LEAVE:
+    case internal::v1::COMMAND_KIND_REQUEST:
+    case internal::v1::COMMAND_KIND_SYNC:
+      return true;
+    default:
+      return request.stateful();
+  }
 }
 
 bool StateCommandHandler::IsStateful(
     const internal::v1::SubscriptionSnapshot& subscription) {
-  return subscription.istate().contains(kNameKey);
+  return subscription.stateful();
 }
 
 void StateCommandHandler::Command(
@@ -404,7 +424,8 @@ std::vector<std::string> StateCommandHandler::Leave(
   std::vector<std::string> errors;
   StateClient client(channels_, request.sid(), request.gateway_id(),
                      Identifiers(request.identifiers()));
-  for (const internal::v1::SubscriptionSnapshot& sub : request.subscriptions()) {
+  for (const internal::v1::SubscriptionSnapshot& sub :
+       request.subscriptions()) {
     auto name = sub.istate().find(kNameKey);
     if (name == sub.istate().end()) continue;
     const StateChannels::Handlers handlers = channels_.find(name->second);

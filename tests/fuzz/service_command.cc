@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "cable/command_kind.h"
 #include "cable/in_memory_pubsub.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
@@ -170,7 +171,8 @@ class Connection final {
   void Command(const std::string& command, const std::string& identifier,
                const std::string& data) {
     v1::CommandRequest request;
-    request.set_command(command);
+    request.set_kind(cable::protocol::CommandKindNamed(command).value_or(
+        v1::COMMAND_KIND_UNSPECIFIED));
     request.set_identifier(identifier);
     request.set_data(data);
     *request.mutable_env() = env_;

@@ -10,18 +10,18 @@ namespace {
 
 TEST(CommandPipeline, OneCallInFlightInTheOrderSent) {
   CommandPipeline pipeline(10);
-  ASSERT_TRUE(pipeline.push({"subscribe", "a", ""}));
-  ASSERT_TRUE(pipeline.push({"message", "a", "x"}));
+  ASSERT_TRUE(pipeline.push({internal::v1::COMMAND_KIND_SUBSCRIBE, "a", ""}));
+  ASSERT_TRUE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "x"}));
   auto first = pipeline.next();
   ASSERT_TRUE(first.has_value());
-  EXPECT_EQ(first->command, "subscribe");
+  EXPECT_EQ(first->kind, internal::v1::COMMAND_KIND_SUBSCRIBE);
   EXPECT_TRUE(pipeline.in_flight());
   // The message never overtakes the subscribe in flight.
   EXPECT_FALSE(pipeline.next().has_value());
   pipeline.done();
   auto second = pipeline.next();
   ASSERT_TRUE(second.has_value());
-  EXPECT_EQ(second->command, "message");
+  EXPECT_EQ(second->kind, internal::v1::COMMAND_KIND_MESSAGE);
   EXPECT_EQ(second->data, "x");
   pipeline.done();
   EXPECT_FALSE(pipeline.next().has_value());
@@ -30,20 +30,20 @@ TEST(CommandPipeline, OneCallInFlightInTheOrderSent) {
 
 TEST(CommandPipeline, FollowUpsRunBeforeWhatTheClientSentNext) {
   CommandPipeline pipeline(10);
-  pipeline.push({"join", "a", ""});
-  pipeline.push({"message", "a", "x"});
-  ASSERT_EQ(pipeline.next()->command, "join");
+  pipeline.push({internal::v1::COMMAND_KIND_JOIN, "a", ""});
+  pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "x"});
+  ASSERT_EQ(pipeline.next()->kind, internal::v1::COMMAND_KIND_JOIN);
   // The join's answer asks for a sync: it goes before the message.
-  pipeline.push_front({"sync", "a", ""});
+  pipeline.push_front({internal::v1::COMMAND_KIND_SYNC, "a", ""});
   pipeline.done();
-  EXPECT_EQ(pipeline.next()->command, "sync");
+  EXPECT_EQ(pipeline.next()->kind, internal::v1::COMMAND_KIND_SYNC);
   pipeline.done();
-  EXPECT_EQ(pipeline.next()->command, "message");
+  EXPECT_EQ(pipeline.next()->kind, internal::v1::COMMAND_KIND_MESSAGE);
 }
 
 TEST(CommandPipeline, PeriodicTicksCoalesceWhileOneWaits) {
   CommandPipeline pipeline(10);
-  pipeline.push({"message", "a", "slow"});
+  pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "slow"});
   ASSERT_TRUE(pipeline.next().has_value());  // in flight, slow service
   EXPECT_TRUE(pipeline.push_periodic("a", "tick"));
   EXPECT_FALSE(pipeline.push_periodic("a", "tick"));  // coalesced
@@ -52,7 +52,7 @@ TEST(CommandPipeline, PeriodicTicksCoalesceWhileOneWaits) {
   EXPECT_EQ(pipeline.size(), 3u);
   pipeline.done();
   auto tick = pipeline.next();
-  EXPECT_EQ(tick->command, "periodic");
+  EXPECT_EQ(tick->kind, internal::v1::COMMAND_KIND_PERIODIC);
   EXPECT_EQ(tick->identifier, "a");
   EXPECT_EQ(tick->data, "tick");
   // Once it left the queue, the next tick queues again.
@@ -61,23 +61,23 @@ TEST(CommandPipeline, PeriodicTicksCoalesceWhileOneWaits) {
 
 TEST(CommandPipeline, BoundsTheClientsCommandsButNeverRefusesATick) {
   CommandPipeline pipeline(2);
-  ASSERT_TRUE(pipeline.push({"message", "a", "1"}));
-  ASSERT_TRUE(pipeline.push({"message", "a", "2"}));
-  EXPECT_FALSE(pipeline.push({"message", "a", "3"}));
+  ASSERT_TRUE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "1"}));
+  ASSERT_TRUE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "2"}));
+  EXPECT_FALSE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "3"}));
   EXPECT_TRUE(pipeline.push_periodic("a", "tick"));
   EXPECT_EQ(pipeline.size(), 3u);
   // (A waiting tick does take room from the client's commands.)
   ASSERT_TRUE(pipeline.next().has_value());
-  EXPECT_FALSE(pipeline.push({"message", "a", "4"}));
+  EXPECT_FALSE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "4"}));
   pipeline.done();
   ASSERT_TRUE(pipeline.next().has_value());
-  EXPECT_TRUE(pipeline.push({"message", "a", "4"}));
+  EXPECT_TRUE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "4"}));
 }
 
 TEST(CommandPipeline, ClearKeepsTheCallInFlight) {
   CommandPipeline pipeline(10);
-  pipeline.push({"subscribe", "a", ""});
-  pipeline.push({"message", "a", "x"});
+  pipeline.push({internal::v1::COMMAND_KIND_SUBSCRIBE, "a", ""});
+  pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "x"});
   ASSERT_TRUE(pipeline.next().has_value());
   pipeline.clear();
   EXPECT_TRUE(pipeline.empty());
@@ -87,13 +87,33 @@ TEST(CommandPipeline, ClearKeepsTheCallInFlight) {
 }
 
 TEST(CommandPipeline, KnowsWhichCommandsOpenAndClose) {
-  EXPECT_TRUE(Opens("subscribe"));
-  EXPECT_TRUE(Opens("join"));
-  EXPECT_FALSE(Opens("message"));
-  EXPECT_TRUE(Closes("unsubscribe"));
-  EXPECT_TRUE(Closes("leave"));
-  EXPECT_TRUE(IsClientCommand("sync"));
-  EXPECT_FALSE(IsClientCommand("periodic"));  // the gateway's own
+  EXPECT_TRUE(Opens(internal::v1::COMMAND_KIND_SUBSCRIBE));
+  EXPECT_TRUE(Opens(internal::v1::COMMAND_KIND_JOIN));
+  EXPECT_FALSE(Opens(internal::v1::COMMAND_KIND_MESSAGE));
+  EXPECT_TRUE(Closes(internal::v1::COMMAND_KIND_UNSUBSCRIBE));
+  EXPECT_TRUE(Closes(internal::v1::COMMAND_KIND_LEAVE));
+  EXPECT_EQ(Undoing(internal::v1::COMMAND_KIND_JOIN),
+            internal::v1::COMMAND_KIND_LEAVE);
+  EXPECT_EQ(Undoing(internal::v1::COMMAND_KIND_SUBSCRIBE),
+            internal::v1::COMMAND_KIND_UNSUBSCRIBE);
+}
+
+TEST(CommandKind, ClientNamesMapToKindsAndBack) {
+  for (const char* name : {"subscribe", "unsubscribe", "message", "join",
+                           "leave", "request", "sync"}) {
+    const auto kind = protocol::ClientCommandKind(name);
+    ASSERT_TRUE(kind.has_value()) << name;
+    EXPECT_STREQ(protocol::CommandName(*kind), name);
+  }
+  // The gateway's own, never a client's.
+  EXPECT_FALSE(protocol::ClientCommandKind("periodic").has_value());
+  EXPECT_EQ(protocol::CommandKindNamed("periodic"),
+            internal::v1::COMMAND_KIND_PERIODIC);
+  EXPECT_FALSE(protocol::ClientCommandKind("Subscribe").has_value());
+  EXPECT_FALSE(protocol::ClientCommandKind("").has_value());
+  EXPECT_STREQ(
+      protocol::CommandName(static_cast<internal::v1::CommandKind>(99)),
+      "unknown");
 }
 
 }  // namespace

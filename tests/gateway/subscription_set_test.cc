@@ -24,8 +24,8 @@ std::vector<std::string> Texts(const std::vector<SharedFrame>& frames) {
 
 TEST(SubscriptionSet, AddsStreamsOnceAndRemovesThem) {
   SubscriptionSet set;
-  auto& sub = set.add("id", "subscribe");
-  EXPECT_EQ(sub.opened_by, "subscribe");
+  auto& sub = set.add("id", internal::v1::COMMAND_KIND_SUBSCRIBE);
+  EXPECT_EQ(sub.opened_by, internal::v1::COMMAND_KIND_SUBSCRIBE);
   EXPECT_EQ(set.add_streams(sub, {"a", "b"}),
             (std::vector<std::string>{"a", "b"}));
   // Already listed streams are not started again.
@@ -39,14 +39,14 @@ TEST(SubscriptionSet, AddsStreamsOnceAndRemovesThem) {
 
 TEST(SubscriptionSet, IdentifiersAreKeptByteForByte) {
   SubscriptionSet set;
-  set.add(R"({"channel":"A","x":1})", "subscribe");
+  set.add(R"({"channel":"A","x":1})", internal::v1::COMMAND_KIND_SUBSCRIBE);
   EXPECT_TRUE(set.contains(R"({"channel":"A","x":1})"));
   EXPECT_FALSE(set.contains(R"({"x":1,"channel":"A"})"));
 }
 
 TEST(SubscriptionSet, TimersAreKnownByGeneration) {
   SubscriptionSet set;
-  auto& sub = set.add("id", "subscribe");
+  auto& sub = set.add("id", internal::v1::COMMAND_KIND_SUBSCRIBE);
   const auto first =
       set.set_timers(sub, {{std::chrono::milliseconds(100), "tick"}});
   EXPECT_TRUE(set.timer_current("id", first));
@@ -61,7 +61,7 @@ TEST(SubscriptionSet, TimersAreKnownByGeneration) {
   const auto third =
       set.set_timers(sub, {{std::chrono::milliseconds(50), "tock"}});
   set.remove("id");
-  auto& again = set.add("id", "subscribe");
+  auto& again = set.add("id", internal::v1::COMMAND_KIND_SUBSCRIBE);
   set.set_timers(again, {{std::chrono::milliseconds(50), "tock"}});
   EXPECT_FALSE(set.timer_current("id", third));
   EXPECT_FALSE(set.timer_current("other", third));

@@ -6,9 +6,9 @@
 
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
@@ -55,8 +55,8 @@ TEST(ApiAccess, AcceptsEveryConfiguredKeyAndNothingElse) {
   };
   EXPECT_THAT(std::string(refused(std::nullopt).message()),
               HasSubstr("authorization: Bearer"));
-  (void)refused("Bearer publisher-key-");   // a prefix
-  (void)refused("Bearer publisher-key-10"); // longer
+  (void)refused("Bearer publisher-key-");    // a prefix
+  (void)refused("Bearer publisher-key-10");  // longer
   (void)refused("Bearer ");
   (void)refused("Basic cHVibGlzaGVyLWtleS0x");
   (void)refused("publisher-key-1");  // no scheme
@@ -99,8 +99,8 @@ class ApiSecurityTest : public ::testing::Test {
     app->add<Recorder>("Recorder", [this] {
       return std::make_unique<Recorder>(&subscribed_);
     });
-    auto server = ServiceServer::Start(
-        options, {.application = std::move(app)}, pubsub_, control_, store_);
+    auto server = ServiceServer::Start(options, {.application = std::move(app)},
+                                       pubsub_, control_, store_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
@@ -138,7 +138,7 @@ class ApiSecurityTest : public ::testing::Test {
       context.AddMetadata("authorization", authorization);
     }
     internal::v1::CommandRequest request;
-    request.set_command("subscribe");
+    request.set_kind(internal::v1::COMMAND_KIND_SUBSCRIBE);
     request.set_identifier(R"({"channel":"Recorder"})");
     (*request.mutable_identifiers())["current_user"] = "admin";
     return stub->Command(&context, request, response);
@@ -180,8 +180,8 @@ TEST_F(ApiSecurityTest, InternalApiIsNotOnThePublisherPort) {
   internal::v1::CommandResponse response;
   // A Publisher-key holder calling Cable on the Publisher's port: the
   // service is not there at all.
-  grpc::Status status = ForgedSubscribe(Plain(server_->port()),
-                                        absl::StrCat("Bearer ", kKey), &response);
+  grpc::Status status = ForgedSubscribe(
+      Plain(server_->port()), absl::StrCat("Bearer ", kKey), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   // And the Publisher is not on the internal port.
   EXPECT_EQ(Broadcast(Plain(server_->internal_port()),
@@ -236,18 +236,18 @@ TEST_F(ApiSecurityTest, TlsOnThePublisherAndMutualTlsOnTheInternalApi) {
                                grpc::SslCredentials(options));
   };
   // Publisher: TLS works; plaintext and an untrusted CA do not.
-  EXPECT_TRUE(Broadcast(tls(server_->port(), trusted),
-                        absl::StrCat("Bearer ", kKey))
-                  .ok());
+  EXPECT_TRUE(
+      Broadcast(tls(server_->port(), trusted), absl::StrCat("Bearer ", kKey))
+          .ok());
   EXPECT_EQ(Broadcast(Plain(server_->port()), absl::StrCat("Bearer ", kKey))
                 .error_code(),
             grpc::StatusCode::UNAVAILABLE);
   grpc::SslCredentialsOptions untrusted;
   untrusted.pem_root_certs = certs.read("other.pem");
-  EXPECT_EQ(Broadcast(tls(server_->port(), untrusted),
-                      absl::StrCat("Bearer ", kKey))
-                .error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(
+      Broadcast(tls(server_->port(), untrusted), absl::StrCat("Bearer ", kKey))
+          .error_code(),
+      grpc::StatusCode::UNAVAILABLE);
 
   // Internal: a client certificate signed by the CA is required.
   internal::v1::CommandResponse response;
@@ -276,13 +276,13 @@ TEST_F(ApiSecurityTest, BadTlsConfigurationIsAClearError) {
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(server.status().message()),
               HasSubstr("/nonexistent/cert.pem"));
-  auto half = ServiceServer::Start(
-      {.host = "127.0.0.1",
-       .port = 0,
-       .internal_port = -1,
-       .internal_tls = {"", "", "/some/ca.pem"}},
-      {.application = std::make_unique<Application>()}, pubsub, control_,
-      store_);
+  auto half =
+      ServiceServer::Start({.host = "127.0.0.1",
+                            .port = 0,
+                            .internal_port = -1,
+                            .internal_tls = {"", "", "/some/ca.pem"}},
+                           {.application = std::make_unique<Application>()},
+                           pubsub, control_, store_);
   EXPECT_EQ(half.status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cable/command_kind.h"
 #include "cable/in_memory_pubsub.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
@@ -136,7 +137,8 @@ class CommandHandlerTest : public ::testing::Test {
                                        const std::string& identifier,
                                        const std::string& data = "") {
     internal::v1::CommandRequest request;
-    request.set_command(command);
+    request.set_kind(protocol::CommandKindNamed(command).value_or(
+        internal::v1::COMMAND_KIND_UNSPECIFIED));
     request.set_identifier(identifier);
     request.set_data(data);
     request.set_sid("sid-1");
@@ -304,7 +306,7 @@ TEST_F(CommandHandlerTest, UnknownCommandIsAnError) {
   internal::v1::CommandResponse response =
       handler_.Command(Request("explode", id_));
   EXPECT_EQ(response.status(), internal::v1::STATUS_ERROR);
-  EXPECT_THAT(response.error_msg(), HasSubstr("unknown command \"explode\""));
+  EXPECT_THAT(response.error_msg(), HasSubstr("unknown command"));
 }
 
 TEST_F(CommandHandlerTest, MessageRunsRegisteredAction) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cable/command_kind.h"
 #include "cable/in_memory_pubsub.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
@@ -140,7 +141,8 @@ class DefaultApplicationTest : public ::testing::Test {
                                        const std::string& data = "",
                                        const std::string& user = "ann") {
     internal::v1::CommandRequest request;
-    request.set_command(command);
+    request.set_kind(protocol::CommandKindNamed(command).value_or(
+        internal::v1::COMMAND_KIND_UNSPECIFIED));
     request.set_identifier(identifier);
     request.set_data(data);
     request.set_sid("sid-1");

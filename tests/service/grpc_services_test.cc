@@ -7,9 +7,8 @@
 
 #include <memory>
 
-#include "cable/internal/v1/cable.grpc.pb.h"
-#include "cable/v1/publisher.grpc.pb.h"
 #include "cable/in_memory_pubsub.h"
+#include "cable/internal/v1/cable.grpc.pb.h"
 #include "cable/protocol.h"
 #include "cable/service/api_access.h"
 #include "cable/service/cable_grpc_service.h"
@@ -20,6 +19,7 @@
 #include "cable/service/publisher_grpc_service.h"
 #include "cable/service/state_channels.h"
 #include "cable/service/state_command_handler.h"
+#include "cable/v1/publisher.grpc.pb.h"
 #include "tests/service/test_util.h"
 
 namespace cable::service {
@@ -38,8 +38,7 @@ class GrpcServicesTest : public ::testing::Test {
         states_(store_, pubsub_, {.cleanup_interval = absl::ZeroDuration()}),
         state_handler_(states_, 2),
         cable_service_(handler_, state_handler_, states_, open_),
-        publisher_service_(pubsub_, control_, states_, state_handler_,
-                           open_) {
+        publisher_service_(pubsub_, control_, states_, state_handler_, open_) {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -83,7 +82,7 @@ TEST_F(GrpcServicesTest, ConnectCommandDisconnect) {
   const std::string id = R"({"channel":"ChatChannel","room":"r"})";
   grpc::ClientContext command_context;
   internal::v1::CommandRequest command;
-  command.set_command("subscribe");
+  command.set_kind(internal::v1::COMMAND_KIND_SUBSCRIBE);
   command.set_identifier(id);
   *command.mutable_identifiers() = connected.identifiers();
   internal::v1::CommandResponse subscribed;
@@ -105,7 +104,7 @@ TEST_F(GrpcServicesTest, ConnectCommandDisconnect) {
 TEST_F(GrpcServicesTest, ApplicationErrorsAreNotTransportErrors) {
   grpc::ClientContext context;
   internal::v1::CommandRequest command;
-  command.set_command("subscribe");
+  command.set_kind(internal::v1::COMMAND_KIND_SUBSCRIBE);
   command.set_identifier("not json");
   internal::v1::CommandResponse response;
   ASSERT_TRUE(cable_->Command(&context, command, &response).ok());

@@ -31,8 +31,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "cable/internal/v1/cable.pb.h"
+#include "cable/command_kind.h"
 #include "cable/in_memory_pubsub.h"
+#include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
 #include "cable/service/in_memory_state_store.h"
 #include "cable/service/nats_state_store.h"
@@ -855,18 +856,20 @@ TEST_P(StateChannelsTest, FindsHandlersByPathAndName) {
 
 // Runs one command and waits (bounded) for its answer. The request lives
 // in the callback, which the handler keeps until it has answered.
-absl::StatusOr<internal::v1::CommandResponse> RunCommand(StateCommandHandler& handler,
-                                               internal::v1::CommandRequest request) {
+absl::StatusOr<internal::v1::CommandResponse> RunCommand(
+    StateCommandHandler& handler, internal::v1::CommandRequest request) {
   struct Answer {
     absl::Notification done;
     internal::v1::CommandResponse response;
   };
   auto answer = std::make_shared<Answer>();
-  auto kept = std::make_shared<const internal::v1::CommandRequest>(std::move(request));
-  handler.Command(*kept, [answer, kept](internal::v1::CommandResponse response) {
-    answer->response = std::move(response);
-    answer->done.Notify();
-  });
+  auto kept =
+      std::make_shared<const internal::v1::CommandRequest>(std::move(request));
+  handler.Command(*kept,
+                  [answer, kept](internal::v1::CommandResponse response) {
+                    answer->response = std::move(response);
+                    answer->done.Notify();
+                  });
   if (!answer->done.WaitForNotificationWithTimeout(kWait)) {
     return absl::DeadlineExceededError("no answer to the command");
   }
@@ -878,10 +881,11 @@ std::string Identifier(const std::string& channel) {
 }
 
 internal::v1::CommandRequest Command(const std::string& command,
-                           const std::string& channel,
-                           const std::string& data = "") {
+                                     const std::string& channel,
+                                     const std::string& data = "") {
   internal::v1::CommandRequest request;
-  request.set_command(command);
+  request.set_kind(protocol::CommandKindNamed(command).value_or(
+      internal::v1::COMMAND_KIND_UNSPECIFIED));
   request.set_identifier(Identifier(channel));
   request.set_data(data);
   request.set_sid("sid-1");
@@ -891,13 +895,15 @@ internal::v1::CommandRequest Command(const std::string& command,
 }
 
 // A "request" command on a joined subscription.
-internal::v1::CommandRequest RequestCommand(const std::string& channel, const json& id,
-                                  const std::string& request,
-                                  const json& payload = nullptr) {
+internal::v1::CommandRequest RequestCommand(const std::string& channel,
+                                            const json& id,
+                                            const std::string& request,
+                                            const json& payload = nullptr) {
   internal::v1::CommandRequest out = Command(
       "request", channel,
       json{{"id", id}, {"request", request}, {"payload", payload}}.dump());
   (*out.mutable_istate())["$state"] = channel;
+  out.set_stateful(true);
   return out;
 }
 
@@ -953,13 +959,16 @@ TEST_P(StateChannelsTest, CommandJoinThenSyncSendsBacklogThenState) {
   EXPECT_THAT(join->streams(), ElementsAre(protocol::StateStream(name)));
   EXPECT_TRUE(join->sync_after_streams());
   EXPECT_TRUE(join->istate_set());
+  EXPECT_TRUE(join->stateful());
   ASSERT_TRUE(join->istate().contains("$state"));
   EXPECT_EQ(join->istate().at("$state"), name);
   EXPECT_FALSE(join->subscription_removed());
 
   internal::v1::CommandRequest sync_request = Command("sync", name);
   *sync_request.mutable_istate() = join->istate();
-  absl::StatusOr<internal::v1::CommandResponse> sync = RunCommand(handler, sync_request);
+  sync_request.set_stateful(join->stateful());
+  absl::StatusOr<internal::v1::CommandResponse> sync =
+      RunCommand(handler, sync_request);
   ASSERT_TRUE(sync.ok()) << sync.status();
   EXPECT_EQ(sync->status(), internal::v1::STATUS_SUCCESS) << sync->error_msg();
   ASSERT_THAT(sync->transmissions(), SizeIs(2));
@@ -1006,11 +1015,11 @@ TEST_P(StateChannelsTest, CommandRequestRepliedLaterFromAnotherThread) {
   auto response = std::make_shared<internal::v1::CommandResponse>();
   auto request = std::make_shared<const internal::v1::CommandRequest>(
       RequestCommand(name, 7, "hint", json{{"depth", 3}}));
-  handler.Command(*request,
-                  [answered, response, request](internal::v1::CommandResponse r) {
-                    *response = std::move(r);
-                    answered->Notify();
-                  });
+  handler.Command(
+      *request, [answered, response, request](internal::v1::CommandResponse r) {
+        *response = std::move(r);
+        answered->Notify();
+      });
   ASSERT_TRUE(asked.WaitForNotificationWithTimeout(kWait));
   // The handler has returned without replying: no answer yet.
   EXPECT_FALSE(answered->HasBeenNotified());
@@ -1089,7 +1098,8 @@ TEST_P(StateChannelsTest, CommandRequestOutsideAStatefulSubscriptionErrs) {
   StateCommandHandler handler(channels(), 2);
   internal::v1::CommandRequest request = RequestCommand(name, 9, "hint");
   request.mutable_istate()->clear();
-  absl::StatusOr<internal::v1::CommandResponse> response = RunCommand(handler, request);
+  absl::StatusOr<internal::v1::CommandResponse> response =
+      RunCommand(handler, request);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status(), internal::v1::STATUS_ERROR);
   EXPECT_THAT(response->error_msg(), HasSubstr("not a stateful channel"));

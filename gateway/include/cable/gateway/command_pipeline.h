@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "cable/command_kind.h"
 #include "cable/gateway/small_queue.h"
 
 namespace cable::gateway {
@@ -13,17 +14,17 @@ namespace cable::gateway {
 // gateway adds (periodic timer ticks, the sync after a join, the leave or
 // unsubscribe that undoes a failed subscription).
 struct Command {
-  std::string command;
+  internal::v1::CommandKind kind = internal::v1::COMMAND_KIND_UNSPECIFIED;
   std::string identifier;
   std::string data;
 };
 
-// Action Cable's commands and the stateful-channel ones (docs/protocol.md):
 // "join" opens a subscription like "subscribe", "leave" closes one like
 // "unsubscribe".
-bool IsClientCommand(absl::string_view command);
-bool Opens(absl::string_view command);
-bool Closes(absl::string_view command);
+bool Opens(internal::v1::CommandKind kind);
+bool Closes(internal::v1::CommandKind kind);
+// The command that undoes the one that opened a subscription.
+internal::v1::CommandKind Undoing(internal::v1::CommandKind opened_by);
 
 // The order in which one connection's commands reach the service: one call
 // in flight, the rest queued in the order sent (a `message` never

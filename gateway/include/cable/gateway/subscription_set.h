@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "cable/gateway/frame_sink.h"
+#include "cable/internal/v1/cable.pb.h"
 
 namespace cable::gateway {
 
@@ -68,9 +69,11 @@ class SubscriptionSet final {
   struct Subscription {
     std::map<std::string, std::string> istate;
     std::vector<std::string> streams;
-    // The command that opened it ("subscribe" or "join"): its undoing is
-    // the matching "unsubscribe" or "leave".
-    std::string opened_by;
+    // The command that opened it (subscribe or join): its undoing is the
+    // matching unsubscribe or leave.
+    internal::v1::CommandKind opened_by = internal::v1::COMMAND_KIND_SUBSCRIBE;
+    // A stateful channel's (the service said so when it opened).
+    bool stateful = false;
     std::vector<TimerSpec> timers;
     std::uint64_t timer_generation = 0;
     StateGate gate;
@@ -82,7 +85,8 @@ class SubscriptionSet final {
   std::size_t size() const { return subscriptions_.size(); }
   Subscription* find(absl::string_view identifier);
   // Adds a subscription (or returns the one there).
-  Subscription& add(const std::string& identifier, absl::string_view opened_by);
+  Subscription& add(const std::string& identifier,
+                    internal::v1::CommandKind opened_by);
   // Removes a subscription; returns its streams, for the Hub.
   std::vector<std::string> remove(absl::string_view identifier);
   void clear() { subscriptions_.clear(); }

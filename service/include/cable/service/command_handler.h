@@ -36,7 +36,7 @@ class CommandHandler final {
 
   // Runs the connection's `connect()`: `welcome`, or a rejection.
   internal::v1::ConnectResponse Connect(const internal::v1::ConnectRequest& request) const;
-  // "subscribe", "unsubscribe", "message" or "periodic".
+  // subscribe, unsubscribe, message or periodic (CommandKind).
   internal::v1::CommandResponse Command(const internal::v1::CommandRequest& request) const;
   // Runs `unsubscribed` for every subscription, then `disconnect()`.
   internal::v1::DisconnectResponse Disconnect(const internal::v1::DisconnectRequest& request) const;
