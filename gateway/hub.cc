@@ -58,8 +58,8 @@ absl::Status Hub::subscribe(absl::string_view stream_name,
         // The first local subscriber takes the backend subscription. Holding
         // the stream's lock makes later subscribers wait until it is live.
         std::weak_ptr<Stream> weak = stream;
-        auto id = pubsub_.subscribe(
-            stream_name,
+        auto id = SubscribeAndWait(
+            pubsub_, stream_name,
             [this, weak](absl::string_view, absl::string_view msg) {
               if (auto s = weak.lock()) on_message(s, msg);
             });
