@@ -363,7 +363,9 @@ void NatsPubSub::RunBatch(std::vector<std::shared_ptr<Subscription>> subs,
   for (const auto& sub : to_close) Close(sub);
 
   natsStatus flushed = NATS_OK;
-  if (any_started || !flushes.empty() || connection_->buried() > 0) {
+  // Reaping alone waits for a connection: a flush while disconnected would
+  // only wait for its timeout.
+  if (any_started || !flushes.empty() || (up && connection_->buried() > 0)) {
     flushed = connection_->FlushAndReap(flush_timeout_);
     absl::MutexLock lock(&mu_);
     ++batch_flushes_;

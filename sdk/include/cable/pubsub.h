@@ -1,7 +1,10 @@
 #pragma once
 // The pub/sub seam (seed: MVC::Keayl::Cable::PubSub): subscribe(stream,
-// callback) -> id, unsubscribe(id), broadcast(stream, message).
-// Implementations: InMemoryPubSub (one process), NatsPubSub (many).
+// callback, on_live) -> id, unsubscribe(id), broadcast(stream, message),
+// flush(done). Nothing in it waits on the network: liveness and flushes
+// complete through callbacks, so event loops and gRPC callback threads can
+// call it. Implementations: InMemoryPubSub (one process), NatsPubSub
+// (many).
 
 #include <cstdint>
 #include <functional>
