@@ -455,7 +455,13 @@ void NatsPubSub::unsubscribe(PubSubSubscriptionId id) {
     return;
   }
   // Queued or being started: the worker closes it (and runs on_live with
-  // Cancelled); close the gate now so the contract holds on return.
+  // Cancelled); close the gate now so the contract holds on return. (Its
+  // callback may already run: messages can come before the worker marks
+  // it started, and that callback may be our caller.)
+  if (tls_delivering == sub.get()) {
+    sub->active.store(false, std::memory_order_release);
+    return;
+  }
   absl::MutexLock lock(&sub->deliver_mu);
   sub->active.store(false, std::memory_order_release);
 }

@@ -38,11 +38,12 @@
 //    kFragmentHeaderRoom bytes, published back to back on the same subject
 //    from this connection (one at a time per NatsPubSub, so fragments of
 //    two large messages of one publisher never interleave). Each carries
-//    the headers below; the subscriber reassembles them per (subscription,
-//    publisher) and calls the callback once with the whole message when
-//    the last fragment arrives. NATS keeps one connection's messages in
-//    order, so a message published after a large one is still delivered
-//    after it, and fragments of different publishers may interleave
+//    the headers of nats_fragments.h (FragmentWriter cuts, and
+//    FragmentAssembler reassembles, without I/O); the subscriber reassembles
+//    them per (subscription, publisher) and calls the callback once with the
+//    whole message when the last fragment arrives. NATS keeps one connection's
+//    messages in order, so a message published after a large one is still
+//    delivered after it, and fragments of different publishers may interleave
 //    freely. Raw subjects (publish_subject/subscribe_subject) work the
 //    same way.
 //  - Memory for partially received messages is bounded: a message whose
@@ -59,7 +60,8 @@
 // Threads: callbacks run on nats.c's global message delivery pool
 // (`delivery_pool_size` threads shared by every connection in the process,
 // each subscription pinned to one of them), never concurrently for one
-// subscription. `on_live` and flush completions run on the worker, which
+// subscription. `on_live` and flush completions run on the worker (they
+// may call this NatsPubSub, but not destroy it), which
 // also drops stale partial messages (every reassembly_timeout / 4 while
 // there are any, and whenever a fragment arrives; a flush in progress
 // delays it). Every method is thread-safe.
