@@ -128,8 +128,10 @@ class Gateway::Impl {
     const unsigned short port = acceptor_.local_endpoint().port();
     for (const std::string& stream :
          {std::string(control::kAllGateways), control::GatewayStream(id_)}) {
-      auto id = backends_.control->subscribe(
-          stream, [this](absl::string_view, absl::string_view payload) {
+      // Start-up may block until the control bus has the subscription.
+      auto id = SubscribeAndWait(
+          *backends_.control, stream,
+          [this](absl::string_view, absl::string_view payload) {
             on_control(payload);
           });
       if (!id.ok()) {

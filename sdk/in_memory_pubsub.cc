@@ -8,14 +8,24 @@ struct InMemoryPubSub::Subscriber {
   PubSubCallback callback;
 };
 
-absl::StatusOr<PubSubSubscriptionId> InMemoryPubSub::subscribe(
-    absl::string_view stream, PubSubCallback callback) {
-  if (!callback) return absl::InvalidArgumentError("subscribe: no callback");
-  absl::MutexLock lock(&mu_);
-  const PubSubSubscriptionId id = next_id_++;
-  streams_[stream][id] =
-      std::make_shared<Subscriber>(Subscriber{std::move(callback)});
-  stream_of_.emplace(id, std::string(stream));
+PubSubSubscriptionId InMemoryPubSub::subscribe(absl::string_view stream,
+                                               PubSubCallback callback,
+                                               PubSubDone on_live) {
+  const bool valid = static_cast<bool>(callback);
+  PubSubSubscriptionId id = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_id_++;
+    if (valid) {
+      streams_[stream][id] =
+          std::make_shared<Subscriber>(Subscriber{std::move(callback)});
+      stream_of_.emplace(id, std::string(stream));
+    }
+  }
+  // Outside the lock: on_live may broadcast or subscribe again.
+  std::move(on_live)(
+      valid ? absl::OkStatus()
+            : absl::InvalidArgumentError("subscribe: no callback"));
   return id;
 }
 

@@ -11,10 +11,12 @@
 
 namespace cable::service {
 
-// Action Cable channels are quick (in-memory work plus synchronous
-// publishes), so they run inline on the callback thread and each call
-// finishes at once. Stateful channels wait on the state store and may
-// answer later: their calls finish from the StateCommandHandler's threads.
+// Action Cable channels are quick (in-memory work plus publishes), so they
+// run inline on the callback thread; a call that published finishes from
+// the pub/sub's flush completion (the answer goes out once the backend has
+// the broadcasts), one that did not finishes at once. Stateful channels
+// wait on the state store and may answer later: their calls finish from
+// the StateCommandHandler's threads.
 
 grpc::ServerUnaryReactor* CableGrpcService::Connect(
     grpc::CallbackServerContext* context,
@@ -32,16 +34,20 @@ grpc::ServerUnaryReactor* CableGrpcService::Command(
     cable::internal::v1::CommandResponse* response) {
   if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
     return FinishUnary(context, denied);
-  if (!StateCommandHandler::Handles(*request)) {
-    *response = handler_.Command(*request);
-    return FinishUnary(context, absl::OkStatus());
-  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  state_handler_.Command(*request,
-                         [reactor, response](cable::internal::v1::CommandResponse r) {
-                           *response = std::move(r);
-                           reactor->Finish(grpc::Status::OK);
-                         });
+  if (!StateCommandHandler::Handles(*request)) {
+    handler_.Command(
+        *request, [reactor, response](cable::internal::v1::CommandResponse r) {
+          *response = std::move(r);
+          reactor->Finish(grpc::Status::OK);
+        });
+    return reactor;
+  }
+  state_handler_.Command(
+      *request, [reactor, response](cable::internal::v1::CommandResponse r) {
+        *response = std::move(r);
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 
@@ -55,11 +61,16 @@ grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
   for (const auto& sub : request->subscriptions()) {
     stateful = stateful || StateCommandHandler::IsStateful(sub);
   }
-  if (!stateful) {
-    *response = handler_.Disconnect(*request);
-    return FinishUnary(context, absl::OkStatus());
-  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!stateful) {
+    handler_.Disconnect(
+        *request,
+        [reactor, response](cable::internal::v1::DisconnectResponse r) {
+          *response = std::move(r);
+          reactor->Finish(grpc::Status::OK);
+        });
+    return reactor;
+  }
   state_handler_.Post([this, reactor, request, response] {
     std::vector<std::string> errors = state_handler_.Leave(*request);
     cable::internal::v1::DisconnectRequest rest = *request;
@@ -69,15 +80,19 @@ grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
         *rest.add_subscriptions() = sub;
       }
     }
-    *response = handler_.Disconnect(rest);
-    if (!errors.empty()) {
-      if (!response->error_msg().empty()) {
-        errors.push_back(response->error_msg());
-      }
-      response->set_status(cable::internal::v1::STATUS_ERROR);
-      response->set_error_msg(absl::StrJoin(errors, "; "));
-    }
-    reactor->Finish(grpc::Status::OK);
+    handler_.Disconnect(
+        rest, [reactor, response, errors = std::move(errors)](
+                  cable::internal::v1::DisconnectResponse r) mutable {
+          *response = std::move(r);
+          if (!errors.empty()) {
+            if (!response->error_msg().empty()) {
+              errors.push_back(response->error_msg());
+            }
+            response->set_status(cable::internal::v1::STATUS_ERROR);
+            response->set_error_msg(absl::StrJoin(errors, "; "));
+          }
+          reactor->Finish(grpc::Status::OK);
+        });
   });
   return reactor;
 }

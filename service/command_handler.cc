@@ -5,9 +5,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "cable/command_kind.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
@@ -325,9 +327,10 @@ namespace {
 class RecordingPubSub final : public PubSub {
  public:
   explicit RecordingPubSub(PubSub& inner) : inner_(inner) {}
-  absl::StatusOr<PubSubSubscriptionId> subscribe(
-      absl::string_view stream, PubSubCallback callback) override {
-    return inner_.subscribe(stream, std::move(callback));
+  PubSubSubscriptionId subscribe(absl::string_view stream,
+                                 PubSubCallback callback,
+                                 PubSubDone on_live) override {
+    return inner_.subscribe(stream, std::move(callback), std::move(on_live));
   }
   void unsubscribe(PubSubSubscriptionId id) override { inner_.unsubscribe(id); }
   absl::Status broadcast(absl::string_view stream,
@@ -335,25 +338,52 @@ class RecordingPubSub final : public PubSub {
     published_ = true;
     return inner_.broadcast(stream, message);
   }
-  absl::Status flush() override { return inner_.flush(); }
+  void flush(PubSubDone done) override { inner_.flush(std::move(done)); }
   bool connected() const override { return inner_.connected(); }
 
-  // A call that published waits, before it answers, until the backend has
-  // its broadcasts: once the gateway has the answer, this process dying
-  // (NATS clients buffer publishes) cannot lose them. While the backend is
-  // unreachable they wait in the reconnect buffer and the call goes on.
-  void FlushIfPublished(const char* what) {
-    if (!published_ || !inner_.connected()) return;
-    absl::Status status = inner_.flush();
-    if (!status.ok()) {
-      spdlog::warn("{}: broadcasts not confirmed: {}", what, status.ToString());
-    }
-  }
+  bool published() const { return published_; }
 
  private:
   PubSub& inner_;
   bool published_ = false;
 };
+
+// A call that published answers, through `done`, only once the backend
+// has its broadcasts: once the gateway has the answer, this process dying
+// (NATS clients buffer publishes) cannot lose them. The wait is the
+// pub/sub's asynchronous flush, so no thread blocks on the network;
+// `done` runs inline when nothing was published. While the backend is
+// unreachable the broadcasts wait in the reconnect buffer and the call
+// goes on.
+template <class Response>
+void AnswerWhenFlushed(PubSub& pubsub, bool published, const char* what,
+                       Response response,
+                       absl::AnyInvocable<void(Response) &&> done) {
+  if (!published || !pubsub.connected()) {
+    std::move(done)(std::move(response));
+    return;
+  }
+  pubsub.flush([what, response = std::move(response),
+                done = std::move(done)](absl::Status status) mutable {
+    if (!status.ok()) {
+      spdlog::warn("{}: broadcasts not confirmed: {}", what, status.ToString());
+    }
+    std::move(done)(std::move(response));
+  });
+}
+
+// Runs an asynchronous call and waits for its answer (tests and tools).
+template <class Response, class Call>
+Response Wait(Call call) {
+  absl::Notification ready;
+  Response out;
+  call([&](Response r) {
+    out = std::move(r);
+    ready.Notify();
+  });
+  ready.WaitForNotification();
+  return out;
+}
 
 }  // namespace
 
@@ -417,10 +447,27 @@ internal::v1::ConnectResponse CommandHandler::Connect(
 
 internal::v1::CommandResponse CommandHandler::Command(
     const internal::v1::CommandRequest& request) const {
+  return Wait<internal::v1::CommandResponse>(
+      [&](absl::AnyInvocable<void(internal::v1::CommandResponse) &&> done) {
+        Command(request, std::move(done));
+      });
+}
+
+void CommandHandler::Command(
+    const internal::v1::CommandRequest& request,
+    absl::AnyInvocable<void(internal::v1::CommandResponse) &&> done) const {
+  bool published = false;
+  internal::v1::CommandResponse response = Execute(request, &published);
+  AnswerWhenFlushed(pubsub_, published, "command", std::move(response),
+                    std::move(done));
+}
+
+internal::v1::CommandResponse CommandHandler::Execute(
+    const internal::v1::CommandRequest& request, bool* published) const {
   try {
     RecordingPubSub pubsub(pubsub_);
     internal::v1::CommandResponse response = RunCommand(app_, pubsub, request);
-    pubsub.FlushIfPublished("command");
+    *published = pubsub.published();
     if (std::string bad = NonUtf8Field(response); !bad.empty()) {
       // What the command did (broadcasts) has happened; its answer cannot
       // travel, so the gateway gets an error and, for a subscribe, a
@@ -455,6 +502,15 @@ internal::v1::CommandResponse CommandHandler::Command(
 
 internal::v1::DisconnectResponse CommandHandler::Disconnect(
     const internal::v1::DisconnectRequest& request) const {
+  return Wait<internal::v1::DisconnectResponse>(
+      [&](absl::AnyInvocable<void(internal::v1::DisconnectResponse) &&> done) {
+        Disconnect(request, std::move(done));
+      });
+}
+
+void CommandHandler::Disconnect(
+    const internal::v1::DisconnectRequest& request,
+    absl::AnyInvocable<void(internal::v1::DisconnectResponse) &&> done) const {
   internal::v1::DisconnectResponse response;
   std::vector<std::string> errors;
   RecordingPubSub pubsub(pubsub_);
@@ -501,8 +557,6 @@ internal::v1::DisconnectResponse CommandHandler::Disconnect(
     });
     if (!status.ok()) errors.push_back(std::string(status.message()));
   }
-  pubsub.FlushIfPublished("disconnect");
-
   if (errors.empty()) {
     response.set_status(internal::v1::STATUS_SUCCESS);
   } else {
@@ -511,7 +565,8 @@ internal::v1::DisconnectResponse CommandHandler::Disconnect(
     spdlog::debug("disconnect (sid {}): {}", request.sid(),
                   response.error_msg());
   }
-  return response;
+  AnswerWhenFlushed(pubsub_, pubsub.published(), "disconnect",
+                    std::move(response), std::move(done));
 }
 
 }  // namespace cable::service

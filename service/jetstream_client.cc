@@ -27,10 +27,6 @@ constexpr absl::Duration kCloseWait = absl::Seconds(10);
 // JetStream's error code for a failed Nats-Expected-Last-Subject-Sequence.
 constexpr int kWrongLastSequence = 10071;
 
-struct OptionsDeleter {
-  void operator()(natsOptions* o) const { natsOptions_Destroy(o); }
-};
-
 // Parses JSON without exceptions; a discarded value on error.
 Json ParseJson(absl::string_view text) {
   return Json::parse(text.begin(), text.end(), nullptr, false);
@@ -85,42 +81,6 @@ absl::Status NoResponders(absl::string_view what) {
 
 }  // namespace
 
-absl::Status FromNatsStatus(natsStatus s, absl::string_view what) {
-  if (s == NATS_OK) return absl::OkStatus();
-  const char* text = natsStatus_GetText(s);
-  std::string message = absl::StrCat("nats: ", what, ": ", text);
-  const char* detail = nats_GetLastError(nullptr);
-  if (detail != nullptr && *detail != '\0' && std::strcmp(detail, text) != 0) {
-    absl::StrAppend(&message, " (", detail, ")");
-  }
-  switch (s) {
-    case NATS_TIMEOUT:
-      return absl::DeadlineExceededError(message);
-    case NATS_NOT_FOUND:
-      return absl::NotFoundError(message);
-    case NATS_CONNECTION_CLOSED:
-    case NATS_CONNECTION_DISCONNECTED:
-    case NATS_NOT_YET_CONNECTED:
-    case NATS_NO_SERVER:
-    case NATS_IO_ERROR:
-    case NATS_STALE_CONNECTION:
-    case NATS_NO_RESPONDERS:
-    case NATS_DRAINING:
-      return absl::UnavailableError(message);
-    case NATS_INVALID_ARG:
-    case NATS_INVALID_SUBJECT:
-    case NATS_MAX_PAYLOAD:
-      return absl::InvalidArgumentError(message);
-    case NATS_NO_MEMORY:
-      return absl::ResourceExhaustedError(message);
-    case NATS_NOT_PERMITTED:
-    case NATS_CONNECTION_AUTH_FAILED:
-      return absl::PermissionDeniedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
 absl::string_view StoredMsg::data() const { return MsgData(msg.get()); }
 
 std::optional<absl::string_view> StoredMsg::header(const char* name) const {
@@ -140,40 +100,29 @@ struct JetStreamClient::Call {
 
 absl::StatusOr<std::unique_ptr<JetStreamClient>> JetStreamClient::Connect(
     const Options& options) {
-  if (natsStatus s = nats_Open(-1); s != NATS_OK) {
-    return FromNatsStatus(s, "library initialisation");
-  }
   std::unique_ptr<JetStreamClient> client(new JetStreamClient());
   client->name_ = options.name;
   client->request_timeout_ = options.request_timeout;
-
-  natsOptions* raw = nullptr;
-  if (natsStatus s = natsOptions_Create(&raw); s != NATS_OK) {
-    return FromNatsStatus(s, "options");
-  }
-  std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
   const std::int64_t timeout_ms = std::max<std::int64_t>(
       1, absl::ToInt64Milliseconds(options.request_timeout));
-  natsStatus s = natsOptions_SetURL(opts.get(), options.url.c_str());
-  if (s == NATS_OK) s = natsOptions_SetName(opts.get(), options.name.c_str());
-  if (s == NATS_OK) s = natsOptions_SetTimeout(opts.get(), timeout_ms);
-  if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts.get(), true);
-  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts.get(), -1);
-  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts.get(), 250);
-  if (s == NATS_OK) {
-    s = natsOptions_SetClosedCB(opts.get(), &JetStreamClient::OnClosed,
-                                client.get());
-  }
-  if (s != NATS_OK) return FromNatsStatus(s, "options");
-  if (absl::Status secured = ApplyNatsSecurity(opts.get(), options.security);
-      !secured.ok()) {
-    return secured;
-  }
-  s = natsConnection_Connect(&client->nc_, opts.get());
-  if (s != NATS_OK) {
-    client->nc_ = nullptr;
-    return FromNatsStatus(s, absl::StrCat("connect to ", options.url));
-  }
+  NatsConnectionOptions c;
+  c.url = options.url;
+  c.name = options.name;
+  c.security = options.security;
+  c.connect_timeout = std::chrono::milliseconds(timeout_ms);
+  // A steady 250 ms between reconnect rounds, forever; no background
+  // connect: the state store needs the server at start-up.
+  c.reconnect_wait = std::chrono::milliseconds(250);
+  c.max_reconnect_wait = c.reconnect_wait;
+  c.reconnect_jitter = std::chrono::milliseconds(0);
+  c.max_reconnect = -1;
+  c.retry_on_failed_connect = false;
+  absl::StatusOr<std::unique_ptr<NatsConnection>> connection =
+      NatsConnection::Connect(c);
+  if (!connection.ok()) return connection.status();
+  client->connection_ = *std::move(connection);
+  client->nc_ = client->connection_->get();
+  natsStatus s = NATS_OK;
 
   jsOptions jo;
   jsOptions_Init(&jo);
@@ -220,25 +169,25 @@ absl::StatusOr<std::unique_ptr<JetStreamClient>> JetStreamClient::Connect(
 }
 
 JetStreamClient::~JetStreamClient() {
-  if (nc_ == nullptr) return;
+  if (connection_ == nullptr) return;
   if (js_ != nullptr) jsCtx_Destroy(js_);
   // Closing ends the subscriptions; their completion callbacks say when
-  // nats.c no longer calls into `this`, the closed callback when the
-  // connection is done.
-  natsConnection_Close(nc_);
+  // nats.c no longer calls into `this` (Close waits for the connection's
+  // closed callback).
+  connection_->Close();
   const int subs = (reply_sub_ != nullptr) + (delivery_sub_ != nullptr);
   {
     absl::MutexLock lock(&mu_);
     auto done = [this, subs]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return completed_subs_ == subs && closed_;
+      return completed_subs_ == subs;
     };
     if (!mu_.AwaitWithTimeout(absl::Condition(&done), kCloseWait)) {
-      spdlog::error("nats {}: connection not closed in time", name_);
+      spdlog::error("nats {}: subscriptions not closed in time", name_);
     }
   }
   if (reply_sub_ != nullptr) natsSubscription_Destroy(reply_sub_);
   if (delivery_sub_ != nullptr) natsSubscription_Destroy(delivery_sub_);
-  natsConnection_Destroy(nc_);
+  connection_.reset();
 }
 
 std::int64_t JetStreamClient::FlushTimeoutMs() const {
@@ -247,12 +196,6 @@ std::int64_t JetStreamClient::FlushTimeoutMs() const {
 
 std::int64_t JetStreamClient::max_payload() const {
   return natsConnection_GetMaxPayload(nc_);
-}
-
-void JetStreamClient::OnClosed(natsConnection*, void* closure) {
-  auto* self = static_cast<JetStreamClient*>(closure);
-  absl::MutexLock lock(&self->mu_);
-  self->closed_ = true;
 }
 
 void JetStreamClient::OnComplete(void* closure) {

@@ -1,10 +1,9 @@
 #include "cable/service/publisher_grpc_service.h"
 
-#include "cable/internal/v1/cable.pb.h"
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "cable/control_bus.h"
+#include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
 #include "cable/pubsub.h"
 #include "cable/service/grpc_status.h"
@@ -27,6 +26,24 @@ absl::Status Validate(const cable::v1::BroadcastRequest& broadcast) {
   return absl::OkStatus();
 }
 
+// Ends the call with `status` if it failed; else once `pubsub` has
+// confirmed every broadcast made so far (then with the flush's status,
+// after `on_flushed`), from the flush's completion: no gRPC callback
+// thread waits on the network.
+template <class OnFlushed>
+grpc::ServerUnaryReactor* FinishAfterFlush(grpc::CallbackServerContext* context,
+                                           PubSub& pubsub, absl::Status status,
+                                           OnFlushed on_flushed) {
+  if (!status.ok()) return FinishUnary(context, status);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pubsub.flush([reactor, on_flushed = std::move(on_flushed)](
+                   absl::Status flushed) mutable {
+    if (flushed.ok()) on_flushed();
+    reactor->Finish(ToGrpcStatus(flushed));
+  });
+  return reactor;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* PublisherGrpcService::Broadcast(
@@ -40,9 +57,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Broadcast(
     status = pubsub_.broadcast(request->stream(), request->data());
   // Answer only once the backend has it: a broadcast sent next through
   // another replica then cannot overtake this one.
-  if (status.ok()) status = pubsub_.flush();
-  if (status.ok()) response->set_accepted(1);
-  return FinishUnary(context, status);
+  return FinishAfterFlush(context, pubsub_, status,
+                          [response] { response->set_accepted(1); });
 }
 
 grpc::ServerUnaryReactor* PublisherGrpcService::BroadcastBatch(
@@ -73,9 +89,9 @@ grpc::ServerUnaryReactor* PublisherGrpcService::BroadcastBatch(
                        accepted, " published before it)"));
     }
   }
-  if (status.ok() && accepted > 0) status = pubsub_.flush();
   response->set_accepted(accepted);
-  return FinishUnary(context, status);
+  if (accepted == 0) return FinishUnary(context, status);
+  return FinishAfterFlush(context, pubsub_, status, [] {});
 }
 
 grpc::ServerUnaryReactor* PublisherGrpcService::Disconnect(
@@ -93,9 +109,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Disconnect(
     *message.mutable_disconnect() = *request;
     status =
         control_.broadcast(control::kAllGateways, message.SerializeAsString());
-    if (status.ok()) status = control_.flush();
   }
-  return FinishUnary(context, status);
+  return FinishAfterFlush(context, control_, status, [] {});
 }
 
 grpc::ServerUnaryReactor* PublisherGrpcService::Transmit(
@@ -119,9 +134,8 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Transmit(
         request->identifier(), protocol::MessageJson(request->data())));
     status = control_.broadcast(control::GatewayStream(gateway),
                                 message.SerializeAsString());
-    if (status.ok()) status = control_.flush();
   }
-  return FinishUnary(context, status);
+  return FinishAfterFlush(context, control_, status, [] {});
 }
 
 template <class Work>

@@ -309,7 +309,9 @@ absl::Status Txn::commit() {
         }
       }
       if (published) {
-        absl::Status flushed = channels_->pubsub_.flush();
+        // Blocking is right here: this runs on a state worker thread, and
+        // the channels' locks must be held until the updates are out.
+        absl::Status flushed = FlushAndWait(channels_->pubsub_);
         if (!flushed.ok()) {
           spdlog::warn("state updates not flushed: {}", flushed.ToString());
         }

@@ -16,7 +16,7 @@ namespace cable::gateway {
 namespace {
 
 // A PubSub whose subscribe only records the request; complete() makes it
-// live (or failed). The synchronous subscribe must never be called.
+// live (or failed).
 class ManualPubSub final : public PubSub {
  public:
   struct Pending {
@@ -26,11 +26,6 @@ class ManualPubSub final : public PubSub {
     PubSubSubscriptionId id;
   };
 
-  absl::StatusOr<PubSubSubscriptionId> subscribe(absl::string_view,
-                                                 PubSubCallback) override {
-    ADD_FAILURE() << "the Hub used the synchronous subscribe";
-    return absl::InternalError("synchronous subscribe");
-  }
   PubSubSubscriptionId subscribe(absl::string_view stream,
                                  PubSubCallback callback,
                                  PubSubDone on_live) override {

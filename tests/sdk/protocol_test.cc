@@ -63,21 +63,39 @@ TEST(MessageJson, KeepsValidJsonAndQuotesTheRest) {
 TEST(InMemoryPubSub, DeliversToEachSubscriberOfTheStream) {
   InMemoryPubSub pubsub;
   std::vector<std::string> got;
-  auto a =
-      pubsub.subscribe("s", [&](absl::string_view stream, absl::string_view m) {
+  auto a = SubscribeAndWait(
+      pubsub, "s", [&](absl::string_view stream, absl::string_view m) {
         got.push_back(std::string(stream) + ":" + std::string(m));
       });
   ASSERT_TRUE(a.ok());
-  auto b = pubsub.subscribe("t", [&](absl::string_view, absl::string_view m) {
-    got.push_back("t-only:" + std::string(m));
-  });
+  auto b = SubscribeAndWait(pubsub, "t",
+                            [&](absl::string_view, absl::string_view m) {
+                              got.push_back("t-only:" + std::string(m));
+                            });
   ASSERT_TRUE(b.ok());
   ASSERT_TRUE(pubsub.broadcast("s", "1").ok());
   pubsub.unsubscribe(*a);
   ASSERT_TRUE(pubsub.broadcast("s", "2").ok());
   ASSERT_TRUE(pubsub.broadcast("t", "3").ok());
   EXPECT_EQ(got, (std::vector<std::string>{"s:1", "t-only:3"}));
-  EXPECT_FALSE(pubsub.subscribe("s", nullptr).ok());
+  EXPECT_FALSE(SubscribeAndWait(pubsub, "s", nullptr).ok());
+}
+
+TEST(InMemoryPubSub, IsLiveAndFlushedBeforeTheCallsReturn) {
+  InMemoryPubSub pubsub;
+  std::vector<std::string> events;
+  const PubSubSubscriptionId id = pubsub.subscribe(
+      "s", [](absl::string_view, absl::string_view) {},
+      [&](absl::Status s) { events.push_back("live:" + s.ToString()); });
+  events.push_back("returned");
+  pubsub.flush(
+      [&](absl::Status s) { events.push_back("flushed:" + s.ToString()); });
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"live:OK", "returned", "flushed:OK"}));
+  EXPECT_EQ(pubsub.subscriber_count("s"), 1u);
+  pubsub.unsubscribe(id);
+  EXPECT_EQ(pubsub.subscriber_count("s"), 0u);
+  EXPECT_TRUE(FlushAndWait(pubsub).ok());
 }
 
 }  // namespace

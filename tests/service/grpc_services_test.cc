@@ -20,6 +20,7 @@
 #include "cable/service/state_channels.h"
 #include "cable/service/state_command_handler.h"
 #include "cable/v1/publisher.grpc.pb.h"
+#include "tests/service/grpc_fixture.h"
 #include "tests/service/test_util.h"
 
 namespace cable::service {
@@ -30,44 +31,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-class GrpcServicesTest : public ::testing::Test {
- protected:
-  GrpcServicesTest()
-      : app_(MakeDefaultApplication({})),
-        handler_(*app_, pubsub_),
-        states_(store_, pubsub_, {.cleanup_interval = absl::ZeroDuration()}),
-        state_handler_(states_, 2),
-        cable_service_(handler_, state_handler_, states_, open_),
-        publisher_service_(pubsub_, control_, states_, state_handler_, open_) {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&cable_service_);
-    builder.RegisterService(&publisher_service_);
-    server_ = builder.BuildAndStart();
-    EXPECT_NE(port, 0);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                       grpc::InsecureChannelCredentials());
-    cable_ = internal::v1::Cable::NewStub(channel);
-    publisher_ = v1::Publisher::NewStub(channel);
-  }
-  ~GrpcServicesTest() override { server_->Shutdown(); }
-
-  const ApiAccess open_{"test", {}};
-  InMemoryPubSub pubsub_;
-  InMemoryPubSub control_;
-  std::unique_ptr<Application> app_;
-  CommandHandler handler_;
-  InMemoryStateStore store_;
-  StateChannels states_;
-  StateCommandHandler state_handler_;
-  CableGrpcService cable_service_;
-  PublisherGrpcService publisher_service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<internal::v1::Cable::Stub> cable_;
-  std::unique_ptr<v1::Publisher::Stub> publisher_;
-};
+using GrpcServicesTest = testing::GrpcServicesOver<InMemoryPubSub>;
 
 TEST_F(GrpcServicesTest, ConnectCommandDisconnect) {
   grpc::ClientContext connect_context;

@@ -40,8 +40,8 @@ inline auto StatusIs(absl::StatusCode code) {
 class StreamRecorder {
  public:
   StreamRecorder(PubSub& pubsub, std::string stream) : pubsub_(pubsub) {
-    auto id = pubsub_.subscribe(
-        stream, [this](absl::string_view, absl::string_view message) {
+    auto id = SubscribeAndWait(
+        pubsub_, stream, [this](absl::string_view, absl::string_view message) {
           absl::MutexLock lock(&mu_);
           messages_.emplace_back(message);
         });

@@ -181,6 +181,8 @@ struct NatsServer::State {
   absl::Status Terminate(int signal) {
     if (pid <= 0) return absl::OkStatus();
     kill(pid, signal);
+    // A paused (SIGSTOP) server handles SIGTERM only once continued.
+    kill(pid, SIGCONT);
     bool exited;
     {
       absl::MutexLock lock(&mu);
@@ -250,6 +252,20 @@ const std::string& NatsServer::store_dir() const { return state_->store_dir; }
 
 absl::Status NatsServer::Stop() { return state_->Terminate(SIGTERM); }
 absl::Status NatsServer::Kill() { return state_->Terminate(SIGKILL); }
+
+absl::Status NatsServer::Pause() {
+  if (state_->pid <= 0 || kill(state_->pid, SIGSTOP) != 0) {
+    return absl::FailedPreconditionError("nats-server is not running");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NatsServer::Resume() {
+  if (state_->pid <= 0 || kill(state_->pid, SIGCONT) != 0) {
+    return absl::FailedPreconditionError("nats-server is not running");
+  }
+  return absl::OkStatus();
+}
 
 absl::Status NatsServer::Restart() {
   if (absl::Status s = Stop(); !s.ok()) return s;

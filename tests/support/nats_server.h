@@ -60,6 +60,11 @@ class NatsServer final {
   absl::Status Stop();
   // SIGKILL and wait.
   absl::Status Kill();
+  // SIGSTOP / SIGCONT: the server stops answering (its sockets stay open,
+  // so clients see no disconnect) until resumed. The destructor resumes a
+  // paused server before stopping it.
+  absl::Status Pause();
+  absl::Status Resume();
   // Stops it if running, then starts it again on the same client and
   // monitoring ports and store directory.
   absl::Status Restart();

@@ -11,15 +11,17 @@
 namespace cable {
 
 // Single-process PubSub: tracks subscribers per stream and calls each one
-// synchronously on the publisher's thread.
+// synchronously on the publisher's thread. A subscription is live at once:
+// `on_live` runs inline, before subscribe returns; flush completes inline.
 class InMemoryPubSub final : public PubSub {
  public:
   InMemoryPubSub() = default;
   InMemoryPubSub(const InMemoryPubSub&) = delete;
   InMemoryPubSub& operator=(const InMemoryPubSub&) = delete;
 
-  absl::StatusOr<PubSubSubscriptionId> subscribe(
-      absl::string_view stream, PubSubCallback callback) override;
+  PubSubSubscriptionId subscribe(absl::string_view stream,
+                                 PubSubCallback callback,
+                                 PubSubDone on_live) override;
   void unsubscribe(PubSubSubscriptionId id) override;
   absl::Status broadcast(absl::string_view stream,
                          absl::string_view message) override;

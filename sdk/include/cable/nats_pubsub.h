@@ -9,18 +9,26 @@
 // delivers each subscription's messages in order on one thread).
 //
 // Connection behaviour:
-//  - Connect never blocks longer than `connect_timeout` per server. With
-//    `retry_on_failed_connect` (the default) it succeeds even when no server
-//    is reachable; the connection is then made in the background with the
-//    reconnect backoff, and connected() stays false until it is. Without
-//    it, Connect returns Unavailable when no server is reachable.
+//  - Connect goes through the shared connection layer (nats_connection.h):
+//    it blocks up to `connect_timeout` per server, twice when no server is
+//    reachable and `retry_on_failed_connect` (the default) is on; the
+//    connection is then made in the background with the reconnect
+//    backoff, and connected() stays false until it is. Without it,
+//    Connect returns Unavailable when no server is reachable. Refused
+//    credentials are Unauthenticated either way.
 //  - After a disconnect nats.c reconnects (forever by default, with
 //    exponential backoff and jitter) and re-sends every subscription by
 //    itself: existing subscriptions keep working without re-subscribing.
 //    Broadcasts made while disconnected are buffered (up to
 //    `reconnect_buffer_bytes`) and sent after the reconnect.
-//  - While disconnected, `subscribe` returns Unavailable and leaves nothing
-//    behind: it cannot promise that the subscription is live.
+//  - `subscribe` never waits on the network: it queues the subscription
+//    and returns. A thread of this NatsPubSub (the worker) takes every
+//    subscription queued meanwhile, subscribes them on the connection and
+//    flushes once for the whole batch, then runs each `on_live` with OK
+//    (the server has it) or the reason. A subscription that finds the
+//    connection down gets Unavailable and leaves nothing behind: it cannot
+//    promise that it is live. flush(done) is served by the same worker
+//    (in the same batches); `unsubscribe` never waits on the network.
 //
 // Messages of any size (up to `max_message_bytes`):
 //  - A message that fits the server's max payload (natsConnection_
@@ -30,11 +38,12 @@
 //    kFragmentHeaderRoom bytes, published back to back on the same subject
 //    from this connection (one at a time per NatsPubSub, so fragments of
 //    two large messages of one publisher never interleave). Each carries
-//    the headers below; the subscriber reassembles them per (subscription,
-//    publisher) and calls the callback once with the whole message when
-//    the last fragment arrives. NATS keeps one connection's messages in
-//    order, so a message published after a large one is still delivered
-//    after it, and fragments of different publishers may interleave
+//    the headers of nats_fragments.h (FragmentWriter cuts, and
+//    FragmentAssembler reassembles, without I/O); the subscriber reassembles
+//    them per (subscription, publisher) and calls the callback once with the
+//    whole message when the last fragment arrives. NATS keeps one connection's
+//    messages in order, so a message published after a large one is still
+//    delivered after it, and fragments of different publishers may interleave
 //    freely. Raw subjects (publish_subject/subscribe_subject) work the
 //    same way.
 //  - Memory for partially received messages is bounded: a message whose
@@ -51,8 +60,11 @@
 // Threads: callbacks run on nats.c's global message delivery pool
 // (`delivery_pool_size` threads shared by every connection in the process,
 // each subscription pinned to one of them), never concurrently for one
-// subscription. A sweeper thread, started when the first partial message
-// arrives, drops stale partial messages. Every method is thread-safe.
+// subscription. `on_live` and flush completions run on the worker (they
+// may call this NatsPubSub, but not destroy it), which
+// also drops stale partial messages (every reassembly_timeout / 4 while
+// there are any, and whenever a fragment arrives; a flush in progress
+// delays it). Every method is thread-safe.
 
 #include <chrono>
 #include <cstddef>
@@ -60,6 +72,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -67,30 +81,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cable/nats_fragments.h"
 #include "cable/nats_security.h"
 #include "cable/pubsub.h"
 #include "cable/stream_subject.h"
 
 namespace cable {
-
-// Wire format of a fragment (one NATS message with headers): the payload is
-// a slice of the message, in order; the headers are
-//   Cable-Frag-Id:    <publisher nonce, 16 lowercase hex digits>.<sequence>
-//                     (the nonce is random per NatsPubSub, the sequence
-//                     counts its fragmented messages from 1)
-//   Cable-Frag-Index: 0-based position of this fragment
-//   Cable-Frag-Count: number of fragments of the message
-//   Cable-Frag-Size:  total size of the message in bytes
-// all in decimal unless stated otherwise.
-inline constexpr char kFragmentIdHeader[] = "Cable-Frag-Id";
-inline constexpr char kFragmentIndexHeader[] = "Cable-Frag-Index";
-inline constexpr char kFragmentCountHeader[] = "Cable-Frag-Count";
-inline constexpr char kFragmentSizeHeader[] = "Cable-Frag-Size";
-// Bytes of each fragment's max payload left for the headers (their
-// encoding takes at most 165).
-inline constexpr std::size_t kFragmentHeaderRoom = 256;
-// Max payload assumed until the first connection reports the server's.
-inline constexpr std::size_t kAssumedMaxPayload = 64 * 1024;
 
 struct NatsPubSubOptions {
   // One server URL or a comma-separated list ("nats://a:4222,nats://b:4222").
@@ -114,7 +111,8 @@ struct NatsPubSubOptions {
   std::chrono::milliseconds connect_timeout{2000};
   // See the header comment.
   bool retry_on_failed_connect = true;
-  // How long `subscribe` waits for the server to confirm the subscription.
+  // How long the worker waits for the server to confirm a batch of
+  // subscriptions or a flush (and the destructor's last flush).
   std::chrono::milliseconds flush_timeout{5000};
   // Bytes of publishes buffered while reconnecting (0 = nats.c's 8 MB).
   int reconnect_buffer_bytes = 0;
@@ -140,35 +138,45 @@ struct NatsPubSubOptions {
   std::function<void(bool connected)> on_connection_change;
 };
 
+class NatsConnection;
+
 class NatsPubSub final : public PubSub {
  public:
-  // See the header comment. InvalidArgument for bad options, Unavailable
-  // when no server is reachable and `retry_on_failed_connect` is off.
+  // See the header comment. InvalidArgument for bad options,
+  // Unauthenticated for refused credentials, Unavailable when no server is
+  // reachable and `retry_on_failed_connect` is off.
   static absl::StatusOr<std::unique_ptr<NatsPubSub>> Connect(
       const NatsPubSubOptions& options);
 
   NatsPubSub(const NatsPubSub&) = delete;
   NatsPubSub& operator=(const NatsPubSub&) = delete;
-  // Flushes pending broadcasts (bounded by flush_timeout), stops every
-  // subscription (no callback runs after it returns) and closes the
-  // connection. Must not be called from one of its own callbacks.
+  // Stops the worker (waiting for a flush it is in), runs the `on_live` of
+  // queued subscriptions with Cancelled, flushes pending broadcasts
+  // (bounded by flush_timeout) and completes queued flushes with its
+  // result, stops every subscription (no callback runs after it returns)
+  // and closes the connection. Must not be called from one of its own
+  // callbacks.
   ~NatsPubSub() override;
 
-  // Subscribes to StreamSubject(subject_prefix, stream) and flushes: on OK
-  // the server has the subscription. The callback gets `stream` as given
-  // here. Unavailable (and nothing left behind) while disconnected or if
-  // the server does not confirm within flush_timeout; InvalidArgument for
-  // a name over the subject length limit or an empty callback.
-  absl::StatusOr<PubSubSubscriptionId> subscribe(
-      absl::string_view stream, PubSubCallback callback) override;
+  // Queues a subscription to StreamSubject(subject_prefix, stream); see
+  // the header comment. The callback gets `stream` as given here.
+  // `on_live`: OK once the server has the subscription; Unavailable (and
+  // nothing left behind) while disconnected or if the server does not
+  // confirm within flush_timeout; InvalidArgument (inline, id 0) for a
+  // name over the subject length limit or an empty callback; Cancelled if
+  // unsubscribed or destroyed before it was live.
+  PubSubSubscriptionId subscribe(absl::string_view stream,
+                                 PubSubCallback callback,
+                                 PubSubDone on_live) override;
 
-  // Stops a subscription. When it returns the callback is not running and
-  // never runs again, and nats.c has finished with the subscription.
-  // Called from inside that subscription's own callback it cannot wait for
-  // the running call: it then only guarantees that no later call happens.
-  // It may be called from inside any other callback too, but two callbacks
-  // unsubscribing each other's subscriptions at the same time deadlock
-  // (as with InMemoryPubSub). Unknown ids are ignored.
+  // Stops a subscription without waiting on the network: when it returns
+  // the callback is not running and never runs again (nats.c may release
+  // its own resources a moment later). Called from inside that
+  // subscription's own callback it cannot wait for the running call: it
+  // then only guarantees that no later call happens. It may be called from
+  // inside any other callback too, but two callbacks unsubscribing each
+  // other's subscriptions at the same time deadlock (as with
+  // InMemoryPubSub). Unknown ids are ignored.
   void unsubscribe(PubSubSubscriptionId id) override;
 
   // Publishes to the stream's subject. Buffered: nats.c's flusher sends it
@@ -191,14 +199,17 @@ class NatsPubSub final : public PubSub {
   // unsubscribe().
   absl::Status publish_subject(absl::string_view subject,
                                absl::string_view data);
-  absl::StatusOr<PubSubSubscriptionId> subscribe_subject(
-      absl::string_view subject, PubSubCallback callback);
+  PubSubSubscriptionId subscribe_subject(absl::string_view subject,
+                                         PubSubCallback callback,
+                                         PubSubDone on_live);
 
-  // Waits until the server has processed everything sent so far.
-  // Unavailable/DeadlineExceeded while disconnected or on timeout.
+  // Blocks until the server has processed everything sent so far.
+  // Unavailable/DeadlineExceeded while disconnected or on timeout. For
+  // tests and start-up; flush(done) never blocks.
   absl::Status Flush(std::chrono::milliseconds timeout);
-  // PubSub::flush: Flush(flush_timeout).
-  absl::Status flush() override;
+  // PubSub::flush: the worker flushes (bounded by flush_timeout, batched
+  // with queued subscriptions and flushes) and runs `done` with the result.
+  void flush(PubSubDone done) override;
 
   // True while connected to a server (updated by nats.c's connection
   // callbacks).
@@ -210,23 +221,17 @@ class NatsPubSub final : public PubSub {
 
   const std::string& subject_prefix() const { return subject_prefix_; }
 
-  // Live subscriptions (for tests and metrics).
+  // Live and queued subscriptions (for tests and metrics).
   std::size_t subscription_count() const;
+  // Flushes the worker has made so far, one per batch of queued
+  // subscriptions and flushes (for tests and metrics).
+  std::uint64_t batch_flushes() const;
 
   // Reassembly of fragmented messages received by this NatsPubSub's
-  // subscriptions (for tests and metrics).
-  struct ReassemblyStats {
-    // Partially received messages and the memory reserved for them.
-    std::size_t pending = 0;
-    std::size_t pending_bytes = 0;
-    // Fragmented messages delivered whole.
-    std::uint64_t completed = 0;
-    // Fragmented messages given up on: incomplete, out of sequence, over a
-    // limit, malformed, or stale (fragments of a message whose first
-    // fragment was never seen, e.g. sent before the subscription, are
-    // skipped silently and not counted).
-    std::uint64_t dropped = 0;
-  };
+  // subscriptions (for tests and metrics). Fragments of a message whose
+  // first fragment was never seen (e.g. sent before the subscription) are
+  // skipped silently and not counted as dropped.
+  using ReassemblyStats = FragmentAssembler::Stats;
   ReassemblyStats reassembly_stats() const;
   // Waits until `done(reassembly_stats())`; false on timeout. `done` runs
   // under an internal lock: it must not call this NatsPubSub.
@@ -235,43 +240,57 @@ class NatsPubSub final : public PubSub {
       std::chrono::milliseconds timeout) const;
 
  private:
-  struct Connection;
   struct Subscription;
-  struct Reassembly;
+  struct Delivery;
 
-  NatsPubSub(std::shared_ptr<Connection> connection,
+  NatsPubSub(std::unique_ptr<NatsConnection> connection,
              const NatsPubSubOptions& options);
 
-  absl::StatusOr<PubSubSubscriptionId> SubscribeImpl(std::string subject,
-                                                     std::string stream,
-                                                     bool raw,
-                                                     PubSubCallback callback);
+  PubSubSubscriptionId Queue(std::string subject, std::string stream, bool raw,
+                             PubSubCallback callback, PubSubDone on_live);
+  // The worker: batches of subscriptions and flushes, stale fragments.
+  void Work();
+  // One batch (see the header comment).
+  void RunBatch(std::vector<std::shared_ptr<Subscription>> subs,
+                std::vector<PubSubDone> flushes);
+  // natsConnection_Subscribe and its settings.
+  absl::Status Start(const std::shared_ptr<Subscription>& sub);
+  // Unsubscribes and gates `sub`; never waits on the network.
+  void Close(const std::shared_ptr<Subscription>& sub);
+  void ExpireFragments();
+
   absl::Status PublishImpl(const std::string& subject, absl::string_view data);
   // Publishes `data` as fragments of at most `max_payload` bytes each,
   // headers included.
   absl::Status PublishFragments(const std::string& subject,
                                 absl::string_view data,
                                 std::size_t max_payload);
-  // Unsubscribes and gates `sub`; waits for nats.c's completion unless
-  // called from a delivery thread.
-  void Close(const std::shared_ptr<Subscription>& sub);
 
-  const std::shared_ptr<Connection> connection_;
+  const std::unique_ptr<NatsConnection> connection_;
   const std::string subject_prefix_;
   const std::chrono::milliseconds flush_timeout_;
   const std::size_t max_message_bytes_;
   const std::size_t reconnect_buffer_bytes_;
-  const std::shared_ptr<Reassembly> reassembly_;
+  const absl::Duration expiry_period_;
+  const std::shared_ptr<Delivery> delivery_;
 
   // Publisher side of fragmentation: one fragmented message at a time.
-  const std::uint64_t nonce_;
   absl::Mutex fragment_mu_;
-  std::uint64_t next_sequence_ ABSL_GUARDED_BY(fragment_mu_) = 1;
+  FragmentWriter writer_ ABSL_GUARDED_BY(fragment_mu_);
 
   mutable absl::Mutex mu_;
   PubSubSubscriptionId next_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<PubSubSubscriptionId, std::shared_ptr<Subscription>>
       subscriptions_ ABSL_GUARDED_BY(mu_);
+  // The worker's queues.
+  std::vector<std::shared_ptr<Subscription>> to_start_ ABSL_GUARDED_BY(mu_);
+  std::vector<PubSubDone> to_flush_ ABSL_GUARDED_BY(mu_);
+  // Many buried subscriptions, or a new partial message: wake the worker.
+  bool reap_ ABSL_GUARDED_BY(mu_) = false;
+  bool poked_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::uint64_t batch_flushes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread worker_;
 };
 
 }  // namespace cable

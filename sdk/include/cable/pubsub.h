@@ -1,7 +1,10 @@
 #pragma once
 // The pub/sub seam (seed: MVC::Keayl::Cable::PubSub): subscribe(stream,
-// callback) -> id, unsubscribe(id), broadcast(stream, message).
-// Implementations: InMemoryPubSub (one process), NatsPubSub (many).
+// callback, on_live) -> id, unsubscribe(id), broadcast(stream, message),
+// flush(done). Nothing in it waits on the network: liveness and flushes
+// complete through callbacks, so event loops and gRPC callback threads can
+// call it. Implementations: InMemoryPubSub (one process), NatsPubSub
+// (many).
 
 #include <cstdint>
 #include <functional>
@@ -11,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace cable {
 
@@ -34,51 +38,48 @@ class PubSub {
  public:
   virtual ~PubSub() = default;
 
-  // Starts delivering `stream`'s messages to `callback`. When this returns
-  // OK the subscription is live: every broadcast that starts afterwards
-  // reaches it.
-  virtual absl::StatusOr<PubSubSubscriptionId> subscribe(
-      absl::string_view stream, PubSubCallback callback) = 0;
-
-  // Stops a subscription. After it returns the callback is not running and
-  // will not run again. Unknown ids are ignored.
-  virtual void unsubscribe(PubSubSubscriptionId id) = 0;
-
-  // TRANSITION (issue 15): the asynchronous seam. Starts delivering
-  // `stream`'s messages to `callback` and returns at once, never waiting on
-  // the network. `on_live` runs once: OK when the subscription is live
-  // (every broadcast that starts afterwards reaches it), or the reason it
-  // could not start; the id is then void and unsubscribing it is a no-op.
-  // The id may be unsubscribed before `on_live` ran; `on_live` still runs
-  // (then with the status it would have had, or CANCELLED).
-  // The default bridges to the synchronous subscribe above; implementations
-  // override it, and the synchronous form goes once all have.
+  // Starts delivering `stream`'s messages to `callback` and returns at
+  // once, never waiting on the network. `on_live` runs once: OK when the
+  // subscription is live (every broadcast that starts afterwards reaches
+  // it), or the reason it could not start; the id is then void and
+  // unsubscribing it is a no-op. The id may be unsubscribed before
+  // `on_live` ran; `on_live` still runs (then with CANCELLED, or the error
+  // it was about to report).
   virtual PubSubSubscriptionId subscribe(absl::string_view stream,
                                          PubSubCallback callback,
-                                         PubSubDone on_live) {
-    absl::StatusOr<PubSubSubscriptionId> id =
-        subscribe(stream, std::move(callback));
-    std::move(on_live)(id.status());
-    return id.ok() ? *id : 0;
-  }
+                                         PubSubDone on_live) = 0;
 
-  // TRANSITION (issue 15): the asynchronous flush. `done` runs once every
-  // broadcast made before the call has reached the backend (see flush()).
-  virtual void flush(PubSubDone done) { std::move(done)(flush()); }
+  // Stops a subscription, never waiting on the network. After it returns
+  // the callback is not running and will not run again (it may wait for a
+  // running call to return). Unknown ids are ignored.
+  virtual void unsubscribe(PubSubSubscriptionId id) = 0;
 
   // Publishes `message` to every subscriber of `stream`.
   virtual absl::Status broadcast(absl::string_view stream,
                                  absl::string_view message) = 0;
 
-  // Returns once every broadcast made so far has reached the backend, so
-  // that a later broadcast from another process cannot overtake it and
-  // this process dying cannot lose it. The Publisher API and the service's
-  // commands call it before answering.
-  virtual absl::Status flush() { return absl::OkStatus(); }
+  // `done` runs once every broadcast made before the call has reached the
+  // backend, so that a later broadcast from another process cannot
+  // overtake it and this process dying cannot lose it (or with the reason
+  // it could not be confirmed). The Publisher API and the service's
+  // commands wait for it before answering.
+  virtual void flush(PubSubDone done) { std::move(done)(absl::OkStatus()); }
 
   // False while the backend is unreachable (broadcasts then wait in the
   // process until it is back; a flush would only wait).
   virtual bool connected() const { return true; }
 };
+
+// For start-up code and tests that may block: subscribes and waits for
+// `on_live`. Its error, or DeadlineExceeded (and nothing left behind) when
+// `on_live` has not run within `timeout`. Never call it on an event loop
+// or a gRPC callback thread.
+absl::StatusOr<PubSubSubscriptionId> SubscribeAndWait(
+    PubSub& pubsub, absl::string_view stream, PubSubCallback callback,
+    absl::Duration timeout = absl::Seconds(30));
+
+// Likewise for flush: its status, or DeadlineExceeded after `timeout`.
+absl::Status FlushAndWait(PubSub& pubsub,
+                          absl::Duration timeout = absl::Seconds(30));
 
 }  // namespace cable

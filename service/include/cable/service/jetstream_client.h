@@ -8,7 +8,7 @@
 // `<inbox>.r.>`, demultiplexed by call id, and the messages of listing
 // consumers on another long-lived one: no subscription is created or
 // destroyed per call (nats.c 3.4 can crash when a subscription is freed
-// right after its removal, see sdk/nats_pubsub.cc). A batch of one goes
+// right after its removal, see cable/nats_connection.h). A batch of one goes
 // through natsConnection_RequestMsg instead, which saves a thread hop.
 //
 // Thread-safe: any number of calls may be in flight at once.
@@ -26,11 +26,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "cable/nats_security.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "cable/nats_connection.h"
+#include "cable/nats_security.h"
 
 namespace cable::service {
 
@@ -39,8 +40,9 @@ struct NatsMsgDeleter {
 };
 using NatsMsgPtr = std::unique_ptr<natsMsg, NatsMsgDeleter>;
 
-// absl::Status for a nats.c status (with nats_GetLastError's detail).
-absl::Status FromNatsStatus(natsStatus s, absl::string_view what);
+// FromNatsStatus (cable/nats_connection.h) maps nats.c's statuses, for
+// this client and NatsPubSub alike.
+using ::cable::FromNatsStatus;
 
 // One message of a batch. `data` is copied when the batch is sent.
 struct JsRequest {
@@ -148,11 +150,12 @@ class JetStreamClient final {
   static void OnDelivery(natsConnection* nc, natsSubscription* sub,
                          natsMsg* msg, void* closure);
   static void OnComplete(void* closure);
-  static void OnClosed(natsConnection* nc, void* closure);
 
   std::string name_;
   absl::Duration request_timeout_;
-  natsConnection* nc_ = nullptr;
+  // The shared connection layer (connect, options, status mapping).
+  std::unique_ptr<NatsConnection> connection_;
+  natsConnection* nc_ = nullptr;  // connection_->get()
   jsCtx* js_ = nullptr;
   // `<inbox>.r.<call>.<slot>`: replies.
   natsSubscription* reply_sub_ = nullptr;
@@ -168,7 +171,6 @@ class JetStreamClient final {
   absl::flat_hash_map<std::string, std::shared_ptr<Call>> consumers_
       ABSL_GUARDED_BY(mu_);
   int completed_subs_ ABSL_GUARDED_BY(mu_) = 0;
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace cable::service
