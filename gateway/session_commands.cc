@@ -254,7 +254,7 @@ void Session::apply(Answer answer) {
   }
   if (response.cstate_set()) CopyTo(response.cstate(), cstate_);
   const std::string identifier = command.identifier;
-  answer_ = std::move(answer);
+  answer_ = std::make_unique<Answer>(std::move(answer));
   // Streams go live before any transmission, so a client that sees
   // confirm_subscription gets every later broadcast. The wait is begun
   // before the first subscribe: its completion is posted, never inline.
@@ -300,7 +300,7 @@ void Session::on_stream_started(std::uint64_t generation,
 }
 
 void Session::finish_command() {
-  Answer answer = *std::move(answer_);
+  Answer answer = std::move(*answer_);
   answer_.reset();
   const Command& command = answer.command;
   const internal::v1::CommandResponse& response = answer.response;

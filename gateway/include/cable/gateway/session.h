@@ -217,7 +217,9 @@ class Session final : public FrameSink,
                       std::vector<std::unique_ptr<boost::asio::steady_timer>>>
       timers_;
   CommandPipeline commands_;
-  std::optional<Answer> answer_;
+  // On the heap: a CommandResponse is some 400 bytes that an idle
+  // connection should not carry (it exists only while streams start).
+  std::unique_ptr<Answer> answer_;
   StreamWait stream_wait_;
 
   WriteQueue write_queue_;
