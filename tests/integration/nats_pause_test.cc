@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -102,6 +104,14 @@ class Paused final {
  public:
   explicit Paused(pid_t pid) : pid_(pid) {
     EXPECT_EQ(::kill(pid_, SIGSTOP), 0);
+    // SIGSTOP takes effect asynchronously: wait until the kernel reports
+    // the server (a child of this process) stopped.
+    int status = 0;
+    pid_t got;
+    do {
+      got = ::waitpid(pid_, &status, WUNTRACED);
+    } while (got < 0 && errno == EINTR);
+    EXPECT_TRUE(got == pid_ && WIFSTOPPED(status));
   }
   ~Paused() { resume(); }
   Paused(const Paused&) = delete;

@@ -257,6 +257,16 @@ absl::Status NatsServer::Pause() {
   if (state_->pid <= 0 || kill(state_->pid, SIGSTOP) != 0) {
     return absl::FailedPreconditionError("nats-server is not running");
   }
+  // SIGSTOP takes effect asynchronously: until the kernel reports the child
+  // stopped it may still answer (a PONG to a flush the test sends next).
+  int status = 0;
+  pid_t got;
+  do {
+    got = waitpid(state_->pid, &status, WUNTRACED);
+  } while (got < 0 && errno == EINTR);
+  if (got != state_->pid || !WIFSTOPPED(status)) {
+    return absl::InternalError("nats-server did not stop on SIGSTOP");
+  }
   return absl::OkStatus();
 }
 
