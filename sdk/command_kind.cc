@@ -1,48 +1,48 @@
 #include "cable/command_kind.h"
 
+#include <array>
+#include <utility>
+
 namespace cable::protocol {
+namespace {
 
 using internal::v1::CommandKind;
 
-std::optional<CommandKind> CommandKindNamed(absl::string_view name) {
-  if (name == "periodic") return internal::v1::COMMAND_KIND_PERIODIC;
-  return ClientCommandKind(name);
-}
+// Every kind with its protocol name: the one table both directions read.
+constexpr std::array<std::pair<CommandKind, const char*>, 8> kNames = {{
+    {internal::v1::COMMAND_KIND_SUBSCRIBE, "subscribe"},
+    {internal::v1::COMMAND_KIND_UNSUBSCRIBE, "unsubscribe"},
+    {internal::v1::COMMAND_KIND_MESSAGE, "message"},
+    {internal::v1::COMMAND_KIND_PERIODIC, "periodic"},
+    {internal::v1::COMMAND_KIND_JOIN, "join"},
+    {internal::v1::COMMAND_KIND_LEAVE, "leave"},
+    {internal::v1::COMMAND_KIND_REQUEST, "request"},
+    // A client may send "sync" too (docs/protocol.md: to fetch the state
+    // again); the gateway sends it itself after a join.
+    {internal::v1::COMMAND_KIND_SYNC, "sync"},
+}};
 
-std::optional<CommandKind> ClientCommandKind(absl::string_view name) {
-  if (name == "subscribe") return internal::v1::COMMAND_KIND_SUBSCRIBE;
-  if (name == "unsubscribe") return internal::v1::COMMAND_KIND_UNSUBSCRIBE;
-  if (name == "message") return internal::v1::COMMAND_KIND_MESSAGE;
-  if (name == "join") return internal::v1::COMMAND_KIND_JOIN;
-  if (name == "leave") return internal::v1::COMMAND_KIND_LEAVE;
-  if (name == "request") return internal::v1::COMMAND_KIND_REQUEST;
-  // A client may send "sync" too (docs/protocol.md: to fetch the state
-  // again); the gateway sends it itself after a join.
-  if (name == "sync") return internal::v1::COMMAND_KIND_SYNC;
+}  // namespace
+
+std::optional<CommandKind> CommandKindNamed(absl::string_view name) {
+  for (const auto& [kind, kind_name] : kNames) {
+    if (name == kind_name) return kind;
+  }
   return std::nullopt;
 }
 
+std::optional<CommandKind> ClientCommandKind(absl::string_view name) {
+  std::optional<CommandKind> kind = CommandKindNamed(name);
+  // "periodic" is the gateway's own, never a client's.
+  if (kind == internal::v1::COMMAND_KIND_PERIODIC) return std::nullopt;
+  return kind;
+}
+
 const char* CommandName(CommandKind kind) {
-  switch (kind) {
-    case internal::v1::COMMAND_KIND_SUBSCRIBE:
-      return "subscribe";
-    case internal::v1::COMMAND_KIND_UNSUBSCRIBE:
-      return "unsubscribe";
-    case internal::v1::COMMAND_KIND_MESSAGE:
-      return "message";
-    case internal::v1::COMMAND_KIND_PERIODIC:
-      return "periodic";
-    case internal::v1::COMMAND_KIND_JOIN:
-      return "join";
-    case internal::v1::COMMAND_KIND_LEAVE:
-      return "leave";
-    case internal::v1::COMMAND_KIND_REQUEST:
-      return "request";
-    case internal::v1::COMMAND_KIND_SYNC:
-      return "sync";
-    default:
-      return "unknown";
+  for (const auto& [k, name] : kNames) {
+    if (k == kind) return name;
   }
+  return "unknown";
 }
 
 }  // namespace cable::protocol
