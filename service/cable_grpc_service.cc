@@ -35,19 +35,15 @@ grpc::ServerUnaryReactor* CableGrpcService::Command(
   if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
     return FinishUnary(context, denied);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!StateCommandHandler::Handles(*request)) {
-    handler_.Command(
-        *request, [reactor, response](cable::internal::v1::CommandResponse r) {
-          *response = std::move(r);
-          reactor->Finish(grpc::Status::OK);
-        });
-    return reactor;
+  auto finish = [reactor, response](cable::internal::v1::CommandResponse r) {
+    *response = std::move(r);
+    reactor->Finish(grpc::Status::OK);
+  };
+  if (StateCommandHandler::Handles(*request)) {
+    state_handler_.Command(*request, std::move(finish));
+  } else {
+    handler_.Command(*request, std::move(finish));
   }
-  state_handler_.Command(
-      *request, [reactor, response](cable::internal::v1::CommandResponse r) {
-        *response = std::move(r);
-        reactor->Finish(grpc::Status::OK);
-      });
   return reactor;
 }
 
