@@ -23,7 +23,7 @@ CommandKind Undoing(CommandKind opened_by) {
              : internal::v1::COMMAND_KIND_UNSUBSCRIBE;
 }
 
-bool CommandPipeline::push(Command command) {
+bool CommandPipeline::Push(Command command) {
   if (queue_.size() >= max_pending_) return false;
   queue_.push_back(std::move(command));
   return true;
@@ -33,8 +33,8 @@ void CommandPipeline::push_front(Command command) {
   queue_.push_front(std::move(command));
 }
 
-bool CommandPipeline::push_periodic(absl::string_view identifier,
-                                    absl::string_view action) {
+bool CommandPipeline::PushPeriodic(absl::string_view identifier,
+                                   absl::string_view action) {
   // Ticks are the gateway's own and bounded by the timers: they do not
   // count against the client's queue bound.
   const bool queued =
@@ -48,7 +48,7 @@ bool CommandPipeline::push_periodic(absl::string_view identifier,
   return true;
 }
 
-std::optional<Command> CommandPipeline::next() {
+std::optional<Command> CommandPipeline::Next() {
   if (in_flight_ || queue_.empty()) return std::nullopt;
   Command command = std::move(queue_.front());
   queue_.pop_front();

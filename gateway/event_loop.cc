@@ -11,28 +11,28 @@ EventLoop::EventLoop() : guard_(boost::asio::make_work_guard(ioc_)) {}
 
 EventLoop::~EventLoop() = default;
 
-void EventLoop::deliver(std::shared_ptr<Session> session, SharedFrame frame) {
+void EventLoop::Deliver(std::shared_ptr<Session> session, SharedFrame frame) {
   bool wake;
   {
     absl::MutexLock lock(&mu_);
     wake = pending_.empty();
     pending_.push_back({std::move(session), std::move(frame)});
   }
-  if (wake) boost::asio::post(ioc_, [this] { drain(); });
+  if (wake) boost::asio::post(ioc_, [this] { Drain(); });
 }
 
-void EventLoop::drain() {
+void EventLoop::Drain() {
   {
     absl::MutexLock lock(&mu_);
     batch_.swap(pending_);
   }
   for (auto& d : batch_) {
-    if (d.session->queue_broadcast(std::move(d.frame))) {
+    if (d.session->QueueBroadcast(std::move(d.frame))) {
       to_flush_.push_back(d.session.get());
     }
   }
   // The batch still holds every session: flush them, then let go.
-  for (Session* s : to_flush_) s->flush_broadcasts();
+  for (Session* s : to_flush_) s->FlushBroadcasts();
   to_flush_.clear();
   batch_.clear();
   // Give back what a burst grew the buffers to.

@@ -62,12 +62,12 @@ class Gateway::Impl {
         service_(backends_.service, options_.service_timeout,
                  backends_.service_in_process, backends_.service_secret),
         context_(options_, hub_, service_, metrics_, id_,
-                 [this](const std::string& sid) { forget(sid); }),
+                 [this](const std::string& sid) { Forget(sid); }),
         loops_(MakeLoops(options_.threads)),
         acceptor_(loops_[0]->context()),
         ticker_(loops_[0]->context()),
         heartbeat_timer_(loops_[0]->context()) {
-    routes_.ready = [this] { return ready(); };
+    routes_.ready = [this] { return Ready(); };
     routes_.static_files = backends_.static_files;
     routes_.full = [this] {
       if (context_.open_sockets.load(std::memory_order_relaxed) <
@@ -78,14 +78,14 @@ class Gateway::Impl {
       return true;
     };
     routes_.metrics = [this] {
-      return metrics_.serialize(hub_.messages_received(),
+      return metrics_.Serialize(hub_.messages_received(),
                                 backends_.extra_metrics);
     };
     routes_.upgrade = [this](tcp::socket&& socket,
                              std::unique_ptr<TlsConnection> tls,
                              const Session::Request& req,
                              std::string subprotocol, std::string early) {
-      EventLoop& loop = loop_of(socket);
+      EventLoop& loop = LoopOf(socket);
       auto session = std::make_shared<Session>(
           std::move(socket), std::move(tls), loop, context_,
           control::SessionId(id_, RandomHex(12)));
@@ -93,11 +93,11 @@ class Gateway::Impl {
         absl::MutexLock lock(&mu_);
         sessions_.emplace(session->sid(), session);
       }
-      session->run(req, std::move(subprotocol), std::move(early));
+      session->Run(req, std::move(subprotocol), std::move(early));
     };
   }
 
-  absl::StatusOr<unsigned short> start() {
+  absl::StatusOr<unsigned short> Start() {
     if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
       return absl::InvalidArgumentError(
           "--tls_cert and --tls_key go together: give both or neither");
@@ -107,7 +107,7 @@ class Gateway::Impl {
           TlsContext::Load(options_.tls_cert_file, options_.tls_key_file);
       if (!tls.ok()) return tls.status();
       tls_ = std::move(*tls);
-      spdlog::info("TLS on: certificate {}", tls_->describe());
+      spdlog::info("TLS on: certificate {}", tls_->Describe());
     }
     beast::error_code ec;
     auto address = net::ip::make_address(options_.host, ec);
@@ -132,7 +132,7 @@ class Gateway::Impl {
       auto id = SubscribeAndWait(
           *backends_.control, stream,
           [this](absl::string_view, absl::string_view payload) {
-            on_control(payload);
+            OnControl(payload);
           });
       if (!id.ok()) {
         return absl::Status(
@@ -141,16 +141,16 @@ class Gateway::Impl {
       }
       control_ids_.push_back(*id);
     }
-    accept();
-    tick();
-    heartbeat();
+    Accept();
+    Tick();
+    Heartbeat();
     for (auto& loop : loops_) {
-      threads_.emplace_back([&loop] { loop->run(); });
+      threads_.emplace_back([&loop] { loop->Run(); });
     }
     return port;
   }
 
-  void shutdown() {
+  void Shutdown() {
     {
       absl::MutexLock lock(&mu_);
       if (stopping_.HasBeenNotified()) return;
@@ -162,9 +162,9 @@ class Gateway::Impl {
     });
     std::vector<std::shared_ptr<Session>> sessions = live_sessions();
     spdlog::info("gateway {}: shutting down, {} clients", id_, sessions.size());
-    for (auto id : control_ids_) backends_.control->unsubscribe(id);
+    for (auto id : control_ids_) backends_.control->Unsubscribe(id);
     control_ids_.clear();
-    for (auto& s : sessions) s->shutdown();
+    for (auto& s : sessions) s->Shutdown();
     // Wait until every session has finished (socket closed, the service
     // ran its Disconnect: see Session::release), or the bound passes.
     {
@@ -178,18 +178,18 @@ class Gateway::Impl {
     // Calls still in flight (a service that does not answer) are cancelled
     // while the loops still run, so that their callbacks, which post onto
     // the sessions' loops, all run before the loops stop.
-    service_.shutdown();
-    for (auto& loop : loops_) loop->stop();
+    service_.Shutdown();
+    for (auto& loop : loops_) loop->Stop();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
     }
     done_.Notify();
   }
 
-  void wait() { done_.WaitForNotification(); }
+  void Wait() { done_.WaitForNotification(); }
 
-  bool ready() const {
-    return !stopping_.HasBeenNotified() && service_.ready() &&
+  bool Ready() const {
+    return !stopping_.HasBeenNotified() && service_.Ready() &&
            (!backends_.pubsub_ready || backends_.pubsub_ready());
   }
 
@@ -197,11 +197,11 @@ class Gateway::Impl {
 
   bool tls() const { return tls_ != nullptr; }
 
-  absl::Status reload_tls() {
+  absl::Status ReloadTls() {
     if (!tls_) return absl::FailedPreconditionError("TLS is off");
-    absl::Status status = tls_->reload();
+    absl::Status status = tls_->Reload();
     if (status.ok()) {
-      spdlog::info("TLS reloaded: certificate {}", tls_->describe());
+      spdlog::info("TLS reloaded: certificate {}", tls_->Describe());
     } else {
       spdlog::error("TLS reload failed, the certificate in use stays: {}",
                     status.ToString());
@@ -210,11 +210,11 @@ class Gateway::Impl {
   }
 
   ~Impl() {
-    if (!done_.HasBeenNotified()) shutdown();
+    if (!done_.HasBeenNotified()) Shutdown();
   }
 
  private:
-  void accept() {
+  void Accept() {
     acceptor_.async_accept(next_loop().context(), [this](beast::error_code ec,
                                                          tcp::socket socket) {
       if (ec) {
@@ -226,26 +226,26 @@ class Gateway::Impl {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         if (tls_) {
-          accept_tls(std::move(socket));
+          AcceptTls(std::move(socket));
         } else {
           std::make_shared<HttpSession>(beast::tcp_stream(std::move(socket)),
                                         options_, routes_)
-              ->run();
+              ->Run();
         }
       }
-      accept();
+      Accept();
     });
   }
 
-  void accept_tls(tcp::socket socket) {
-    auto tls = tls_->accept(socket);
+  void AcceptTls(tcp::socket socket) {
+    auto tls = tls_->Accept(socket);
     if (!tls.ok()) {
       spdlog::warn("TLS connection refused: {}", tls.status().ToString());
       return;  // closes the socket
     }
     std::make_shared<HttpsSession>(
         TlsStream(std::move(socket), std::move(*tls)), options_, routes_)
-        ->run();
+        ->Run();
   }
 
   // One timer for all sessions: pings (one frame shared by every socket)
@@ -254,7 +254,7 @@ class Gateway::Impl {
   // 10k pings at once would hold up broadcasts behind them for tens of
   // milliseconds every interval.
   static constexpr std::size_t kPingSlots = 10;
-  void tick() {
+  void Tick() {
     ticker_.expires_after(options_.ping_interval / kPingSlots);
     ticker_.async_wait([this](beast::error_code ec) {
       if (ec) return;
@@ -264,18 +264,18 @@ class Gateway::Impl {
                                   now.time_since_epoch())
                                   .count())));
       ping_slot_ = (ping_slot_ + 1) % kPingSlots;
-      for (auto& s : live_sessions(ping_slot_)) s->tick(ping);
-      tick();
+      for (auto& s : live_sessions(ping_slot_)) s->Tick(ping);
+      Tick();
     });
   }
 
   // Tells the service this worker is alive, now and every interval.
-  void heartbeat() {
+  void Heartbeat() {
     internal::v1::HeartbeatRequest request;
     request.set_gateway_id(id_);
     request.set_interval_ms(
         static_cast<std::uint32_t>(options_.heartbeat_interval.count()));
-    service_.heartbeat(
+    service_.Heartbeat(
         request, [id = id_](absl::StatusOr<internal::v1::HeartbeatResponse> r) {
           if (!r.ok()) {
             spdlog::warn("gateway {}: heartbeat failed: {}", id,
@@ -284,12 +284,12 @@ class Gateway::Impl {
         });
     heartbeat_timer_.expires_after(options_.heartbeat_interval);
     heartbeat_timer_.async_wait([this](beast::error_code ec) {
-      if (!ec && !stopping_.HasBeenNotified()) heartbeat();
+      if (!ec && !stopping_.HasBeenNotified()) Heartbeat();
     });
   }
 
   // Runs on a pub/sub thread: decode, then post to the sessions concerned.
-  void on_control(absl::string_view payload) {
+  void OnControl(absl::string_view payload) {
     internal::v1::ControlMessage message;
     if (!message.ParseFromArray(payload.data(),
                                 static_cast<int>(payload.size()))) {
@@ -299,7 +299,7 @@ class Gateway::Impl {
     if (message.has_disconnect()) {
       auto request = std::make_shared<const v1::DisconnectClientsRequest>(
           std::move(*message.mutable_disconnect()));
-      for (auto& s : live_sessions()) s->disconnect_if_matches(request);
+      for (auto& s : live_sessions()) s->DisconnectIfMatches(request);
     } else if (message.has_transmit()) {
       auto transmission =
           std::make_shared<const internal::v1::DirectTransmission>(
@@ -310,7 +310,7 @@ class Gateway::Impl {
         auto it = sessions_.find(transmission->sid());
         if (it != sessions_.end()) session = it->second.lock();
       }
-      if (session) session->transmit(transmission);
+      if (session) session->Transmit(transmission);
     }
   }
 
@@ -329,7 +329,7 @@ class Gateway::Impl {
     return out;
   }
 
-  void forget(const std::string& sid) {
+  void Forget(const std::string& sid) {
     absl::MutexLock lock(&mu_);
     sessions_.erase(sid);
   }
@@ -360,7 +360,7 @@ class Gateway::Impl {
     return loops;
   }
   EventLoop& next_loop() { return *loops_[next_loop_++ % loops_.size()]; }
-  EventLoop& loop_of(tcp::socket& socket) {
+  EventLoop& LoopOf(tcp::socket& socket) {
     auto& context = net::query(socket.get_executor(), net::execution::context);
     for (auto& loop : loops_) {
       if (&loop->context() == &context) return *loop;
@@ -388,12 +388,12 @@ Gateway::Gateway(GatewayOptions options, GatewayBackends backends)
 
 Gateway::~Gateway() = default;
 
-absl::StatusOr<unsigned short> Gateway::start() { return impl_->start(); }
-void Gateway::shutdown() { impl_->shutdown(); }
-void Gateway::wait() { impl_->wait(); }
+absl::StatusOr<unsigned short> Gateway::Start() { return impl_->Start(); }
+void Gateway::Shutdown() { impl_->Shutdown(); }
+void Gateway::Wait() { impl_->Wait(); }
 const std::string& Gateway::id() const { return impl_->id(); }
 bool Gateway::tls() const { return impl_->tls(); }
-absl::Status Gateway::reload_tls() { return impl_->reload_tls(); }
-bool Gateway::ready() const { return impl_->ready(); }
+absl::Status Gateway::ReloadTls() { return impl_->ReloadTls(); }
+bool Gateway::Ready() const { return impl_->Ready(); }
 
 }  // namespace cable::gateway

@@ -9,7 +9,7 @@ Clock::duration Heartbeat::IdlePeriod(Clock::duration ping_interval) {
                                    ping_interval * 10);
 }
 
-Heartbeat::Verdict Heartbeat::check(Clock::time_point now,
+Heartbeat::Verdict Heartbeat::Check(Clock::time_point now,
                                     std::optional<SendQueue> queue) {
   if ((writing_ && now - write_started_ > write_timeout_) ||
       (queue && stalled(now, *queue))) {

@@ -25,13 +25,13 @@ void ShutdownSend(beast::tcp_stream& stream) {
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
-void ShutdownSend(TlsStream& stream) { stream.shutdown_send(); }
+void ShutdownSend(TlsStream& stream) { stream.ShutdownSend(); }
 
 std::unique_ptr<TlsConnection> ReleaseTls(beast::tcp_stream&) {
   return nullptr;
 }
 std::unique_ptr<TlsConnection> ReleaseTls(TlsStream& stream) {
-  return stream.release_tls();
+  return stream.ReleaseTls();
 }
 
 }  // namespace
@@ -55,24 +55,24 @@ BasicHttpSession<Stream>::BasicHttpSession(Stream&& stream,
     : stream_(std::move(stream)), options_(options), routes_(routes) {}
 
 template <class Stream>
-void BasicHttpSession<Stream>::run() {
-  read();
+void BasicHttpSession<Stream>::Run() {
+  Read();
 }
 
 template <class Stream>
-void BasicHttpSession<Stream>::read() {
+void BasicHttpSession<Stream>::Read() {
   parser_.emplace();
   parser_->header_limit(
       static_cast<std::uint32_t>(options_.max_http_header_bytes));
   parser_->body_limit(16 * 1024);
   stream_.expires_after(options_.handshake_timeout);
   http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&BasicHttpSession::on_read,
+                   beast::bind_front_handler(&BasicHttpSession::OnRead,
                                              this->shared_from_this()));
 }
 
 template <class Stream>
-void BasicHttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
+void BasicHttpSession<Stream>::OnRead(beast::error_code ec, std::size_t) {
   if (ec) {
     ShutdownSend(stream_);
     return;
@@ -95,7 +95,7 @@ void BasicHttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     response_ = res;
     http::async_write(
         stream_, *res,
-        beast::bind_front_handler(&BasicHttpSession::on_write,
+        beast::bind_front_handler(&BasicHttpSession::OnWrite,
                                   this->shared_from_this(), res->keep_alive()));
   };
 
@@ -126,14 +126,14 @@ void BasicHttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     }
     // The target and headers travel to the service in proto3 strings,
     // which must be UTF-8 (HTTP allows other bytes in both).
-    bool utf8 = ws::ValidUtf8(absl::string_view(request.target().data(),
-                                                request.target().size()));
+    bool utf8 = ws::ValidUtf8(
+        absl::string_view(request.target().data(), request.target().size()));
     for (const auto& field : request) {
       if (!utf8) break;
       utf8 = ws::ValidUtf8(absl::string_view(field.name_string().data(),
                                              field.name_string().size())) &&
-             ws::ValidUtf8(absl::string_view(field.value().data(),
-                                             field.value().size()));
+             ws::ValidUtf8(
+                 absl::string_view(field.value().data(), field.value().size()));
     }
     if (!utf8) {
       respond(http::status::bad_request, "text/plain",
@@ -188,15 +188,15 @@ void BasicHttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
 }
 
 template <class Stream>
-void BasicHttpSession<Stream>::on_write(bool keep_alive, beast::error_code ec,
-                                        std::size_t) {
+void BasicHttpSession<Stream>::OnWrite(bool keep_alive, beast::error_code ec,
+                                       std::size_t) {
   response_.reset();
   if (ec) return;
   if (!keep_alive) {
     ShutdownSend(stream_);
     return;
   }
-  read();
+  Read();
 }
 
 template class BasicHttpSession<beast::tcp_stream>;

@@ -52,10 +52,10 @@ Hub::~Hub() {
     table_->streams.clear();
   }
   RunAll(waiters, absl::CancelledError("the hub is shutting down"));
-  for (auto id : ids) pubsub_.unsubscribe(id);
+  for (auto id : ids) pubsub_.Unsubscribe(id);
 }
 
-void Hub::subscribe(absl::string_view stream_name, absl::string_view identifier,
+void Hub::Subscribe(absl::string_view stream_name, absl::string_view identifier,
                     const std::shared_ptr<FrameSink>& sink, OnLive on_live) {
   std::shared_ptr<Stream> stream;
   bool start = false;
@@ -89,7 +89,7 @@ void Hub::subscribe(absl::string_view stream_name, absl::string_view identifier,
   std::weak_ptr<Stream> weak = stream;
   std::weak_ptr<Table> table = table_;
   auto received = messages_received_;
-  const PubSubSubscriptionId id = pubsub_.subscribe(
+  const PubSubSubscriptionId id = pubsub_.Subscribe(
       stream_name,
       [weak, received](absl::string_view, absl::string_view message) {
         if (auto s = weak.lock()) OnMessage(s, *received, message);
@@ -106,7 +106,7 @@ void Hub::subscribe(absl::string_view stream_name, absl::string_view identifier,
       stream->pubsub_id = id;
     }
   }
-  if (drop) pubsub_.unsubscribe(id);
+  if (drop) pubsub_.Unsubscribe(id);
 }
 
 void Hub::OnStarted(const std::weak_ptr<Table>& weak_table,
@@ -139,7 +139,7 @@ void Hub::OnStarted(const std::weak_ptr<Table>& weak_table,
   RunAll(waiters, status);
 }
 
-void Hub::unsubscribe(absl::string_view stream_name,
+void Hub::Unsubscribe(absl::string_view stream_name,
                       absl::string_view identifier, const FrameSink* sink) {
   PubSubSubscriptionId drop = 0;
   std::vector<OnLive> cancelled;
@@ -173,7 +173,7 @@ void Hub::unsubscribe(absl::string_view stream_name,
          absl::CancelledError("the stream lost its last subscriber"));
   // Outside the locks: a backend may wait here for a delivery in progress,
   // and that delivery takes the stream's lock.
-  if (drop != 0) pubsub_.unsubscribe(drop);
+  if (drop != 0) pubsub_.Unsubscribe(drop);
 }
 
 void Hub::OnMessage(const std::shared_ptr<Stream>& stream,
@@ -190,7 +190,7 @@ void Hub::OnMessage(const std::shared_ptr<Stream>& stream,
       auto frame = std::make_shared<const std::string>(
           ws::TextFrame(protocol::StateFrame(identifier, message)));
       for (const auto& sink : sinks)
-        sink->deliver_state(frame, identifier, revision, ends_commit);
+        sink->DeliverState(frame, identifier, revision, ends_commit);
     }
     return;
   }
@@ -199,7 +199,7 @@ void Hub::OnMessage(const std::shared_ptr<Stream>& stream,
   for (const auto& [identifier, sinks] : stream->subscribers) {
     auto frame = std::make_shared<const std::string>(
         ws::TextFrame(protocol::DataFrame(identifier, message_json)));
-    for (const auto& sink : sinks) sink->deliver(frame);
+    for (const auto& sink : sinks) sink->Deliver(frame);
   }
 }
 

@@ -69,7 +69,7 @@ GatewayMetrics::GatewayMetrics()
           MakeCounter(*registry_, "cable_broadcasts_received_total",
                       "Broadcast frames queued for local subscribers")) {}
 
-std::string GatewayMetrics::serialize(
+std::string GatewayMetrics::Serialize(
     std::uint64_t stream_messages,
     const std::vector<std::shared_ptr<prometheus::Collectable>>& extra) const {
   // Counted by the Hub (an atomic on its hot path); copied in at scrape.

@@ -76,7 +76,7 @@ struct ServiceClient::Impl {
 
   // `start(context, request, response, on_done)` issues the async call.
   template <class Req, class Resp, class Start>
-  void call(const Req& request, Callback<Resp> done, Start start) {
+  void StartCall(const Req& request, Callback<Resp> done, Start start) {
     auto c = std::make_shared<Call<Req, Resp>>();
     c->request = request;
     c->done = std::move(done);
@@ -127,7 +127,7 @@ struct ServiceClient::Impl {
     if (cancel) c->context.TryCancel();
   }
 
-  void cancel_all(absl::Duration bound) {
+  void CancelAll(absl::Duration bound) {
     std::vector<std::shared_ptr<grpc::ClientContext>> calls;
     {
       absl::MutexLock lock(&mu);
@@ -155,48 +155,50 @@ ServiceClient::ServiceClient(std::shared_ptr<grpc::ChannelInterface> channel,
   impl_->timeout = timeout;
 }
 
-ServiceClient::~ServiceClient() { shutdown(); }
+ServiceClient::~ServiceClient() { Shutdown(); }
 
-void ServiceClient::shutdown() { impl_->cancel_all(absl::Seconds(10)); }
+void ServiceClient::Shutdown() { impl_->CancelAll(absl::Seconds(10)); }
 
-void ServiceClient::connect(const internal::v1::ConnectRequest& request,
+void ServiceClient::Connect(const internal::v1::ConnectRequest& request,
                             Callback<internal::v1::ConnectResponse> done) {
-  impl_->call(request, std::move(done),
-              [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
-                                         auto on_done) {
-                stub->async()->Connect(ctx, req, resp, std::move(on_done));
-              });
+  impl_->StartCall(request, std::move(done),
+                   [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
+                                              auto on_done) {
+                     stub->async()->Connect(ctx, req, resp, std::move(on_done));
+                   });
 }
 
-void ServiceClient::command(const internal::v1::CommandRequest& request,
+void ServiceClient::Command(const internal::v1::CommandRequest& request,
                             Callback<internal::v1::CommandResponse> done) {
-  impl_->call(request, std::move(done),
-              [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
-                                         auto on_done) {
-                stub->async()->Command(ctx, req, resp, std::move(on_done));
-              });
+  impl_->StartCall(request, std::move(done),
+                   [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
+                                              auto on_done) {
+                     stub->async()->Command(ctx, req, resp, std::move(on_done));
+                   });
 }
 
-void ServiceClient::disconnect(
+void ServiceClient::Disconnect(
     const internal::v1::DisconnectRequest& request,
     Callback<internal::v1::DisconnectResponse> done) {
-  impl_->call(request, std::move(done),
-              [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
-                                         auto on_done) {
-                stub->async()->Disconnect(ctx, req, resp, std::move(on_done));
-              });
+  impl_->StartCall(request, std::move(done),
+                   [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
+                                              auto on_done) {
+                     stub->async()->Disconnect(ctx, req, resp,
+                                               std::move(on_done));
+                   });
 }
 
-void ServiceClient::heartbeat(const internal::v1::HeartbeatRequest& request,
+void ServiceClient::Heartbeat(const internal::v1::HeartbeatRequest& request,
                               Callback<internal::v1::HeartbeatResponse> done) {
-  impl_->call(request, std::move(done),
-              [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
-                                         auto on_done) {
-                stub->async()->Heartbeat(ctx, req, resp, std::move(on_done));
-              });
+  impl_->StartCall(request, std::move(done),
+                   [stub = impl_->stub.get()](auto* ctx, auto* req, auto* resp,
+                                              auto on_done) {
+                     stub->async()->Heartbeat(ctx, req, resp,
+                                              std::move(on_done));
+                   });
 }
 
-bool ServiceClient::ready() const {
+bool ServiceClient::Ready() const {
   if (!impl_->in_process) {
     const grpc_connectivity_state state = impl_->channel->GetState(true);
     if (state == GRPC_CHANNEL_READY) return true;

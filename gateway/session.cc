@@ -52,7 +52,7 @@ Session::~Session() {
   }
 }
 
-void Session::run(const Request& request, std::string subprotocol,
+void Session::Run(const Request& request, std::string subprotocol,
                   std::string early) {
   const auto& options = context_.options;
   beast::error_code ec;
@@ -80,18 +80,18 @@ void Session::run(const Request& request, std::string subprotocol,
 
   const auto key = request[beast::http::field::sec_websocket_key];
   // The answer goes first in the write queue; frames follow it.
-  write_queue_.push_unbounded(upgrade::SwitchingProtocols(
+  write_queue_.PushUnbounded(upgrade::SwitchingProtocols(
       absl::string_view(key.data(), key.size()), subprotocol));
-  write_next();
-  on_accept();
+  WriteNext();
+  OnAccept();
   // If this closes the socket, the parked read ends and finishes the
   // session.
-  if (!early.empty()) consume(absl::MakeSpan(early));
+  if (!early.empty()) Consume(absl::MakeSpan(early));
 }
 
-void Session::on_accept() {
+void Session::OnAccept() {
   state_ = State::kConnecting;
-  heartbeat_.heard(context_.clock.now());
+  heartbeat_.Heard(context_.clock.now());
   connect_pending_ = true;
   context_.metrics.connections_opened.Increment();
   context_.metrics.connections_active.Increment();
@@ -100,19 +100,19 @@ void Session::on_accept() {
   request.mutable_env()->ParseFromString(env_);
   request.set_sid(sid_);
   request.set_gateway_id(context_.gateway_id);
-  context_.service.connect(
+  context_.service.Connect(
       request,
       [self = shared_from_this()](
           absl::StatusOr<internal::v1::ConnectResponse> response) mutable {
         net::post(self->socket_.get_executor(),
                   [self, response = std::move(response)]() mutable {
-                    self->on_connected(std::move(response));
+                    self->OnConnected(std::move(response));
                   });
       });
-  read();
+  Read();
 }
 
-void Session::on_connected(
+void Session::OnConnected(
     absl::StatusOr<internal::v1::ConnectResponse> response) {
   connect_pending_ = false;
   if (response.ok() && response->status() == internal::v1::STATUS_SUCCESS) {
@@ -123,7 +123,7 @@ void Session::on_connected(
   }
   if (state_ != State::kConnecting) {
     // The client left while the service was connecting it.
-    if (state_ == State::kClosed) release();
+    if (state_ == State::kClosed) Release();
     return;
   }
   if (!response.ok()) {
@@ -131,41 +131,41 @@ void Session::on_connected(
     context_.metrics.connections_rejected.Increment();
     spdlog::warn("session {}: Connect failed: {}", sid_,
                  response.status().ToString());
-    close(ws::kCloseInternalError, "service unavailable",
+    Close(ws::kCloseInternalError, "service unavailable",
           protocol::DisconnectFrame("server_restart", true));
     return;
   }
   if (response->status() != internal::v1::STATUS_SUCCESS) {
     context_.metrics.connections_rejected.Increment();
-    for (const auto& frame : response->transmissions()) send_reply(frame);
+    for (const auto& frame : response->transmissions()) SendReply(frame);
     const bool refused = response->status() == internal::v1::STATUS_FAILURE;
     const std::string reason = response->disconnect().reason().empty()
                                    ? (refused ? "unauthorized" : "error")
                                    : response->disconnect().reason();
-    close(refused ? ws::kCloseNormal : ws::kCloseInternalError, reason);
+    Close(refused ? ws::kCloseNormal : ws::kCloseInternalError, reason);
     return;
   }
   state_ = State::kOpen;
-  for (const auto& frame : response->transmissions()) send_reply(frame);
+  for (const auto& frame : response->transmissions()) SendReply(frame);
   if (!response->disconnect().reason().empty()) {
-    close(ws::kCloseNormal, response->disconnect().reason());
+    Close(ws::kCloseNormal, response->disconnect().reason());
     return;
   }
-  pump_commands();
+  PumpCommands();
 }
 
-void Session::tick(SharedFrame ping) {
+void Session::Tick(SharedFrame ping) {
   net::post(socket_.get_executor(),
             [self = shared_from_this(), ping = std::move(ping)] {
-              self->on_tick(ping);
+              self->OnTick(ping);
             });
 }
 
-void Session::on_tick(const SharedFrame& ping) {
+void Session::OnTick(const SharedFrame& ping) {
   const auto now = context_.clock.now();
   if (state_ == State::kClosing &&
       close_handshake_.overdue(now, context_.options.write_timeout)) {
-    close_now();
+    CloseNow();
     return;
   }
   if (state_ != State::kOpen) return;
@@ -174,47 +174,47 @@ void Session::on_tick(const SharedFrame& ping) {
           std::chrono::system_clock::now().time_since_epoch())
               .count() >= expires_at_unix_ms_) {
     // AnyCable's behaviour: the client must get a new token first.
-    close(ws::kCloseNormal, "token expired",
+    Close(ws::kCloseNormal, "token expired",
           protocol::DisconnectFrame("token_expired", false));
     return;
   }
-  switch (heartbeat_.check(now, send_queue())) {
+  switch (heartbeat_.Check(now, SendQueue())) {
     case Heartbeat::Verdict::kSlow:
-      disconnect_slow();
+      DisconnectSlow();
       return;
     case Heartbeat::Verdict::kGone:
       spdlog::info("session {}: nothing received for {} ms, closed", sid_,
                    std::chrono::duration_cast<std::chrono::milliseconds>(
                        heartbeat_.silent(now))
                        .count());
-      close_now();
+      CloseNow();
       return;
     case Heartbeat::Verdict::kPing:
-      send(ping);
+      Send(ping);
       return;
     case Heartbeat::Verdict::kPingAndProbe:
       // A client silent for half the idle period gets a protocol ping,
       // which every WebSocket client answers.
-      send(ping);
-      enqueue(std::make_shared<const std::string>(
+      Send(ping);
+      Enqueue(std::make_shared<const std::string>(
                   ws::EncodeFrame(ws::Opcode::kPing, {})),
               true);
       return;
   }
 }
 
-void Session::shutdown() {
+void Session::Shutdown() {
   net::post(socket_.get_executor(), [self = shared_from_this()] {
     if (self->state_ == State::kHandshake) {
-      self->close_now();
+      self->CloseNow();
       return;
     }
-    self->close(ws::kCloseGoingAway, "server shutting down",
+    self->Close(ws::kCloseGoingAway, "server shutting down",
                 protocol::DisconnectFrame("server_restart", true));
   });
 }
 
-void Session::disconnect_if_matches(
+void Session::DisconnectIfMatches(
     std::shared_ptr<const v1::DisconnectClientsRequest> request) {
   net::post(socket_.get_executor(), [self = shared_from_this(),
                                      request = std::move(request)] {
@@ -223,58 +223,58 @@ void Session::disconnect_if_matches(
       auto it = self->identifiers_.find(name);
       if (it == self->identifiers_.end() || it->second != value) return;
     }
-    self->close(ws::kCloseNormal, "remote",
+    self->Close(ws::kCloseNormal, "remote",
                 protocol::DisconnectFrame("remote", request->reconnect()));
   });
 }
 
-void Session::transmit(
+void Session::Transmit(
     std::shared_ptr<const internal::v1::DirectTransmission> transmission) {
   net::post(socket_.get_executor(), [self = shared_from_this(),
                                      transmission = std::move(transmission)] {
     if (self->state_ != State::kOpen) return;
     for (const auto& frame : transmission->frames()) {
-      self->send(std::make_shared<const std::string>(ws::TextFrame(frame)));
+      self->Send(std::make_shared<const std::string>(ws::TextFrame(frame)));
     }
   });
 }
 
-void Session::on_closed() {
+void Session::OnClosed() {
   if (state_ == State::kClosed) return;
   const bool was_accepted = state_ != State::kHandshake;
   state_ = State::kClosed;
   context_.open_sockets.fetch_sub(1, std::memory_order_relaxed);
   // The streams stay listed: Disconnect reports them to the service.
-  subscriptions_.stop_all_timers();
+  subscriptions_.StopAllTimers();
   timers_.clear();
   for (auto& [identifier, sub] : subscriptions_) {
-    leave_streams(identifier, sub.streams);
+    LeaveStreams(identifier, sub.streams);
   }
   if (answer_) {
     // An answer waiting for its streams: the subscription it made is
     // listed (Disconnect runs its `unsubscribed`); nothing is sent now.
     answer_.reset();
-    stream_wait_.abandon();
-    commands_.done();
+    stream_wait_.Abandon();
+    commands_.Done();
   }
-  write_queue_.drop_unwritten();
+  write_queue_.DropUnwritten();
   commands_.clear();
   if (was_accepted) context_.metrics.connections_active.Decrement();
-  release();
+  Release();
 }
 
-void Session::release() {
+void Session::Release() {
   // A call in flight finishes first (on_connected, on_command_done call
   // back here) so that the service hears about every subscription it made.
   if (connect_pending_ || commands_.in_flight()) return;
   if (connected_) {
-    send_disconnect();
+    SendDisconnect();
   } else {
     context_.forget(sid_);
   }
 }
 
-void Session::send_disconnect() {
+void Session::SendDisconnect() {
   connected_ = false;
   internal::v1::DisconnectRequest request;
   request.mutable_env()->ParseFromString(env_);
@@ -292,7 +292,7 @@ void Session::send_disconnect() {
   subscriptions_.clear();
   // The session stays in the gateway's registry until the service has run
   // its Disconnect: shutdown waits for that before stopping the service.
-  context_.service.disconnect(
+  context_.service.Disconnect(
       request, [sid = sid_, forget = context_.forget](
                    absl::StatusOr<internal::v1::DisconnectResponse> response) {
         if (!response.ok()) {

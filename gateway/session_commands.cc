@@ -20,7 +20,7 @@ namespace cable::gateway {
 namespace beast = boost::beast;
 namespace net = boost::asio;
 
-void Session::handle_frame(absl::string_view text) {
+void Session::HandleFrame(absl::string_view text) {
   auto parsed = protocol::ParseClientCommand(text);
   if (!parsed.ok()) {
     context_.metrics.bad_frames.Increment();
@@ -28,18 +28,18 @@ void Session::handle_frame(absl::string_view text) {
                  std::string(parsed.status().message()));
     // Close reasons are limited to 123 bytes by RFC 6455.
     std::string reason(parsed.status().message().substr(0, 120));
-    close(ws::kCloseInvalidPayload, reason,
+    Close(ws::kCloseInvalidPayload, reason,
           protocol::DisconnectFrame("invalid_request", false));
     return;
   }
   // Every command counts against the rate limit, those ignored below
   // included: a flood of unknown commands is a flood too.
-  switch (limiter_.admit(context_.clock.now())) {
+  switch (limiter_.Admit(context_.clock.now())) {
     case CommandRateLimiter::Verdict::kAllow:
       break;
     case CommandRateLimiter::Verdict::kRefuse:
       context_.metrics.rate_limited.Increment();
-      send_reply(protocol::ErrorFrame(
+      SendReply(protocol::ErrorFrame(
           parsed->identifier,
           absl::StrCat("rate limited: at most ", context_.options.command_rate,
                        " commands a second")));
@@ -47,7 +47,7 @@ void Session::handle_frame(absl::string_view text) {
     case CommandRateLimiter::Verdict::kCut:
       context_.metrics.rate_limited.Increment();
       spdlog::info("session {}: over the command rate limit, closing", sid_);
-      close(ws::kClosePolicyViolation, "rate limit exceeded",
+      Close(ws::kClosePolicyViolation, "rate limit exceeded",
             protocol::DisconnectFrame("rate_limited", false));
       return;
   }
@@ -68,21 +68,21 @@ void Session::handle_frame(absl::string_view text) {
                  parsed->identifier.empty() ? "identifier" : "data");
     return;
   }
-  enqueue_command(
+  EnqueueCommand(
       {*kind, std::move(parsed->identifier), std::move(parsed->data)});
 }
 
-void Session::enqueue_command(Command command) {
-  if (!commands_.push(std::move(command))) {
+void Session::EnqueueCommand(Command command) {
+  if (!commands_.Push(std::move(command))) {
     context_.metrics.bad_frames.Increment();
-    close(ws::kClosePolicyViolation, "too many pending commands",
+    Close(ws::kClosePolicyViolation, "too many pending commands",
           protocol::DisconnectFrame("invalid_request", false));
     return;
   }
-  pump_commands();
+  PumpCommands();
 }
 
-bool Session::precheck(const Command& command) {
+bool Session::Precheck(const Command& command) {
   const bool exists = subscriptions_.contains(command.identifier);
   if (Opens(command.kind)) {
     if (exists) {
@@ -91,7 +91,7 @@ bool Session::precheck(const Command& command) {
     }
     if (subscriptions_.size() >= context_.options.max_subscriptions) {
       context_.metrics.subscriptions_over_limit.Increment();
-      send_reply(protocol::RejectFrame(command.identifier));
+      SendReply(protocol::RejectFrame(command.identifier));
       return false;
     }
     return true;
@@ -102,12 +102,12 @@ bool Session::precheck(const Command& command) {
   return exists;
 }
 
-void Session::pump_commands() {
+void Session::PumpCommands() {
   while (state_ == State::kOpen) {
-    std::optional<Command> command = commands_.next();
+    std::optional<Command> command = commands_.Next();
     if (!command) return;
-    if (!precheck(*command)) {
-      commands_.done();
+    if (!Precheck(*command)) {
+      commands_.Done();
       continue;
     }
     internal::v1::CommandRequest request;
@@ -126,31 +126,31 @@ void Session::pump_commands() {
       if (Closes(command->kind)) {
         // The client has dropped the subscription: stop its streams now,
         // so that what `unsubscribed` broadcasts does not come back to it.
-        leave_streams(command->identifier, SubscriptionSet::take_streams(*sub));
-        stop_timers(*sub, command->identifier);
+        LeaveStreams(command->identifier, SubscriptionSet::TakeStreams(*sub));
+        StopTimers(*sub, command->identifier);
         sub->gate.clear();
       } else if (command->kind == internal::v1::COMMAND_KIND_SYNC) {
         // From here until the answer, updates wait: the answer's state
         // tells which of them the client still needs.
-        sub->gate.hold();
+        sub->gate.Hold();
       }
     }
     context_.metrics.commands.Increment();
-    context_.service.command(
+    context_.service.Command(
         request,
         [self = shared_from_this(), command = std::move(*command)](
             absl::StatusOr<internal::v1::CommandResponse> response) mutable {
           net::post(self->socket_.get_executor(),
                     [self, command = std::move(command),
                      response = std::move(response)]() mutable {
-                      self->on_command_done(std::move(command),
-                                            std::move(response));
+                      self->OnCommandDone(std::move(command),
+                                          std::move(response));
                     });
         });
   }
 }
 
-void Session::on_command_done(
+void Session::OnCommandDone(
     Command command, absl::StatusOr<internal::v1::CommandResponse> response) {
   const bool ok = response.ok();
   if (!ok) {
@@ -170,33 +170,33 @@ void Session::on_command_done(
     if (ok && Opens(command.kind) &&
         response->status() == internal::v1::STATUS_SUCCESS &&
         !response->subscription_removed()) {
-      auto& sub = subscriptions_.add(command.identifier, command.kind);
+      auto& sub = subscriptions_.Add(command.identifier, command.kind);
       sub.stateful = response->stateful();
       CopyTo(response->istate(), sub.istate);
       sub.streams.assign(response->streams().begin(),
                          response->streams().end());
     } else if (ok && response->subscription_removed()) {
-      subscriptions_.remove(command.identifier);
+      subscriptions_.Remove(command.identifier);
     }
-    commands_.done();
-    release();
+    commands_.Done();
+    Release();
     return;
   }
   if (state_ != State::kOpen) {
-    commands_.done();
+    commands_.Done();
     return;
   }
   if (!ok) {
-    on_command_failed(command, response.status());
-    commands_.done();
-    pump_commands();
+    OnCommandFailed(command, response.status());
+    commands_.Done();
+    PumpCommands();
     return;
   }
-  apply({std::move(command), *std::move(response)});
+  Apply({std::move(command), *std::move(response)});
 }
 
-void Session::on_command_failed(const Command& command,
-                                const absl::Status& status) {
+void Session::OnCommandFailed(const Command& command,
+                              const absl::Status& status) {
   // Leave no client waiting for an answer that will not come.
   auto* sub = subscriptions_.find(command.identifier);
   const bool stateful = sub != nullptr && sub->stateful;
@@ -204,30 +204,30 @@ void Session::on_command_failed(const Command& command,
       "service call failed (", absl::StatusCodeToString(status.code()),
       "); it may or may not have taken effect");
   if (Opens(command.kind)) {
-    send_reply(protocol::RejectFrame(command.identifier));
+    SendReply(protocol::RejectFrame(command.identifier));
   } else if (command.kind == internal::v1::COMMAND_KIND_SYNC &&
              sub != nullptr) {
     // The client never got the state these updates apply to: leave the
     // channel (on_leave runs) and tell the client, which may join again.
-    release_held(*sub, std::nullopt);
+    ReleaseHeld(*sub, std::nullopt);
     commands_.push_front(
         {internal::v1::COMMAND_KIND_LEAVE, command.identifier, {}});
-    send_reply(protocol::RejectFrame(command.identifier));
+    SendReply(protocol::RejectFrame(command.identifier));
   } else if (command.kind == internal::v1::COMMAND_KIND_REQUEST) {
-    send_reply(
+    SendReply(
         protocol::RequestFailureFrame(command.identifier, command.data, why));
   } else if (stateful && command.kind == internal::v1::COMMAND_KIND_MESSAGE) {
-    send_reply(protocol::ErrorFrame(command.identifier, why));
+    SendReply(protocol::ErrorFrame(command.identifier, why));
   }
 }
 
-void Session::apply(Answer answer) {
+void Session::Apply(Answer answer) {
   const Command& command = answer.command;
   const internal::v1::CommandResponse& response = answer.response;
   if (Opens(command.kind) &&
       response.status() == internal::v1::STATUS_SUCCESS &&
       !response.subscription_removed()) {
-    subscriptions_.add(command.identifier, command.kind).stateful =
+    subscriptions_.Add(command.identifier, command.kind).stateful =
         response.stateful();
   }
   std::vector<std::string> started;
@@ -235,21 +235,21 @@ void Session::apply(Answer answer) {
     if (response.istate_set()) CopyTo(response.istate(), sub->istate);
     // A join: hold the channel's updates from the moment its stream is
     // live (the sync that releases them is queued once it is).
-    if (response.sync_after_streams()) sub->gate.hold();
+    if (response.sync_after_streams()) sub->gate.Hold();
     if (response.stop_all_streams()) {
-      leave_streams(command.identifier, SubscriptionSet::take_streams(*sub));
+      LeaveStreams(command.identifier, SubscriptionSet::TakeStreams(*sub));
     }
     for (const auto& s : response.stopped_streams()) {
-      if (SubscriptionSet::remove_stream(*sub, s)) {
-        context_.hub.unsubscribe(s, command.identifier, this);
+      if (SubscriptionSet::RemoveStream(*sub, s)) {
+        context_.hub.Unsubscribe(s, command.identifier, this);
       }
     }
     if (!response.subscription_removed()) {
-      started = subscriptions_.add_streams(
+      started = subscriptions_.AddStreams(
           *sub, {response.streams().begin(), response.streams().end()});
     }
     if (response.timers_set()) {
-      start_timers(command.identifier, *sub, response);
+      StartTimers(command.identifier, *sub, response);
     }
   }
   if (response.cstate_set()) CopyTo(response.cstate(), cstate_);
@@ -260,20 +260,20 @@ void Session::apply(Answer answer) {
   // before the first subscribe: its completion is posted, never inline.
   const std::uint64_t generation = stream_wait_.begin(started.size());
   if (started.empty()) {
-    finish_command();
+    FinishCommand();
     return;
   }
-  start_streams(identifier, started, generation);
+  StartStreams(identifier, started, generation);
 }
 
-void Session::start_streams(const std::string& identifier,
-                            const std::vector<std::string>& streams,
-                            std::uint64_t generation) {
+void Session::StartStreams(const std::string& identifier,
+                           const std::vector<std::string>& streams,
+                           std::uint64_t generation) {
   // (A weak reference: a stream that stays pending must not keep a closed
   // session alive.)
   std::weak_ptr<Session> weak = shared_from_this();
   for (const auto& s : streams) {
-    context_.hub.subscribe(
+    context_.hub.Subscribe(
         s, identifier, shared_from_this(),
         [weak, generation, stream = s](absl::Status status) mutable {
           auto self = weak.lock();
@@ -281,30 +281,29 @@ void Session::start_streams(const std::string& identifier,
           net::post(self->socket_.get_executor(),
                     [self, generation, stream = std::move(stream),
                      status = std::move(status)]() mutable {
-                      self->on_stream_started(generation, stream,
-                                              std::move(status));
+                      self->OnStreamStarted(generation, stream,
+                                            std::move(status));
                     });
         });
   }
 }
 
-void Session::on_stream_started(std::uint64_t generation,
-                                const std::string& stream,
-                                absl::Status status) {
+void Session::OnStreamStarted(std::uint64_t generation,
+                              const std::string& stream, absl::Status status) {
   if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
     context_.metrics.service_errors.Increment();
     spdlog::error("session {}: stream {} not started: {}", sid_, stream,
                   status.ToString());
   }
-  if (stream_wait_.settle(generation, stream, status)) finish_command();
+  if (stream_wait_.Settle(generation, stream, status)) FinishCommand();
 }
 
-void Session::finish_command() {
+void Session::FinishCommand() {
   Answer answer = std::move(*answer_);
   answer_.reset();
   const Command& command = answer.command;
   const internal::v1::CommandResponse& response = answer.response;
-  commands_.done();
+  commands_.Done();
   // (Closed meanwhile: on_closed abandoned the wait; nothing gets here.)
   auto* sub = subscriptions_.find(command.identifier);
   if (!stream_wait_.status().ok() && sub != nullptr) {
@@ -313,12 +312,12 @@ void Session::finish_command() {
     // streams; the others go with the subscription, which the service
     // ends as if the client had unsubscribed (`unsubscribed` runs).
     for (const auto& s : stream_wait_.failed()) {
-      SubscriptionSet::remove_stream(*sub, s);
+      SubscriptionSet::RemoveStream(*sub, s);
     }
-    release_held(*sub, std::nullopt);
-    send_reply(protocol::RejectFrame(command.identifier));
+    ReleaseHeld(*sub, std::nullopt);
+    SendReply(protocol::RejectFrame(command.identifier));
     commands_.push_front({Undoing(sub->opened_by), command.identifier, {}});
-    pump_commands();
+    PumpCommands();
     return;
   }
   if (sub != nullptr && response.sync_after_streams()) {
@@ -327,25 +326,25 @@ void Session::finish_command() {
         {internal::v1::COMMAND_KIND_SYNC, command.identifier, {}});
   }
   if (response.subscription_removed()) {
-    remove_subscription(command.identifier);
+    RemoveSubscription(command.identifier);
     sub = nullptr;
   }
-  for (const auto& frame : response.transmissions()) send_reply(frame);
+  for (const auto& frame : response.transmissions()) SendReply(frame);
   if (sub != nullptr && command.kind == internal::v1::COMMAND_KIND_SYNC) {
-    release_held(*sub, response.status() == internal::v1::STATUS_SUCCESS
-                           ? std::optional(response.resume_after_revision())
-                           : std::nullopt);
+    ReleaseHeld(*sub, response.status() == internal::v1::STATUS_SUCCESS
+                          ? std::optional(response.resume_after_revision())
+                          : std::nullopt);
   }
   if (!response.disconnect().reason().empty()) {
-    close(ws::kCloseNormal, response.disconnect().reason());
+    Close(ws::kCloseNormal, response.disconnect().reason());
     return;
   }
-  pump_commands();
+  PumpCommands();
 }
 
-void Session::start_timers(const std::string& identifier,
-                           SubscriptionSet::Subscription& sub,
-                           const internal::v1::CommandResponse& response) {
+void Session::StartTimers(const std::string& identifier,
+                          SubscriptionSet::Subscription& sub,
+                          const internal::v1::CommandResponse& response) {
   std::vector<TimerSpec> specs;
   for (const auto& timer : response.timers()) {
     if (timer.interval_ms() == 0 || timer.action().empty()) continue;
@@ -359,19 +358,19 @@ void Session::start_timers(const std::string& identifier,
   for (std::size_t i = 0; i < sub.timers.size(); ++i) {
     timers.push_back(
         std::make_unique<net::steady_timer>(socket_.get_executor()));
-    arm_timer(identifier, generation, i);
+    ArmTimer(identifier, generation, i);
   }
   if (timers.empty()) timers_.erase(identifier);
 }
 
-void Session::stop_timers(SubscriptionSet::Subscription& sub,
-                          const std::string& identifier) {
-  subscriptions_.stop_timers(sub);
+void Session::StopTimers(SubscriptionSet::Subscription& sub,
+                         const std::string& identifier) {
+  subscriptions_.StopTimers(sub);
   timers_.erase(identifier);
 }
 
-void Session::arm_timer(const std::string& identifier, std::uint64_t generation,
-                        std::size_t index) {
+void Session::ArmTimer(const std::string& identifier, std::uint64_t generation,
+                       std::size_t index) {
   auto* sub = subscriptions_.find(identifier);
   const auto& spec = sub->timers[index];
   auto& timer = *timers_[identifier][index];
@@ -387,33 +386,33 @@ void Session::arm_timer(const std::string& identifier, std::uint64_t generation,
     // Coalesce: a tick still waiting behind a slow service is enough.
     const auto& action =
         self->subscriptions_.find(identifier)->timers[index].action;
-    if (self->commands_.push_periodic(identifier, action)) {
-      self->pump_commands();
+    if (self->commands_.PushPeriodic(identifier, action)) {
+      self->PumpCommands();
     }
     // (The tick may have changed the timers: re-arm only the current.)
     if (self->subscriptions_.timer_current(identifier, generation)) {
-      self->arm_timer(identifier, generation, index);
+      self->ArmTimer(identifier, generation, index);
     }
   });
 }
 
-void Session::remove_subscription(const std::string& identifier) {
+void Session::RemoveSubscription(const std::string& identifier) {
   timers_.erase(identifier);
-  leave_streams(identifier, subscriptions_.remove(identifier));
+  LeaveStreams(identifier, subscriptions_.Remove(identifier));
 }
 
-void Session::release_held(SubscriptionSet::Subscription& sub,
-                           std::optional<std::uint64_t> after_revision) {
-  for (auto& frame : sub.gate.release(after_revision)) send(std::move(frame));
+void Session::ReleaseHeld(SubscriptionSet::Subscription& sub,
+                          std::optional<std::uint64_t> after_revision) {
+  for (auto& frame : sub.gate.Release(after_revision)) Send(std::move(frame));
 }
 
-void Session::leave_streams(const std::string& identifier,
-                            const std::vector<std::string>& streams) {
-  for (const auto& s : streams) context_.hub.unsubscribe(s, identifier, this);
+void Session::LeaveStreams(const std::string& identifier,
+                           const std::vector<std::string>& streams) {
+  for (const auto& s : streams) context_.hub.Unsubscribe(s, identifier, this);
 }
 
-void Session::deliver_state(SharedFrame frame, absl::string_view identifier,
-                            std::uint64_t revision, bool ends_commit) {
+void Session::DeliverState(SharedFrame frame, absl::string_view identifier,
+                           std::uint64_t revision, bool ends_commit) {
   context_.metrics.broadcasts_received.Increment();
   net::post(
       socket_.get_executor(),
@@ -423,13 +422,13 @@ void Session::deliver_state(SharedFrame frame, absl::string_view identifier,
         auto* sub = self->subscriptions_.find(identifier);
         if (sub == nullptr) return;  // left meanwhile
         StateGate::Update update{frame, revision, ends_commit};
-        switch (sub->gate.offer(std::move(update),
+        switch (sub->gate.Offer(std::move(update),
                                 self->context_.options.max_queue_frames)) {
           case StateGate::Verdict::kSend:
-            self->send(std::move(frame));
+            self->Send(std::move(frame));
             return;
           case StateGate::Verdict::kOverflow:
-            self->disconnect_slow();
+            self->DisconnectSlow();
             return;
           case StateGate::Verdict::kHeld:
           case StateGate::Verdict::kCovered:

@@ -5,20 +5,20 @@
 
 namespace cable::gateway {
 
-bool StateGate::newer(const Update& update) {
+bool StateGate::Newer(const Update& update) {
   if (update.revision != 0 && update.revision <= revision_) return false;
   if (update.ends_commit) revision_ = update.revision;
   return true;
 }
 
-StateGate::Verdict StateGate::offer(Update update, std::size_t max_held) {
-  if (!held_) return newer(update) ? Verdict::kSend : Verdict::kCovered;
+StateGate::Verdict StateGate::Offer(Update update, std::size_t max_held) {
+  if (!held_) return Newer(update) ? Verdict::kSend : Verdict::kCovered;
   if (held_updates_.size() >= max_held) return Verdict::kOverflow;
   held_updates_.push_back(std::move(update));
   return Verdict::kHeld;
 }
 
-std::vector<SharedFrame> StateGate::release(
+std::vector<SharedFrame> StateGate::Release(
     std::optional<std::uint64_t> after_revision) {
   std::vector<Update> held = std::move(held_updates_);
   held_updates_.clear();
@@ -27,7 +27,7 @@ std::vector<SharedFrame> StateGate::release(
   if (!after_revision) return out;
   revision_ = *after_revision;
   for (auto& update : held) {
-    if (newer(update)) out.push_back(std::move(update.frame));
+    if (Newer(update)) out.push_back(std::move(update.frame));
   }
   return out;
 }
@@ -38,14 +38,14 @@ SubscriptionSet::Subscription* SubscriptionSet::find(
   return it == subscriptions_.end() ? nullptr : &it->second;
 }
 
-SubscriptionSet::Subscription& SubscriptionSet::add(
+SubscriptionSet::Subscription& SubscriptionSet::Add(
     const std::string& identifier, internal::v1::CommandKind opened_by) {
   auto [it, inserted] = subscriptions_.try_emplace(identifier);
   if (inserted) it->second.opened_by = opened_by;
   return it->second;
 }
 
-std::vector<std::string> SubscriptionSet::remove(absl::string_view identifier) {
+std::vector<std::string> SubscriptionSet::Remove(absl::string_view identifier) {
   auto it = subscriptions_.find(identifier);
   if (it == subscriptions_.end()) return {};
   std::vector<std::string> streams = std::move(it->second.streams);
@@ -53,7 +53,7 @@ std::vector<std::string> SubscriptionSet::remove(absl::string_view identifier) {
   return streams;
 }
 
-std::vector<std::string> SubscriptionSet::add_streams(
+std::vector<std::string> SubscriptionSet::AddStreams(
     Subscription& sub, const std::vector<std::string>& streams) {
   std::vector<std::string> added;
   for (const auto& s : streams) {
@@ -67,15 +67,15 @@ std::vector<std::string> SubscriptionSet::add_streams(
   return added;
 }
 
-bool SubscriptionSet::remove_stream(Subscription& sub,
-                                    absl::string_view stream) {
+bool SubscriptionSet::RemoveStream(Subscription& sub,
+                                   absl::string_view stream) {
   auto it = std::find(sub.streams.begin(), sub.streams.end(), stream);
   if (it == sub.streams.end()) return false;
   sub.streams.erase(it);
   return true;
 }
 
-std::vector<std::string> SubscriptionSet::take_streams(Subscription& sub) {
+std::vector<std::string> SubscriptionSet::TakeStreams(Subscription& sub) {
   std::vector<std::string> streams = std::move(sub.streams);
   sub.streams.clear();
   return streams;
@@ -88,13 +88,13 @@ std::uint64_t SubscriptionSet::set_timers(Subscription& sub,
   return sub.timer_generation;
 }
 
-void SubscriptionSet::stop_timers(Subscription& sub) {
+void SubscriptionSet::StopTimers(Subscription& sub) {
   sub.timers.clear();
   sub.timer_generation = ++generations_;
 }
 
-void SubscriptionSet::stop_all_timers() {
-  for (auto& [identifier, sub] : subscriptions_) stop_timers(sub);
+void SubscriptionSet::StopAllTimers() {
+  for (auto& [identifier, sub] : subscriptions_) StopTimers(sub);
 }
 
 bool SubscriptionSet::timer_current(absl::string_view identifier,
@@ -112,7 +112,7 @@ std::uint64_t StreamWait::begin(std::size_t count) {
   return generation_;
 }
 
-bool StreamWait::settle(std::uint64_t generation, absl::string_view stream,
+bool StreamWait::Settle(std::uint64_t generation, absl::string_view stream,
                         const absl::Status& status) {
   if (generation != generation_ || left_ == 0) return false;
   if (!status.ok()) {
@@ -122,7 +122,7 @@ bool StreamWait::settle(std::uint64_t generation, absl::string_view stream,
   return --left_ == 0;
 }
 
-void StreamWait::abandon() {
+void StreamWait::Abandon() {
   ++generation_;
   left_ = 0;
 }

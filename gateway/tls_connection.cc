@@ -68,7 +68,7 @@ beast::error_code TlsConnection::failure(int result, bool reading) {
   }
 }
 
-std::size_t TlsConnection::read(tcp::socket& socket, absl::Span<char> out,
+std::size_t TlsConnection::Read(tcp::socket& socket, absl::Span<char> out,
                                 beast::error_code& ec) {
   ec = {};
   if (!usable(socket, ec)) return 0;
@@ -86,8 +86,8 @@ std::size_t TlsConnection::read(tcp::socket& socket, absl::Span<char> out,
 
 bool TlsConnection::has_pending() const { return SSL_pending(ssl_) > 0; }
 
-bool TlsConnection::write_record(const char* data, std::size_t size,
-                                 beast::error_code& ec) {
+bool TlsConnection::WriteRecord(const char* data, std::size_t size,
+                                beast::error_code& ec) {
   ERR_clear_error();
   std::size_t written = 0;
   // A retry after would_block passes the same bytes again, from staged_
@@ -98,13 +98,13 @@ bool TlsConnection::write_record(const char* data, std::size_t size,
   return false;
 }
 
-std::size_t TlsConnection::write(tcp::socket& socket,
+std::size_t TlsConnection::Write(tcp::socket& socket,
                                  std::span<const net::const_buffer> buffers,
                                  beast::error_code& ec) {
   ec = {};
   if (!usable(socket, ec)) return 0;
   if (staged_size_ != 0) {
-    if (!write_record(staged_.get(), staged_size_, ec)) return 0;
+    if (!WriteRecord(staged_.get(), staged_size_, ec)) return 0;
     staged_.reset();
     staged_size_ = 0;
   }
@@ -144,7 +144,7 @@ std::size_t TlsConnection::write(tcp::socket& socket,
       data = gathered.data();
     }
     if (size == 0) continue;
-    if (write_record(data, size, ec)) {
+    if (WriteRecord(data, size, ec)) {
       taken += size;
       continue;
     }
@@ -159,7 +159,7 @@ std::size_t TlsConnection::write(tcp::socket& socket,
   return taken;
 }
 
-void TlsConnection::shutdown(tcp::socket& socket) {
+void TlsConnection::Shutdown(tcp::socket& socket) {
   beast::error_code ec;
   if (broken_ || !usable(socket, ec)) return;
   ERR_clear_error();

@@ -155,7 +155,7 @@ TlsContext::TlsContext(std::string cert_file, std::string key_file,
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
-absl::Status TlsContext::reload() {
+absl::Status TlsContext::Reload() {
   auto ctx = MakeContext(cert_file_, key_file_);
   if (!ctx.ok()) return ctx.status();
   SSL_CTX* old;
@@ -167,7 +167,7 @@ absl::Status TlsContext::reload() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<TlsConnection>> TlsContext::accept(
+absl::StatusOr<std::unique_ptr<TlsConnection>> TlsContext::Accept(
     boost::asio::ip::tcp::socket& socket) {
   ERR_clear_error();
   SSL* ssl;
@@ -188,9 +188,9 @@ absl::StatusOr<std::unique_ptr<TlsConnection>> TlsContext::accept(
   return connection;
 }
 
-std::string TlsContext::describe() const {
+std::string TlsContext::Describe() const {
   absl::MutexLock lock(&mu_);
-  return Describe(ctx_);
+  return ::cable::gateway::Describe(ctx_);
 }
 
 }  // namespace cable::gateway

@@ -44,8 +44,8 @@ void TlsStream::expires_never() {
   state_->timer.cancel();
 }
 
-void TlsStream::shutdown_send() {
-  if (state_->tls) state_->tls->shutdown(state_->socket);
+void TlsStream::ShutdownSend() {
+  if (state_->tls) state_->tls->Shutdown(state_->socket);
   beast::error_code ignored;
   state_->socket.shutdown(tcp::socket::shutdown_send, ignored);
 }
@@ -55,7 +55,7 @@ tcp::socket TlsStream::release_socket() {
   return std::move(state_->socket);
 }
 
-std::unique_ptr<TlsConnection> TlsStream::release_tls() {
+std::unique_ptr<TlsConnection> TlsStream::ReleaseTls() {
   return std::move(state_->tls);
 }
 

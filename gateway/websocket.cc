@@ -119,20 +119,20 @@ bool ValidUtf8(absl::string_view text) {
   return simdjson::validate_utf8(text.data(), text.size());
 }
 
-std::optional<Violation> Reader::fail(std::string reason) {
+std::optional<Violation> Reader::Fail(std::string reason) {
   failed_ = true;
   message_.clear();
   control_.clear();
   return Violation{kCloseProtocolError, std::move(reason)};
 }
 
-std::optional<Violation> Reader::skip(std::uint16_t code, std::string reason) {
+std::optional<Violation> Reader::Skip(std::uint16_t code, std::string reason) {
   skipping_ = true;
   std::string().swap(message_);
   return Violation{code, std::move(reason)};
 }
 
-std::optional<Violation> Reader::feed(
+std::optional<Violation> Reader::Feed(
     absl::Span<char> data, absl::FunctionRef<void(const Frame&)> on) {
   if (failed_) return std::nullopt;
   std::optional<Violation> first;
@@ -163,7 +163,7 @@ std::optional<Violation> Reader::feed(
         pos += take;
       }
       if (header_len_ < need) return first;  // the rest comes later
-      if (auto v = start_frame()) {
+      if (auto v = StartFrame()) {
         note(std::move(v));
         if (failed_) return first;
       }
@@ -187,20 +187,20 @@ std::optional<Violation> Reader::feed(
       message_.append(payload, take);
     }
     if (remaining_ > 0) return first;  // the rest comes later
-    note(finish_frame(on, in_place));
+    note(FinishFrame(on, in_place));
     if (failed_) return first;
   }
   return first;
 }
 
-std::optional<Violation> Reader::start_frame() {
+std::optional<Violation> Reader::StartFrame() {
   header_len_ = 0;
   const std::uint8_t b0 = header_[0];
   const std::uint8_t b1 = header_[1];
-  if ((b0 & 0x70) != 0) return fail("reserved bits set");
+  if ((b0 & 0x70) != 0) return Fail("reserved bits set");
   const std::uint8_t op = b0 & 0x0F;
-  if (!KnownOpcode(op)) return fail("unknown opcode");
-  if ((b1 & 0x80) == 0) return fail("unmasked frame");
+  if (!KnownOpcode(op)) return Fail("unknown opcode");
+  if ((b1 & 0x80) == 0) return Fail("unmasked frame");
   opcode_ = static_cast<Opcode>(op);
   fin_ = (b0 & 0x80) != 0;
   const std::uint8_t len7 = b1 & 0x7F;
@@ -209,26 +209,26 @@ std::optional<Violation> Reader::start_frame() {
   if (len7 == 126) {
     length = (std::uint64_t{header_[2]} << 8) | header_[3];
     at = 4;
-    if (length < 126) return fail("length not minimal");
+    if (length < 126) return Fail("length not minimal");
   } else if (len7 == 127) {
     length = 0;
     for (int i = 0; i < 8; ++i) length = (length << 8) | header_[2 + i];
     at = 10;
-    if (length >> 63) return fail("length too large");
+    if (length >> 63) return Fail("length too large");
     if (length <= 0xFFFF) {
-      return fail("length not minimal");
+      return Fail("length not minimal");
     }
   }
   std::copy_n(header_.begin() + at, 4, mask_.begin());
   if (IsControl(opcode_)) {
-    if (!fin_) return fail("fragmented control frame");
-    if (length > 125) return fail("control frame too long");
+    if (!fin_) return Fail("fragmented control frame");
+    if (length > 125) return Fail("control frame too long");
   } else {
     if (opcode_ == Opcode::kContinuation && !in_message_) {
-      return fail("continuation outside a message");
+      return Fail("continuation outside a message");
     }
     if (opcode_ != Opcode::kContinuation && in_message_) {
-      return fail("new message inside a fragmented one");
+      return Fail("new message inside a fragmented one");
     }
     if (!in_message_) {
       message_opcode_ = opcode_;
@@ -241,26 +241,26 @@ std::optional<Violation> Reader::start_frame() {
   if (!IsControl(opcode_) && !skipping_ &&
       length >
           max_message_bytes_ - std::min(max_message_bytes_, message_.size())) {
-    return skip(kCloseTooBig, "message too big");
+    return Skip(kCloseTooBig, "message too big");
   }
   return std::nullopt;
 }
 
-std::optional<Violation> Reader::finish_frame(
+std::optional<Violation> Reader::FinishFrame(
     absl::FunctionRef<void(const Frame&)> on, absl::string_view in_place) {
   in_frame_ = false;
   if (IsControl(opcode_)) {
     Frame frame{opcode_, control_};
     if (opcode_ == Opcode::kClose) {
       if (control_.size() == 1) {
-        return fail("close frame of one byte");
+        return Fail("close frame of one byte");
       }
       if (control_.size() >= 2) {
         frame.close_code = static_cast<std::uint16_t>(
             (static_cast<std::uint8_t>(control_[0]) << 8) |
             static_cast<std::uint8_t>(control_[1]));
         if (!ValidCloseCode(frame.close_code)) {
-          return fail("invalid close code");
+          return Fail("invalid close code");
         }
         frame.payload = absl::string_view(control_).substr(2);
         if (!ValidUtf8(frame.payload)) {

@@ -4,7 +4,7 @@
 
 namespace cable::gateway {
 
-bool WriteQueue::push(SharedFrame frame, bool reply) {
+bool WriteQueue::Push(SharedFrame frame, bool reply) {
   std::size_t& bytes = reply ? reply_bytes_ : bytes_;
   const std::size_t limit = reply ? limits_.max_reply_bytes : limits_.max_bytes;
   if (frames_.size() >= limits_.max_frames ||
@@ -16,13 +16,13 @@ bool WriteQueue::push(SharedFrame frame, bool reply) {
   return true;
 }
 
-void WriteQueue::push_unbounded(std::string bytes) {
+void WriteQueue::PushUnbounded(std::string bytes) {
   reply_bytes_ += bytes.size();
   frames_.push_back(
       {std::make_shared<const std::string>(std::move(bytes)), true});
 }
 
-std::size_t WriteQueue::gather(std::span<absl::string_view> out) const {
+std::size_t WriteQueue::Gather(std::span<absl::string_view> out) const {
   std::size_t n = 0;
   for (auto it = frames_.begin(); it != frames_.end() && n < out.size();
        ++it, ++n) {
@@ -31,7 +31,7 @@ std::size_t WriteQueue::gather(std::span<absl::string_view> out) const {
   return n;
 }
 
-std::size_t WriteQueue::consume(std::size_t written) {
+std::size_t WriteQueue::Consume(std::size_t written) {
   std::size_t sent = 0;
   while (written > 0 && !frames_.empty()) {
     const std::size_t left = frames_.front().frame->size() - offset_;
@@ -48,7 +48,7 @@ std::size_t WriteQueue::consume(std::size_t written) {
   return sent;
 }
 
-void WriteQueue::drop_unwritten() {
+void WriteQueue::DropUnwritten() {
   while (frames_.size() > (offset_ > 0 ? 1u : 0u)) {
     unqueued(frames_.back());
     frames_.pop_back();

@@ -8,7 +8,7 @@ struct InMemoryPubSub::Subscriber {
   PubSubCallback callback;
 };
 
-PubSubSubscriptionId InMemoryPubSub::subscribe(absl::string_view stream,
+PubSubSubscriptionId InMemoryPubSub::Subscribe(absl::string_view stream,
                                                PubSubCallback callback,
                                                PubSubDone on_live) {
   const bool valid = static_cast<bool>(callback);
@@ -29,7 +29,7 @@ PubSubSubscriptionId InMemoryPubSub::subscribe(absl::string_view stream,
   return id;
 }
 
-void InMemoryPubSub::unsubscribe(PubSubSubscriptionId id) {
+void InMemoryPubSub::Unsubscribe(PubSubSubscriptionId id) {
   // Taking delivery_mu_ waits for a broadcast in progress, so the callback
   // is not running when we return. A callback that unsubscribes from inside
   // a delivery would deadlock; none of Cable's do (they post elsewhere).
@@ -45,7 +45,7 @@ void InMemoryPubSub::unsubscribe(PubSubSubscriptionId id) {
   stream_of_.erase(it);
 }
 
-absl::Status InMemoryPubSub::broadcast(absl::string_view stream,
+absl::Status InMemoryPubSub::Broadcast(absl::string_view stream,
                                        absl::string_view message) {
   absl::MutexLock delivery(&delivery_mu_);
   std::vector<std::shared_ptr<Subscriber>> targets;

@@ -228,7 +228,7 @@ NatsPubSub::~NatsPubSub() {
   }
   // Best effort: let buffered broadcasts reach the server.
   natsStatus flushed = NATS_CONNECTION_DISCONNECTED;
-  if (natsConnection_Status(connection_->get()) == NATS_CONN_STATUS_CONNECTED) {
+  if (natsConnection_Status(connection_->Get()) == NATS_CONN_STATUS_CONNECTED) {
     flushed = connection_->FlushAndReap(flush_timeout_);
   }
   for (PubSubDone& done : flushes) {
@@ -242,7 +242,7 @@ NatsPubSub::~NatsPubSub() {
   }
 }
 
-PubSubSubscriptionId NatsPubSub::subscribe(absl::string_view stream,
+PubSubSubscriptionId NatsPubSub::Subscribe(absl::string_view stream,
                                            PubSubCallback callback,
                                            PubSubDone on_live) {
   if (absl::Status s = ValidateStreamName(stream, subject_prefix_); !s.ok()) {
@@ -253,9 +253,9 @@ PubSubSubscriptionId NatsPubSub::subscribe(absl::string_view stream,
                /*raw=*/false, std::move(callback), std::move(on_live));
 }
 
-PubSubSubscriptionId NatsPubSub::subscribe_subject(absl::string_view subject,
-                                                   PubSubCallback callback,
-                                                   PubSubDone on_live) {
+PubSubSubscriptionId NatsPubSub::SubscribeSubject(absl::string_view subject,
+                                                  PubSubCallback callback,
+                                                  PubSubDone on_live) {
   if (absl::Status s = ValidateSubject(subject, /*allow_wildcards=*/true);
       !s.ok()) {
     std::move(on_live)(std::move(s));
@@ -286,7 +286,7 @@ PubSubSubscriptionId NatsPubSub::Queue(std::string subject, std::string stream,
   return next_id_ - 1;
 }
 
-void NatsPubSub::flush(PubSubDone done) {
+void NatsPubSub::Flush(PubSubDone done) {
   absl::MutexLock lock(&mu_);
   to_flush_.push_back(std::move(done));
 }
@@ -330,7 +330,7 @@ void NatsPubSub::RunBatch(std::vector<std::shared_ptr<Subscription>> subs,
   std::vector<std::pair<std::shared_ptr<Subscription>, absl::Status>> results;
   std::vector<std::shared_ptr<Subscription>> to_close;
   const bool up =
-      natsConnection_Status(connection_->get()) == NATS_CONN_STATUS_CONNECTED;
+      natsConnection_Status(connection_->Get()) == NATS_CONN_STATUS_CONNECTED;
   bool any_started = false;
   for (auto& sub : subs) {
     {
@@ -405,7 +405,7 @@ absl::Status NatsPubSub::Start(const std::shared_ptr<Subscription>& shared) {
   sub.self = shared;
   natsSubscription* ns = nullptr;
   natsStatus s =
-      natsConnection_Subscribe(&ns, connection_->get(), sub.subject.c_str(),
+      natsConnection_Subscribe(&ns, connection_->Get(), sub.subject.c_str(),
                                &Subscription::OnMessage, &sub);
   if (s != NATS_OK) {
     sub.self.reset();  // nats.c has no reference to it
@@ -438,7 +438,7 @@ absl::Status NatsPubSub::Start(const std::shared_ptr<Subscription>& shared) {
   return absl::OkStatus();
 }
 
-void NatsPubSub::unsubscribe(PubSubSubscriptionId id) {
+void NatsPubSub::Unsubscribe(PubSubSubscriptionId id) {
   std::shared_ptr<Subscription> sub;
   bool started = false;
   {

@@ -15,7 +15,7 @@
 
 namespace cable {
 
-absl::Status NatsPubSub::broadcast(absl::string_view stream,
+absl::Status NatsPubSub::Broadcast(absl::string_view stream,
                                    absl::string_view message) {
   if (absl::Status s = ValidateStreamName(stream, subject_prefix_); !s.ok()) {
     return s;
@@ -23,8 +23,8 @@ absl::Status NatsPubSub::broadcast(absl::string_view stream,
   return PublishImpl(StreamSubject(subject_prefix_, stream), message);
 }
 
-absl::Status NatsPubSub::publish_subject(absl::string_view subject,
-                                         absl::string_view data) {
+absl::Status NatsPubSub::PublishSubject(absl::string_view subject,
+                                        absl::string_view data) {
   if (absl::Status s = ValidateSubject(subject, /*allow_wildcards=*/false);
       !s.ok()) {
     return s;
@@ -40,7 +40,7 @@ absl::Status NatsPubSub::PublishImpl(const std::string& subject,
                      " is over the limit of ", max_message_bytes_,
                      " bytes (max_message_bytes)"));
   }
-  natsConnection* nc = connection_->get();
+  natsConnection* nc = connection_->Get();
   const std::int64_t server_max = natsConnection_GetMaxPayload(nc);
   const std::size_t max_payload = server_max > 0
                                       ? static_cast<std::size_t>(server_max)
@@ -66,7 +66,7 @@ absl::Status NatsPubSub::PublishFragments(const std::string& subject,
                                           absl::string_view data,
                                           std::size_t max_payload) {
   max_payload = std::min(max_payload, static_cast<std::size_t>(INT_MAX));
-  natsConnection* nc = connection_->get();
+  natsConnection* nc = connection_->Get();
   // One fragmented message at a time from this connection: subscribers
   // then have at most one partial message per publisher.
   absl::MutexLock lock(&fragment_mu_);

@@ -38,12 +38,12 @@ absl::StatusOr<PubSubSubscriptionId> SubscribeAndWait(PubSub& pubsub,
                                                       PubSubCallback callback,
                                                       absl::Duration timeout) {
   auto outcome = std::make_shared<Outcome>();
-  const PubSubSubscriptionId id = pubsub.subscribe(
+  const PubSubSubscriptionId id = pubsub.Subscribe(
       stream, std::move(callback),
       [outcome](absl::Status s) { outcome->Set(std::move(s)); });
   absl::Status status;
   if (!outcome->Wait(timeout, &status)) {
-    pubsub.unsubscribe(id);
+    pubsub.Unsubscribe(id);
     return absl::DeadlineExceededError(
         absl::StrCat("subscription to ", stream, " not live after ",
                      absl::FormatDuration(timeout)));
@@ -54,7 +54,7 @@ absl::StatusOr<PubSubSubscriptionId> SubscribeAndWait(PubSub& pubsub,
 
 absl::Status FlushAndWait(PubSub& pubsub, absl::Duration timeout) {
   auto outcome = std::make_shared<Outcome>();
-  pubsub.flush([outcome](absl::Status s) { outcome->Set(std::move(s)); });
+  pubsub.Flush([outcome](absl::Status s) { outcome->Set(std::move(s)); });
   absl::Status status;
   if (!outcome->Wait(timeout, &status)) {
     return absl::DeadlineExceededError(absl::StrCat(

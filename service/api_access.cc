@@ -31,7 +31,7 @@ ApiAccess::ApiAccess(std::string api, const std::vector<std::string>& keys)
 
 absl::Status ApiAccess::Check(
     std::optional<absl::string_view> authorization) const {
-  if (open()) return absl::OkStatus();
+  if (Open()) return absl::OkStatus();
   absl::string_view presented;
   bool well_formed = false;
   if (authorization.has_value()) {
@@ -39,7 +39,8 @@ absl::Status ApiAccess::Check(
     constexpr absl::string_view kScheme = "bearer ";
     if (value.size() > kScheme.size() &&
         absl::EqualsIgnoreCase(value.substr(0, kScheme.size()), kScheme)) {
-      presented = absl::StripLeadingAsciiWhitespace(value.substr(kScheme.size()));
+      presented =
+          absl::StripLeadingAsciiWhitespace(value.substr(kScheme.size()));
       well_formed = !presented.empty();
     }
   }
@@ -56,8 +57,8 @@ absl::Status ApiAccess::Check(
         "the ", api_, " API needs metadata 'authorization: Bearer <key>'"));
   }
   if (!well_formed) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "the ", api_, " API takes 'authorization: Bearer <key>'"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("the ", api_, " API takes 'authorization: Bearer <key>'"));
   }
   return absl::UnauthenticatedError(
       absl::StrCat("the key is not valid for the ", api_, " API"));
@@ -66,7 +67,8 @@ absl::Status ApiAccess::Check(
 absl::StatusOr<std::vector<std::string>> LoadKeys(absl::string_view list,
                                                   const std::string& file) {
   std::vector<std::string> keys;
-  for (absl::string_view k : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+  for (absl::string_view k :
+       absl::StrSplit(list, ',', absl::SkipWhitespace())) {
     keys.emplace_back(absl::StripAsciiWhitespace(k));
   }
   if (!file.empty()) {

@@ -22,7 +22,7 @@ absl::Status Broadcaster::Publish(const std::string& stream,
   if (stream.empty()) {
     return absl::InvalidArgumentError("stream must not be empty");
   }
-  return pubsub_.broadcast(stream, coder_->encode(message));
+  return pubsub_.Broadcast(stream, coder_->encode(message));
 }
 
 }  // namespace cable::service

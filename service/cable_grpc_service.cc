@@ -102,7 +102,7 @@ grpc::ServerUnaryReactor* CableGrpcService::Heartbeat(
   // Inline, not behind commands waiting for channel locks on the state
   // threads: a late heartbeat would make a live gateway look dead.
   return FinishUnary(
-      context, states_.heartbeat(request->gateway_id(),
+      context, states_.Heartbeat(request->gateway_id(),
                                  absl::Milliseconds(request->interval_ms())));
 }
 

@@ -80,7 +80,7 @@ void Channel::broadcast_to(absl::string_view stream,
   const Coder& stream_coder =
       it != stream_coders_.end() ? *it->second : coder();
   absl::Status status =
-      binding_.pubsub->broadcast(stream, stream_coder.encode(message));
+      binding_.pubsub->Broadcast(stream, stream_coder.encode(message));
   if (!status.ok()) {
     spdlog::warn("channel {}: broadcast to \"{}\" failed: {}", name(),
                  std::string(stream), status.ToString());

@@ -202,7 +202,7 @@ internal::v1::CommandResponse RunCommand(
     return refuse(internal::v1::STATUS_ERROR,
                   std::string(id.status().message()));
   }
-  const ChannelClass* channel_class = app.find_channel(id->channel);
+  const ChannelClass* channel_class = app.FindChannel(id->channel);
   if (channel_class == nullptr) {
     return refuse(
         subscribe ? internal::v1::STATUS_FAILURE : internal::v1::STATUS_ERROR,
@@ -327,18 +327,18 @@ namespace {
 class RecordingPubSub final : public PubSub {
  public:
   explicit RecordingPubSub(PubSub& inner) : inner_(inner) {}
-  PubSubSubscriptionId subscribe(absl::string_view stream,
+  PubSubSubscriptionId Subscribe(absl::string_view stream,
                                  PubSubCallback callback,
                                  PubSubDone on_live) override {
-    return inner_.subscribe(stream, std::move(callback), std::move(on_live));
+    return inner_.Subscribe(stream, std::move(callback), std::move(on_live));
   }
-  void unsubscribe(PubSubSubscriptionId id) override { inner_.unsubscribe(id); }
-  absl::Status broadcast(absl::string_view stream,
+  void Unsubscribe(PubSubSubscriptionId id) override { inner_.Unsubscribe(id); }
+  absl::Status Broadcast(absl::string_view stream,
                          absl::string_view message) override {
     published_ = true;
-    return inner_.broadcast(stream, message);
+    return inner_.Broadcast(stream, message);
   }
-  void flush(PubSubDone done) override { inner_.flush(std::move(done)); }
+  void Flush(PubSubDone done) override { inner_.Flush(std::move(done)); }
   bool connected() const override { return inner_.connected(); }
 
   bool published() const { return published_; }
@@ -363,7 +363,7 @@ void AnswerWhenFlushed(PubSub& pubsub, bool published, const char* what,
     std::move(done)(std::move(response));
     return;
   }
-  pubsub.flush([what, response = std::move(response),
+  pubsub.Flush([what, response = std::move(response),
                 done = std::move(done)](absl::Status status) mutable {
     if (!status.ok()) {
       spdlog::warn("{}: broadcasts not confirmed: {}", what, status.ToString());
@@ -531,7 +531,7 @@ void CommandHandler::Disconnect(
       absl::StatusOr<ChannelIdentifier> id =
           ParseChannelIdentifier(sub.identifier());
       if (!id.ok()) return id.status();
-      const ChannelClass* channel_class = app_.find_channel(id->channel);
+      const ChannelClass* channel_class = app_.FindChannel(id->channel);
       if (channel_class == nullptr) {
         return absl::NotFoundError(
             absl::StrCat("unknown channel \"", id->channel, "\""));

@@ -14,7 +14,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 absl::Status CheckAccess(const ApiAccess& access,
                          const grpc::CallbackServerContext& context) {
-  if (access.open()) return absl::OkStatus();
+  if (access.Open()) return absl::OkStatus();
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) return access.Check(std::nullopt);

@@ -121,7 +121,7 @@ absl::StatusOr<std::unique_ptr<JetStreamClient>> JetStreamClient::Connect(
       NatsConnection::Connect(c);
   if (!connection.ok()) return connection.status();
   client->connection_ = *std::move(connection);
-  client->nc_ = client->connection_->get();
+  client->nc_ = client->connection_->Get();
   natsStatus s = NATS_OK;
 
   jsOptions jo;

@@ -36,7 +36,7 @@ grpc::ServerUnaryReactor* FinishAfterFlush(grpc::CallbackServerContext* context,
                                            OnFlushed on_flushed) {
   if (!status.ok()) return FinishUnary(context, status);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pubsub.flush([reactor, on_flushed = std::move(on_flushed)](
+  pubsub.Flush([reactor, on_flushed = std::move(on_flushed)](
                    absl::Status flushed) mutable {
     if (flushed.ok()) on_flushed();
     reactor->Finish(ToGrpcStatus(flushed));
@@ -54,7 +54,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Broadcast(
     return FinishUnary(context, denied);
   absl::Status status = Validate(*request);
   if (status.ok())
-    status = pubsub_.broadcast(request->stream(), request->data());
+    status = pubsub_.Broadcast(request->stream(), request->data());
   // Answer only once the backend has it: a broadcast sent next through
   // another replica then cannot overtake this one.
   return FinishAfterFlush(context, pubsub_, status,
@@ -79,7 +79,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::BroadcastBatch(
   for (int i = 0; i < request->broadcasts_size() && status.ok(); ++i) {
     const cable::v1::BroadcastRequest& broadcast = request->broadcasts(i);
     absl::Status published =
-        pubsub_.broadcast(broadcast.stream(), broadcast.data());
+        pubsub_.Broadcast(broadcast.stream(), broadcast.data());
     if (published.ok()) {
       ++accepted;
     } else {
@@ -108,7 +108,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Disconnect(
     cable::internal::v1::ControlMessage message;
     *message.mutable_disconnect() = *request;
     status =
-        control_.broadcast(control::kAllGateways, message.SerializeAsString());
+        control_.Broadcast(control::kAllGateways, message.SerializeAsString());
   }
   return FinishAfterFlush(context, control_, status, [] {});
 }
@@ -132,7 +132,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Transmit(
     transmission->set_sid(request->sid());
     transmission->add_frames(protocol::DataFrame(
         request->identifier(), protocol::MessageJson(request->data())));
-    status = control_.broadcast(control::GatewayStream(gateway),
+    status = control_.Broadcast(control::GatewayStream(gateway),
                                 message.SerializeAsString());
   }
   return FinishAfterFlush(context, control_, status, [] {});
@@ -161,7 +161,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::CreateChannel(
     if (text.empty() || state.is_discarded()) {
       return absl::InvalidArgumentError("state is not valid JSON");
     }
-    absl::StatusOr<bool> created = states_.create_channel(
+    absl::StatusOr<bool> created = states_.CreateChannel(
         request->name(), state,
         {.type = request->type(), .keep_events = !request->no_events()});
     if (!created.ok()) return created.status();
@@ -197,7 +197,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::UpdateState(
   return Async(context, [this, request, response]() -> absl::Status {
     std::optional<std::string> state;
     if (request->has_state()) state = request->state();
-    absl::StatusOr<CommitResult> result = states_.update_state(
+    absl::StatusOr<CommitResult> result = states_.UpdateState(
         request->name(), request->expected_revision(), std::move(state),
         {request->events().begin(), request->events().end()});
     if (!result.ok()) return result.status();
@@ -221,7 +221,7 @@ grpc::ServerUnaryReactor* PublisherGrpcService::DeleteEvents(
       keep_duration = absl::Milliseconds(request->keep_duration_ms());
     }
     absl::StatusOr<std::uint64_t> deleted =
-        states_.delete_events(request->name(), keep_num, keep_duration);
+        states_.DeleteEvents(request->name(), keep_num, keep_duration);
     if (!deleted.ok()) return deleted.status();
     response->set_deleted(*deleted);
     return absl::OkStatus();

@@ -9,12 +9,12 @@ ConnectionClass& Application::set_connection(ConnectionClass::Factory factory) {
   return connection_class_;
 }
 
-const ChannelClass* Application::find_channel(absl::string_view name) const {
+const ChannelClass* Application::FindChannel(absl::string_view name) const {
   auto it = channels_.find(name);
   return it == channels_.end() ? nullptr : it->second.get();
 }
 
-std::vector<std::string> Application::channel_names() const {
+std::vector<std::string> Application::ChannelNames() const {
   std::vector<std::string> names;
   names.reserve(channels_.size());
   for (const auto& [name, channel_class] : channels_) names.push_back(name);

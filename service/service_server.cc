@@ -3,7 +3,6 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
-
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
@@ -104,8 +103,8 @@ struct ServiceServer::Impl {
       : publisher_access("Publisher", options.publisher_api_keys),
         internal_access("internal Cable",
                         std::vector<std::string>{options.gateway_secret}),
-        metrics(std::make_shared<AccessMetrics>(publisher_access,
-                                                internal_access)),
+        metrics(
+            std::make_shared<AccessMetrics>(publisher_access, internal_access)),
         app(std::move(application)),
         handler(*app, pubsub),
         states(store, pubsub, options.state),
@@ -133,11 +132,11 @@ struct ServiceServer::Impl {
 ServiceServer::ServiceServer(std::unique_ptr<Impl> impl)
     : impl_(std::move(impl)) {}
 
-ServiceServer::~ServiceServer() { shutdown(0); }
+ServiceServer::~ServiceServer() { Shutdown(0); }
 
 absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
-    const ServiceServerOptions& options, ServiceApplication app,
-    PubSub& pubsub, PubSub& control, StateStore& store) {
+    const ServiceServerOptions& options, ServiceApplication app, PubSub& pubsub,
+    PubSub& control, StateStore& store) {
   if (app.application == nullptr) {
     return absl::InvalidArgumentError("ServiceServer needs an application");
   }
@@ -176,9 +175,9 @@ absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
   impl->internal_server = internal.BuildAndStart();
   if (!impl->internal_server ||
       (options.internal_port >= 0 && impl->internal_port == 0)) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen for the internal gRPC API on ",
-        HostPort(options.internal_host, options.internal_port)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for the internal gRPC API on ",
+                     HostPort(options.internal_host, options.internal_port)));
   }
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -202,11 +201,11 @@ int ServiceServer::port() const { return impl_->port; }
 int ServiceServer::internal_port() const { return impl_->internal_port; }
 
 bool ServiceServer::publisher_open() const {
-  return impl_->publisher_access.open();
+  return impl_->publisher_access.Open();
 }
 
 bool ServiceServer::internal_open() const {
-  return impl_->internal_access.open();
+  return impl_->internal_access.Open();
 }
 
 std::shared_ptr<prometheus::Collectable> ServiceServer::metrics() {
@@ -222,10 +221,10 @@ std::shared_ptr<grpc::ChannelInterface> ServiceServer::in_process_channel() {
   return impl_->internal_server->InProcessChannel(args);
 }
 
-void ServiceServer::shutdown(int grace_ms) {
+void ServiceServer::Shutdown(int grace_ms) {
   if (!impl_) return;
-  const auto deadline = std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(grace_ms);
+  const auto deadline =
+      std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms);
   for (auto* server : {&impl_->server, &impl_->internal_server}) {
     if (*server == nullptr) continue;
     (*server)->Shutdown(deadline);

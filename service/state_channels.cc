@@ -84,14 +84,14 @@ std::string StateClient::identifier(const std::string& key) const {
   return it == identifiers_.end() ? std::string() : it->second;
 }
 
-absl::Status StateClient::lock_state(const std::string& name,
-                                     const LockFn& fn) const {
-  return channels_->lock_state(name, fn, worker_);
+absl::Status StateClient::LockState(const std::string& name,
+                                    const LockFn& fn) const {
+  return channels_->LockState(name, fn, worker_);
 }
 
-absl::Status StateClient::lock_state(const std::vector<std::string>& names,
-                                     const MultiLockFn& fn) const {
-  return channels_->lock_state(names, fn, worker_);
+absl::Status StateClient::LockState(const std::vector<std::string>& names,
+                                    const MultiLockFn& fn) const {
+  return channels_->LockState(names, fn, worker_);
 }
 
 Txn StateClient::begin() const { return channels_->begin(worker_); }
@@ -125,31 +125,31 @@ std::string StateChannels::NewOwner() {
   return absl::StrCat(instance_, "-", ++next_owner_);
 }
 
-void StateChannels::on_join(ChannelPath path, JoinHandler handler) {
+void StateChannels::OnJoin(ChannelPath path, JoinHandler handler) {
   joins_.push_back({std::move(path), "", std::move(handler)});
 }
-void StateChannels::on_leave(ChannelPath path, LeaveHandler handler) {
+void StateChannels::OnLeave(ChannelPath path, LeaveHandler handler) {
   leaves_.push_back({std::move(path), "", std::move(handler)});
 }
-void StateChannels::on_action(ChannelPath path, std::string action,
-                              ActionHandler handler) {
+void StateChannels::OnAction(ChannelPath path, std::string action,
+                             ActionHandler handler) {
   actions_.push_back({std::move(path), std::move(action), std::move(handler)});
 }
-void StateChannels::on_request(ChannelPath path, std::string request,
-                               RequestHandler handler) {
+void StateChannels::OnRequest(ChannelPath path, std::string request,
+                              RequestHandler handler) {
   requests_.push_back(
       {std::move(path), std::move(request), std::move(handler)});
 }
-void StateChannels::on_request(ChannelPath path, std::string request,
-                               SyncRequestHandler handler) {
-  on_request(std::move(path), std::move(request),
-             [handler = std::move(handler)](const std::string& name,
-                                            const StateClient& client,
-                                            const json& payload, Reply reply) {
-               reply(handler(name, client, payload));
-             });
+void StateChannels::OnRequest(ChannelPath path, std::string request,
+                              SyncRequestHandler handler) {
+  OnRequest(std::move(path), std::move(request),
+            [handler = std::move(handler)](const std::string& name,
+                                           const StateClient& client,
+                                           const json& payload, Reply reply) {
+              reply(handler(name, client, payload));
+            });
 }
-void StateChannels::on_cleanup(ChannelPath path, CleanupHandler handler) {
+void StateChannels::OnCleanup(ChannelPath path, CleanupHandler handler) {
   cleanups_.push_back({std::move(path), "", std::move(handler)});
 }
 
@@ -176,15 +176,15 @@ StateChannels::Handlers StateChannels::find(absl::string_view name) const {
   return out;
 }
 
-const ActionHandler* StateChannels::find_action(
-    absl::string_view name, absl::string_view action) const {
+const ActionHandler* StateChannels::FindAction(absl::string_view name,
+                                               absl::string_view action) const {
   for (const auto& e : actions_) {
     if (e.name == action && e.path.Matches(name)) return &e.handler;
   }
   return nullptr;
 }
 
-const RequestHandler* StateChannels::find_request(
+const RequestHandler* StateChannels::FindRequest(
     absl::string_view name, absl::string_view request) const {
   for (const auto& e : requests_) {
     if (e.name == request && e.path.Matches(name)) return &e.handler;
@@ -192,9 +192,9 @@ const RequestHandler* StateChannels::find_request(
   return nullptr;
 }
 
-absl::StatusOr<bool> StateChannels::create_channel(const std::string& name,
-                                                   const json& state,
-                                                   ChannelOptions options) {
+absl::StatusOr<bool> StateChannels::CreateChannel(const std::string& name,
+                                                  const json& state,
+                                                  ChannelOptions options) {
   if (name.empty()) {
     return absl::InvalidArgumentError("channel name must not be empty");
   }
@@ -214,29 +214,28 @@ absl::StatusOr<bool> StateChannels::create_channel(const std::string& name,
   return store_.Create(spec);
 }
 
-absl::Status StateChannels::lock_state(const std::string& name,
-                                       const LockFn& fn,
-                                       const std::string& worker) {
+absl::Status StateChannels::LockState(const std::string& name, const LockFn& fn,
+                                      const std::string& worker) {
   Txn txn = begin(worker);
-  absl::Status status = txn.lock_state(name, fn);
+  absl::Status status = txn.LockState(name, fn);
   if (!status.ok()) return status;
-  return txn.commit();
+  return txn.Commit();
 }
 
-absl::Status StateChannels::lock_state(const std::vector<std::string>& names,
-                                       const MultiLockFn& fn,
-                                       const std::string& worker) {
+absl::Status StateChannels::LockState(const std::vector<std::string>& names,
+                                      const MultiLockFn& fn,
+                                      const std::string& worker) {
   Txn txn = begin(worker);
-  absl::Status status = txn.lock_state(names, fn);
+  absl::Status status = txn.LockState(names, fn);
   if (!status.ok()) return status;
-  return txn.commit();
+  return txn.Commit();
 }
 
 Txn StateChannels::begin(const std::string& worker) {
   return Txn(*this, worker);
 }
 
-absl::StatusOr<std::uint64_t> StateChannels::delete_events(
+absl::StatusOr<std::uint64_t> StateChannels::DeleteEvents(
     const std::string& name, std::optional<std::uint64_t> keep_num,
     std::optional<absl::Duration> keep_duration) {
   if (!keep_num && !keep_duration) {
@@ -246,7 +245,7 @@ absl::StatusOr<std::uint64_t> StateChannels::delete_events(
   return store_.DeleteEvents(name, keep_num, keep_duration);
 }
 
-absl::StatusOr<CommitResult> StateChannels::update_state(
+absl::StatusOr<CommitResult> StateChannels::UpdateState(
     const std::string& name, std::uint64_t expected_revision,
     std::optional<std::string> state, std::vector<std::string> events) {
   std::optional<json> new_state;
@@ -280,7 +279,7 @@ absl::StatusOr<CommitResult> StateChannels::update_state(
   std::uint64_t revision = 0;
   std::uint64_t last_event_id = 0;
   absl::Status status =
-      txn.lock_state(name, [&](json& current) -> absl::StatusOr<Change> {
+      txn.LockState(name, [&](json& current) -> absl::StatusOr<Change> {
         const Txn::Pending& p = txn.pending_.at(name);
         if (p.revision != expected_revision) {
           return absl::FailedPreconditionError(
@@ -296,7 +295,7 @@ absl::StatusOr<CommitResult> StateChannels::update_state(
   const bool changes =
       !parsed_events.empty() ||
       txn.pending_.at(name).state != txn.pending_.at(name).before;
-  status = txn.commit();
+  status = txn.Commit();
   if (!status.ok()) return status;
   CommitResult result;
   result.name = name;
@@ -305,13 +304,13 @@ absl::StatusOr<CommitResult> StateChannels::update_state(
   return result;
 }
 
-absl::Status StateChannels::heartbeat(const std::string& worker,
+absl::Status StateChannels::Heartbeat(const std::string& worker,
                                       absl::Duration interval) {
   if (worker.empty()) return absl::InvalidArgumentError("empty worker id");
   return store_.Heartbeat(worker, interval + options_.heartbeat_timeout);
 }
 
-absl::StatusOr<int> StateChannels::cleanup() {
+absl::StatusOr<int> StateChannels::Cleanup() {
   absl::StatusOr<std::vector<std::string>> alive_list = store_.AliveWorkers();
   if (!alive_list.ok()) return alive_list.status();
   const std::set<std::string> alive(alive_list->begin(), alive_list->end());
@@ -358,7 +357,7 @@ absl::StatusOr<int> StateChannels::cleanup() {
         continue;  // rolled back; the next pass tries again
       }
     }
-    status = txn.commit();
+    status = txn.Commit();
     if (!status.ok()) {
       spdlog::warn("cleanup of channel {} not committed: {}", channel,
                    status.ToString());
@@ -382,7 +381,7 @@ bool StateChannels::StopBefore(Clock& clock, absl::Time t) {
 void StateChannels::CleanupLoop() {
   Clock& clock = options_.clock != nullptr ? *options_.clock : RealClock();
   while (!StopBefore(clock, clock.Now() + options_.cleanup_interval)) {
-    absl::StatusOr<int> ran = cleanup();
+    absl::StatusOr<int> ran = Cleanup();
     if (!ran.ok()) spdlog::warn("state cleanup: {}", ran.status().ToString());
   }
 }

@@ -51,7 +51,7 @@ Txn::Txn(Txn&& other) noexcept
   other.done_ = true;
 }
 
-Txn::~Txn() { rollback(); }
+Txn::~Txn() { Rollback(); }
 
 absl::Status Txn::Load(const std::vector<std::string>& names) {
   std::vector<std::string> missing;
@@ -85,8 +85,8 @@ absl::Status Txn::Load(const std::vector<std::string>& names) {
   return absl::OkStatus();
 }
 
-absl::Status Txn::lock_state(const std::string& name, const LockFn& fn) {
-  return lock_state(
+absl::Status Txn::LockState(const std::string& name, const LockFn& fn) {
+  return LockState(
       std::vector<std::string>{name},
       [&fn](std::vector<json>& states) -> absl::StatusOr<std::vector<Change>> {
         absl::StatusOr<Change> change = fn(states[0]);
@@ -95,8 +95,8 @@ absl::Status Txn::lock_state(const std::string& name, const LockFn& fn) {
       });
 }
 
-absl::Status Txn::lock_state(const std::vector<std::string>& names,
-                             const MultiLockFn& fn) {
+absl::Status Txn::LockState(const std::vector<std::string>& names,
+                            const MultiLockFn& fn) {
   if (done_) return absl::FailedPreconditionError("transaction has ended");
   if (!failed_.ok()) return failed_;
   if (names.empty()) {
@@ -153,11 +153,11 @@ absl::Status Txn::lock_state(const std::vector<std::string>& names,
   return absl::OkStatus();
 }
 
-absl::Status Txn::commit() {
+absl::Status Txn::Commit() {
   if (done_) return absl::FailedPreconditionError("transaction has ended");
   if (!failed_.ok()) {
     absl::Status failed = failed_;
-    rollback();
+    Rollback();
     return failed;
   }
   StateStore& store = channels_->store_;
@@ -186,7 +186,7 @@ absl::Status Txn::commit() {
       std::any_of(writes.begin(), writes.end(), [](const ChannelWrite& w) {
         return w.guard_delta != 0 && w.worker.empty();
       })) {
-    rollback();
+    Rollback();
     return absl::InvalidArgumentError(
         "a guard count change needs a worker (lock_state through the "
         "client, or pass the worker)");
@@ -209,7 +209,7 @@ absl::Status Txn::commit() {
             writes[i].state ? json::diff(p.before, p.state) : json();
         for (const auto& message : StateUpdateMessages(
                  r.revision, r.first_event_id, p.events, patch)) {
-          absl::Status sent = channels_->pubsub_.broadcast(
+          absl::Status sent = channels_->pubsub_.Broadcast(
               protocol::StateStream(r.name), message);
           if (!sent.ok()) {
             // The state is written; clients see a revision gap on the next
@@ -236,7 +236,7 @@ absl::Status Txn::commit() {
   return status;
 }
 
-void Txn::rollback() {
+void Txn::Rollback() {
   if (done_) return;
   done_ = true;
   std::vector<std::string> names;

@@ -279,7 +279,7 @@ class Run final {
       return Fail("an action needs a string \"action\"");
     }
     const std::string& name = action->get_ref<const std::string&>();
-    const ActionHandler* handler = channels_.find_action(name_, name);
+    const ActionHandler* handler = channels_.FindAction(name_, name);
     if (handler == nullptr) {
       return Fail(absl::StrCat("unknown action \"", name, "\""));
     }
@@ -312,7 +312,7 @@ class Run final {
       return Fail("a request needs a string \"request\"");
     }
     const std::string name = request->get<std::string>();
-    const RequestHandler* handler = channels_.find_request(name_, name);
+    const RequestHandler* handler = channels_.FindRequest(name_, name);
     auto reply_with = std::make_shared<ReplyState>(
         std::move(response_), request_.identifier(), *id, std::move(done_));
     if (handler == nullptr) {

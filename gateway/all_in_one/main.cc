@@ -55,8 +55,9 @@ int main(int argc, char** argv) {
                           cable::NatsSecurityFromFlags());
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
 
-  auto store = cable::service::MakeStateStore(
-      absl::GetFlag(FLAGS_nats_url), "cable-server", cable::NatsSecurityFromFlags());
+  auto store = cable::service::MakeStateStore(absl::GetFlag(FLAGS_nats_url),
+                                              "cable-server",
+                                              cable::NatsSecurityFromFlags());
   if (!store.ok()) return Fail(std::string(store.status().message()));
   // The gateway reaches the service in process; the internal listener
   // is on the network only when --internal_port asks for it.
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
   gateway_backends.extra_metrics.push_back((*service)->metrics());
   gateway_backends.pubsub_ready = backends->ready;
   cable::gateway::Gateway gateway(gateway_options, gateway_backends);
-  auto port = gateway.start();
+  auto port = gateway.Start();
   if (!port.ok()) return Fail(std::string(port.status().message()));
 
   const std::string& grpc_host = service_options->host;
@@ -99,12 +100,12 @@ int main(int argc, char** argv) {
 
   std::optional<cable::gateway::HangupWatcher> hangup;
   if (gateway.tls()) {
-    hangup.emplace([&gateway] { (void)gateway.reload_tls(); });
+    hangup.emplace([&gateway] { (void)gateway.ReloadTls(); });
   }
 
   spdlog::info("signal {}: shutting down", cable::WaitForStopSignal());
   hangup.reset();
-  gateway.shutdown();
-  (*service)->shutdown(1000);
+  gateway.Shutdown();
+  (*service)->Shutdown(1000);
   return 0;
 }

@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   gateway_backends.service_secret = secret;
   gateway_backends.pubsub_ready = backends->ready;
   cable::gateway::Gateway gateway(options, gateway_backends);
-  auto port = gateway.start();
+  auto port = gateway.Start();
   if (!port.ok()) return Fail(std::string(port.status().message()));
 
   spdlog::info("gateway {} serving {}://{}:{}/cable", gateway.id(),
@@ -109,11 +109,11 @@ int main(int argc, char** argv) {
 
   std::optional<cable::gateway::HangupWatcher> hangup;
   if (gateway.tls()) {
-    hangup.emplace([&gateway] { (void)gateway.reload_tls(); });
+    hangup.emplace([&gateway] { (void)gateway.ReloadTls(); });
   }
 
   spdlog::info("signal {}: shutting down", cable::WaitForStopSignal());
   hangup.reset();
-  gateway.shutdown();
+  gateway.Shutdown();
   return 0;
 }

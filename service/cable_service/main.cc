@@ -2,14 +2,12 @@
 // Publisher API over gRPC, broadcasting through NATS. Stateless per
 // connection, so replicas scale freely behind one address.
 
+#include <prometheus/exposer.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
-#include <string>
-
-#include <prometheus/exposer.h>
-
 #include <memory>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -54,8 +52,9 @@ int main(int argc, char** argv) {
       cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-service",
                           cable::NatsSecurityFromFlags());
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
-  auto store = cable::service::MakeStateStore(
-      absl::GetFlag(FLAGS_nats_url), "cable-service", cable::NatsSecurityFromFlags());
+  auto store = cable::service::MakeStateStore(absl::GetFlag(FLAGS_nats_url),
+                                              "cable-service",
+                                              cable::NatsSecurityFromFlags());
   if (!store.ok()) return Fail(std::string(store.status().message()));
   const auto options = cable::service::ServiceServerOptionsFromFlags(
       absl::GetFlag(FLAGS_host), /*default_internal_port=*/50052);
@@ -93,6 +92,6 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   spdlog::info("signal {}: shutting down", cable::WaitForStopSignal());
-  (*service)->shutdown(2000);
+  (*service)->Shutdown(2000);
   return 0;
 }

@@ -16,13 +16,13 @@ std::unique_ptr<Application> MakeDefaultApplication(
      })
       .identified_by({std::string(AppConnection::kCurrentUser)});
 
-  app->add<ChatChannel>("ChatChannel").action("speak", &ChatChannel::speak);
-  app->add<PresenceChannel>("PresenceChannel")
+  app->Add<ChatChannel>("ChatChannel").action("speak", &ChatChannel::speak);
+  app->Add<PresenceChannel>("PresenceChannel")
       .periodically("ping", &PresenceChannel::ping,
                     options.presence_ping_interval);
   auto verifier =
       std::make_shared<const SignedStreamVerifier>(options.streams_secret);
-  app->add<TurboStreamsChannel>(
+  app->Add<TurboStreamsChannel>(
       std::string(TurboStreamsChannel::kName),
       [verifier] { return std::make_unique<TurboStreamsChannel>(verifier); });
   return app;

@@ -73,37 +73,37 @@ void Present(json& state, const std::string& who, const std::string& worker,
 
 absl::Status RegisterDefaultStateChannels(StateChannels& channels) {
   StateChannels* bs = &channels;
-  channels.on_join(BoardPath(),
-                   [](const std::string& name, const StateClient& c,
-                      const JoinAttrs& attrs) -> JoinResult {
-                     // Presence, guarded: if this client's gateway dies,
-                     // on_cleanup takes it off the board.
-                     absl::Status st = c.lock_state(
-                         name, [&](json& state) -> absl::StatusOr<Change> {
-                           Present(state, Who(c), c.worker_uuid(), +1);
-                           return Change{.events = {}, .guard = 1};
-                         });
-                     if (!st.ok()) return st;
-                     Join join;
-                     if (attrs.is_reconnect) {
-                       join.limit = std::nullopt;  // everything missed
-                     } else {
-                       join.limit = 20;
-                     }
-                     return std::optional<Join>(join);
-                   });
-  channels.on_leave(
+  channels.OnJoin(BoardPath(),
+                  [](const std::string& name, const StateClient& c,
+                     const JoinAttrs& attrs) -> JoinResult {
+                    // Presence, guarded: if this client's gateway dies,
+                    // on_cleanup takes it off the board.
+                    absl::Status st = c.LockState(
+                        name, [&](json& state) -> absl::StatusOr<Change> {
+                          Present(state, Who(c), c.worker_uuid(), +1);
+                          return Change{.events = {}, .guard = 1};
+                        });
+                    if (!st.ok()) return st;
+                    Join join;
+                    if (attrs.is_reconnect) {
+                      join.limit = std::nullopt;  // everything missed
+                    } else {
+                      join.limit = 20;
+                    }
+                    return std::optional<Join>(join);
+                  });
+  channels.OnLeave(
       BoardPath(), [](const std::string& name, const StateClient& c) {
-        (void)c.lock_state(name, [&](json& state) -> absl::StatusOr<Change> {
+        (void)c.LockState(name, [&](json& state) -> absl::StatusOr<Change> {
           Present(state, Who(c), c.worker_uuid(), -1);
           return Change{.events = {}, .guard = -1};
         });
       });
-  channels.on_cleanup(
+  channels.OnCleanup(
       BoardPath(),
       [](const std::string& name, Txn& txn,
          const std::set<std::string>& alive) -> absl::Status {
-        return txn.lock_state(name, [&](json& state) -> absl::StatusOr<Change> {
+        return txn.LockState(name, [&](json& state) -> absl::StatusOr<Change> {
           json& present = state["present"];
           if (!present.is_object()) return Change{};
           for (auto who = present.begin(); who != present.end();) {
@@ -116,7 +116,7 @@ absl::Status RegisterDefaultStateChannels(StateChannels& channels) {
           return Change{};
         });
       });
-  channels.on_action(
+  channels.OnAction(
       BoardPath(), "set",
       [](const std::string& name, const StateClient& c,
          const json& payload) -> absl::Status {
@@ -130,7 +130,7 @@ absl::Status RegisterDefaultStateChannels(StateChannels& channels) {
               absl::StrCat("cell must be 0..", kCells - 1));
         }
         json value = payload.value("value", json());
-        return c.lock_state(name, [&](json& state) -> absl::StatusOr<Change> {
+        return c.LockState(name, [&](json& state) -> absl::StatusOr<Change> {
           json& cells = state["cells"];
           if (!cells.is_array()) cells = json::array();
           while (cells.size() < kCells) cells.push_back(nullptr);
@@ -139,23 +139,23 @@ absl::Status RegisterDefaultStateChannels(StateChannels& channels) {
               .events = {{{"set", cell}, {"value", value}, {"by", Who(c)}}}};
         });
       });
-  channels.on_action(
+  channels.OnAction(
       BoardPath(), "increment",
       [](const std::string& name, const StateClient& c,
          const json& payload) -> absl::Status {
         absl::StatusOr<std::int64_t> by = Amount(payload, "by", 1);
         if (!by.ok()) return by.status();
-        return c.lock_state(
+        return c.LockState(
             name, [&](json& state) { return Increment(state, *by, Who(c)); });
       });
-  channels.on_request(
+  channels.OnRequest(
       BoardPath(), "increment",
       SyncRequestHandler([](const std::string& name, const StateClient& c,
                             const json& payload) -> absl::StatusOr<json> {
         absl::StatusOr<std::int64_t> by = Amount(payload, "by", 1);
         if (!by.ok()) return by.status();
         std::int64_t now = 0;
-        absl::Status st = c.lock_state(name, [&](json& state) {
+        absl::Status st = c.LockState(name, [&](json& state) {
           auto change = Increment(state, *by, Who(c));
           now = Count(state);
           return change;
@@ -163,7 +163,7 @@ absl::Status RegisterDefaultStateChannels(StateChannels& channels) {
         if (!st.ok()) return st;
         return json(now);
       }));
-  channels.on_request(
+  channels.OnRequest(
       BoardPath(), "take",
       SyncRequestHandler([](const std::string& name, const StateClient& c,
                             const json& payload) -> absl::StatusOr<json> {
@@ -171,7 +171,7 @@ absl::Status RegisterDefaultStateChannels(StateChannels& channels) {
         if (!amount.ok()) return amount.status();
         std::int64_t now = 0;
         absl::Status st =
-            c.lock_state(name, [&](json& state) -> absl::StatusOr<Change> {
+            c.LockState(name, [&](json& state) -> absl::StatusOr<Change> {
               if (Count(state) < *amount) {
                 return absl::FailedPreconditionError(absl::StrCat(
                     "only ", Count(state), " left, cannot take ", *amount));
@@ -183,7 +183,7 @@ absl::Status RegisterDefaultStateChannels(StateChannels& channels) {
         if (!st.ok()) return st;
         return json(now);
       }));
-  channels.on_request(
+  channels.OnRequest(
       BoardPath(), "transfer",
       SyncRequestHandler([](const std::string& name, const StateClient& c,
                             const json& payload) -> absl::StatusOr<json> {
@@ -200,17 +200,17 @@ absl::Status RegisterDefaultStateChannels(StateChannels& channels) {
               absl::StrCat("cannot transfer to \"", to, "\""));
         }
         absl::Status st =
-            c.lock_state(std::vector<std::string>{name, to},
-                         [&](std::vector<json>& states)
-                             -> absl::StatusOr<std::vector<Change>> {
-                           if (Count(states[0]) < *amount) {
-                             return absl::FailedPreconditionError(absl::StrCat(
-                                 "only ", Count(states[0]), " left"));
-                           }
-                           auto out = Increment(states[0], -*amount, Who(c));
-                           auto in = Increment(states[1], *amount, Who(c));
-                           return std::vector<Change>{*out, *in};
-                         });
+            c.LockState(std::vector<std::string>{name, to},
+                        [&](std::vector<json>& states)
+                            -> absl::StatusOr<std::vector<Change>> {
+                          if (Count(states[0]) < *amount) {
+                            return absl::FailedPreconditionError(absl::StrCat(
+                                "only ", Count(states[0]), " left"));
+                          }
+                          auto out = Increment(states[0], -*amount, Who(c));
+                          auto in = Increment(states[1], *amount, Who(c));
+                          return std::vector<Change>{*out, *in};
+                        });
         if (!st.ok()) return st;
         return json(true);
       }));
@@ -218,7 +218,7 @@ absl::Status RegisterDefaultStateChannels(StateChannels& channels) {
       {"count", 0}, {"cells", json::array()}, {"present", json::object()}};
   for (int i = 0; i < kCells; ++i) demo["cells"].push_back(nullptr);
   absl::StatusOr<bool> created =
-      bs->create_channel("board:demo", demo, {.type = "board"});
+      bs->CreateChannel("board:demo", demo, {.type = "board"});
   return created.status();
 }
 

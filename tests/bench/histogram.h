@@ -35,7 +35,7 @@ class Histogram {
     return ((mant + 1) << shift) - 1;
   }
 
-  void record(std::int64_t value) {
+  void Record(std::int64_t value) {
     const std::uint64_t v = value < 0 ? 0 : static_cast<std::uint64_t>(value);
     int b = BucketOf(v);
     if (b >= kBuckets) b = kBuckets - 1;
@@ -43,19 +43,20 @@ class Histogram {
     ++total_;
     max_ = std::max(max_, v);
   }
-  void merge(const Histogram& o) {
+  void Merge(const Histogram& o) {
     for (int i = 0; i < kBuckets; ++i) counts_[i] += o.counts_[i];
     total_ += o.total_;
     max_ = std::max(max_, o.max_);
   }
-  void reset() { *this = Histogram(); }
+  void Reset() { *this = Histogram(); }
   std::uint64_t total() const { return total_; }
   std::uint64_t max() const { return max_; }
 
   // Value at quantile q in [0, 1] (upper bound of its bucket, capped at max).
-  std::uint64_t quantile(double q) const {
+  std::uint64_t Quantile(double q) const {
     if (total_ == 0) return 0;
-    const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total_));
+    const auto rank =
+        static_cast<std::uint64_t>(q * static_cast<double>(total_));
     std::uint64_t seen = 0;
     for (int i = 0; i < kBuckets; ++i) {
       seen += counts_[i];
@@ -67,7 +68,7 @@ class Histogram {
   }
 
   // Sparse JSON array [[upper_value, count], ...] for merging elsewhere.
-  std::string sparse_json() const {
+  std::string SparseJson() const {
     std::string out = "[";
     bool first = true;
     for (int i = 0; i < kBuckets; ++i) {

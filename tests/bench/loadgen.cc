@@ -151,7 +151,7 @@ struct StepStats {
   std::uint64_t bytes = 0;
   std::int64_t first_ns = 0, last_ns = 0;
   Histogram latency;
-  void merge(const StepStats& o) {
+  void Merge(const StepStats& o) {
     received += o.received;
     late += o.late;
     reordered += o.reordered;
@@ -159,7 +159,7 @@ struct StepStats {
     if (o.first_ns != 0 && (first_ns == 0 || o.first_ns < first_ns))
       first_ns = o.first_ns;
     last_ns = std::max(last_ns, o.last_ns);
-    latency.merge(o.latency);
+    latency.Merge(o.latency);
   }
 };
 
@@ -167,7 +167,7 @@ struct ConnectStats {
   std::uint64_t welcomed = 0, ready = 0, failed = 0, rejected = 0;
   std::int64_t first_start_ns = 0, last_ready_ns = 0;
   Histogram welcome_latency, ready_latency;
-  void merge(const ConnectStats& o) {
+  void Merge(const ConnectStats& o) {
     welcomed += o.welcomed;
     ready += o.ready;
     failed += o.failed;
@@ -176,8 +176,8 @@ struct ConnectStats {
         (first_start_ns == 0 || o.first_start_ns < first_start_ns))
       first_start_ns = o.first_start_ns;
     last_ready_ns = std::max(last_ready_ns, o.last_ready_ns);
-    welcome_latency.merge(o.welcome_latency);
-    ready_latency.merge(o.ready_latency);
+    welcome_latency.Merge(o.welcome_latency);
+    ready_latency.Merge(o.ready_latency);
   }
 };
 
@@ -208,8 +208,8 @@ class Client {
   Client(Worker& worker, std::uint32_t global, bool slow,
          std::vector<std::uint32_t> rooms);
 
-  void start();
-  void resume_reading();
+  void Start();
+  void ResumeReading();
   State state() const { return state_; }
   bool slow() const { return slow_; }
   bool too_slow() const { return too_slow_; }
@@ -217,16 +217,16 @@ class Client {
   const std::vector<std::uint32_t>& rooms() const { return rooms_; }
 
  private:
-  void on_connect(const boost::system::error_code& ec);
-  void read();
-  void on_read(const boost::system::error_code& ec, std::size_t n);
-  bool parse_handshake();
-  void parse_frames(std::int64_t now);
-  void on_text(std::string_view text, std::int64_t now);
-  void send_frame(std::uint8_t opcode, std::string_view payload);
-  void flush();
-  void fail(bool server_closed);
-  void subscribe_all();
+  void OnConnect(const boost::system::error_code& ec);
+  void Read();
+  void OnRead(const boost::system::error_code& ec, std::size_t n);
+  bool ParseHandshake();
+  void ParseFrames(std::int64_t now);
+  void OnText(std::string_view text, std::int64_t now);
+  void SendFrame(std::uint8_t opcode, std::string_view payload);
+  void Flush();
+  void Fail(bool server_closed);
+  void SubscribeAll();
 
   Worker& worker_;
   tcp::socket socket_;
@@ -259,8 +259,8 @@ class Worker {
         max_inflight_(std::max(1, max_inflight)),
         pace_(io_) {}
 
-  void add(std::unique_ptr<Client> c) { clients_.push_back(std::move(c)); }
-  void run() {
+  void Add(std::unique_ptr<Client> c) { clients_.push_back(std::move(c)); }
+  void Run() {
     thread_ = std::thread([this] {
       start_ns_ = NowNs();
       pace();
@@ -268,14 +268,14 @@ class Worker {
       io_.run();
     });
   }
-  void stop() {
+  void Stop() {
     io_.stop();
     if (thread_.joinable()) thread_.join();
   }
 
   // Runs `f` on this worker's thread and waits for its result.
   template <class F>
-  auto call(F f) -> decltype(f()) {
+  auto Call(F f) -> decltype(f()) {
     std::packaged_task<decltype(f())()> task(std::move(f));
     auto result = task.get_future();
     net::post(io_, [&task] { task(); });
@@ -287,26 +287,26 @@ class Worker {
   std::vector<std::unique_ptr<Client>>& clients() { return clients_; }
 
   // Called by clients on their worker thread.
-  void connected_or_failed(bool ok, bool rejected, std::int64_t start_ns,
-                           std::int64_t now) {
+  void ConnectedOrFailed(bool ok, bool rejected, std::int64_t start_ns,
+                         std::int64_t now) {
     --inflight_;
     done_.fetch_add(1, std::memory_order_relaxed);
     if (ok) {
       ++connect_.ready;
-      connect_.ready_latency.record(now - start_ns);
+      connect_.ready_latency.Record(now - start_ns);
       connect_.last_ready_ns = std::max(connect_.last_ready_ns, now);
     } else if (rejected) {
       ++connect_.rejected;
     } else {
       ++connect_.failed;
     }
-    launch();
+    Launch();
   }
   void welcomed(std::int64_t start_ns, std::int64_t now) {
     ++connect_.welcomed;
-    connect_.welcome_latency.record(now - start_ns);
+    connect_.welcome_latency.Record(now - start_ns);
   }
-  void record(std::int64_t step, std::int64_t latency_ns, std::size_t bytes,
+  void Record(std::int64_t step, std::int64_t latency_ns, std::size_t bytes,
               std::int64_t now) {
     if (step != current_step_.load(std::memory_order_relaxed)) {
       ++stats_.late;
@@ -316,7 +316,7 @@ class Worker {
     stats_.bytes += bytes;
     if (stats_.first_ns == 0) stats_.first_ns = now;
     stats_.last_ns = now;
-    stats_.latency.record(latency_ns);
+    stats_.latency.Record(latency_ns);
     received_.store(stats_.received, std::memory_order_relaxed);
   }
   void reordered() { ++stats_.reordered; }
@@ -327,7 +327,7 @@ class Worker {
   }
   ConnectStats connect_stats() const { return connect_; }
   // On the worker thread: take the step's counters and start step `next`.
-  StepStats take_step(std::int64_t next) {
+  StepStats TakeStep(std::int64_t next) {
     StepStats s = std::move(stats_);
     stats_ = StepStats();
     current_step_.store(next, std::memory_order_relaxed);
@@ -337,21 +337,21 @@ class Worker {
 
  private:
   void pace() {
-    launch();
+    Launch();
     if (next_ >= clients_.size()) return;
     pace_.expires_after(std::chrono::milliseconds(1));
     pace_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) pace();
     });
   }
-  void launch() {
+  void Launch() {
     const double elapsed = static_cast<double>(NowNs() - start_ns_) / 1e9;
     const auto due = static_cast<std::size_t>(elapsed * connect_rate_) + 1;
     while (next_ < clients_.size() && next_ < due &&
            inflight_ < max_inflight_) {
       if (connect_.first_start_ns == 0) connect_.first_start_ns = NowNs();
       ++inflight_;
-      clients_[next_++]->start();
+      clients_[next_++]->Start();
     }
   }
 
@@ -382,13 +382,13 @@ Client::Client(Worker& worker, std::uint32_t global, bool slow,
       last_index_(rooms_.size(), -1),
       last_step_(rooms_.size(), -1) {}
 
-void Client::start() {
+void Client::Start() {
   const Config& cfg = worker_.config();
   state_ = State::kConnecting;
   start_ns_ = NowNs();
   boost::system::error_code ec;
   socket_.open(tcp::v4(), ec);
-  if (ec) return fail(false);
+  if (ec) return Fail(false);
 #ifdef IP_BIND_ADDRESS_NO_PORT
   int one = 1;
   setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
@@ -411,15 +411,15 @@ void Client::start() {
       static_cast<unsigned char>(last & 0xff)});
   if (cfg.source_addresses > 1) {
     socket_.bind(tcp::endpoint(source, 0), ec);
-    if (ec) return fail(false);
+    if (ec) return Fail(false);
   }
   tcp::endpoint target(net::ip::make_address(cfg.host), cfg.port);
   socket_.async_connect(
-      target, [this](const boost::system::error_code& e) { on_connect(e); });
+      target, [this](const boost::system::error_code& e) { OnConnect(e); });
 }
 
-void Client::on_connect(const boost::system::error_code& ec) {
-  if (ec) return fail(false);
+void Client::OnConnect(const boost::system::error_code& ec) {
+  if (ec) return Fail(false);
   const Config& cfg = worker_.config();
   state_ = State::kHandshake;
   buf_.resize(2048);
@@ -431,50 +431,50 @@ void Client::on_connect(const boost::system::error_code& ec) {
       "Sec-WebSocket-Version: 13\r\n"
       "Sec-WebSocket-Protocol: actioncable-v1-json, actioncable-unsupported"
       "\r\n\r\n");
-  flush();
-  read();
+  Flush();
+  Read();
 }
 
-void Client::read() {
+void Client::Read() {
   if (reading_ || state_ == State::kClosed) return;
   if (used_ == buf_.size()) buf_.resize(buf_.size() * 2);
   reading_ = true;
   socket_.async_read_some(net::buffer(buf_.data() + used_, buf_.size() - used_),
                           [this](const boost::system::error_code& ec,
-                                 std::size_t n) { on_read(ec, n); });
+                                 std::size_t n) { OnRead(ec, n); });
 }
 
-void Client::resume_reading() {
+void Client::ResumeReading() {
   resumed_ = true;
   paused_ = false;
-  read();
+  Read();
 }
 
-void Client::on_read(const boost::system::error_code& ec, std::size_t n) {
+void Client::OnRead(const boost::system::error_code& ec, std::size_t n) {
   reading_ = false;
   if (state_ == State::kClosed) return;
-  if (ec) return fail(true);
+  if (ec) return Fail(true);
   used_ += n;
   const std::int64_t now = NowNs();
   if (state_ == State::kHandshake) {
-    if (!parse_handshake()) {
-      if (state_ != State::kClosed) read();
+    if (!ParseHandshake()) {
+      if (state_ != State::kClosed) Read();
       return;
     }
   }
-  parse_frames(now);
+  ParseFrames(now);
   if (state_ == State::kClosed) return;
   // A slow client stops reading once it is subscribed, until resumed.
   if (slow_ && !resumed_ && state_ == State::kReady) paused_ = true;
-  if (!paused_) read();
+  if (!paused_) Read();
 }
 
-bool Client::parse_handshake() {
+bool Client::ParseHandshake() {
   std::string_view data(buf_.data(), used_);
   std::size_t end = data.find("\r\n\r\n");
   if (end == std::string_view::npos) return false;
   if (data.substr(0, 12) != "HTTP/1.1 101") {
-    fail(false);
+    Fail(false);
     return false;
   }
   end += 4;
@@ -484,7 +484,7 @@ bool Client::parse_handshake() {
   return true;
 }
 
-void Client::parse_frames(std::int64_t now) {
+void Client::ParseFrames(std::int64_t now) {
   std::size_t pos = 0;
   const auto* b = reinterpret_cast<const unsigned char*>(buf_.data());
   while (state_ != State::kClosed && used_ - pos >= 2) {
@@ -515,24 +515,24 @@ void Client::parse_frames(std::int64_t now) {
         if (fin) {
           std::string whole = std::move(fragments_);
           fragments_.clear();
-          on_text(whole, now);
+          OnText(whole, now);
         }
         break;
       case 0x1:
       case 0x2:
         if (fin) {
-          on_text(payload, now);
+          OnText(payload, now);
         } else {
           fragments_.assign(payload);
         }
         break;
       case 0x8:  // close: answer and drop
-        send_frame(0x8, payload.substr(0, std::min<std::size_t>(2, len)));
+        SendFrame(0x8, payload.substr(0, std::min<std::size_t>(2, len)));
         server_closed_ = true;
-        fail(true);
+        Fail(true);
         break;
       case 0x9:
-        send_frame(0xA, payload);
+        SendFrame(0xA, payload);
         break;
       default:
         break;
@@ -550,7 +550,7 @@ void Client::parse_frames(std::int64_t now) {
   }
 }
 
-void Client::on_text(std::string_view text, std::int64_t now) {
+void Client::OnText(std::string_view text, std::int64_t now) {
   // Data frames first: they are nearly all of the traffic.
   std::size_t msg = text.find("\"message\":{\"st\":");
   if (msg != std::string_view::npos) {
@@ -577,14 +577,14 @@ void Client::on_text(std::string_view text, std::int64_t now) {
         break;
       }
     }
-    worker_.record(step, now - sent, text.size(), now);
+    worker_.Record(step, now - sent, text.size(), now);
     return;
   }
   if (text.find("\"type\":\"ping\"") != std::string_view::npos) return;
   if (text.find("\"type\":\"welcome\"") != std::string_view::npos) {
     if (state_ == State::kWelcome) {
       worker_.welcomed(start_ns_, now);
-      subscribe_all();
+      SubscribeAll();
     }
     return;
   }
@@ -592,14 +592,14 @@ void Client::on_text(std::string_view text, std::int64_t now) {
       std::string_view::npos) {
     if (state_ == State::kSubscribing && ++confirms_ == rooms_.size()) {
       state_ = State::kReady;
-      worker_.connected_or_failed(true, false, start_ns_, now);
+      worker_.ConnectedOrFailed(true, false, start_ns_, now);
     }
     return;
   }
   if (text.find("\"type\":\"reject_subscription\"") != std::string_view::npos) {
     if (state_ == State::kSubscribing) {
       state_ = State::kClosed;
-      worker_.connected_or_failed(false, true, start_ns_, now);
+      worker_.ConnectedOrFailed(false, true, start_ns_, now);
       boost::system::error_code ec;
       socket_.close(ec);
     }
@@ -611,7 +611,7 @@ void Client::on_text(std::string_view text, std::int64_t now) {
   }
 }
 
-void Client::subscribe_all() {
+void Client::SubscribeAll() {
   const Config& cfg = worker_.config();
   state_ = State::kSubscribing;
   for (std::uint32_t room : rooms_) {
@@ -620,11 +620,11 @@ void Client::subscribe_all() {
     std::string frame = absl::StrCat(
         R"({"command":"subscribe","identifier":"{\"channel\":\"ChatChannel\",\"room\":\")",
         cfg.room_prefix, room, R"(\"}"})");
-    send_frame(0x1, frame);
+    SendFrame(0x1, frame);
   }
 }
 
-void Client::send_frame(std::uint8_t opcode, std::string_view payload) {
+void Client::SendFrame(std::uint8_t opcode, std::string_view payload) {
   static constexpr unsigned char kMask[4] = {0x12, 0x34, 0x56, 0x78};
   pending_.push_back(static_cast<char>(0x80 | opcode));
   if (payload.size() < 126) {
@@ -638,10 +638,10 @@ void Client::send_frame(std::uint8_t opcode, std::string_view payload) {
   for (std::size_t i = 0; i < payload.size(); ++i) {
     pending_.push_back(static_cast<char>(payload[i] ^ kMask[i % 4]));
   }
-  flush();
+  Flush();
 }
 
-void Client::flush() {
+void Client::Flush() {
   if (writing_ || pending_.empty() || state_ == State::kClosed) return;
   writing_ = true;
   out_.swap(pending_);
@@ -650,12 +650,12 @@ void Client::flush() {
                    [this](const boost::system::error_code& ec, std::size_t) {
                      writing_ = false;
                      out_.clear();
-                     if (ec) return fail(true);
-                     flush();
+                     if (ec) return Fail(true);
+                     Flush();
                    });
 }
 
-void Client::fail(bool server_closed) {
+void Client::Fail(bool server_closed) {
   if (state_ == State::kClosed) return;
   const State was = state_;
   state_ = State::kClosed;
@@ -663,7 +663,7 @@ void Client::fail(bool server_closed) {
   boost::system::error_code ec;
   socket_.close(ec);
   if (was != State::kReady && was != State::kIdle) {
-    worker_.connected_or_failed(false, false, start_ns_, NowNs());
+    worker_.ConnectedOrFailed(false, false, start_ns_, NowNs());
   }
 }
 
@@ -705,7 +705,7 @@ class Publisher {
     }
   }
 
-  PublishResult run(std::int64_t step, double rate, double duration) {
+  PublishResult Run(std::int64_t step, double rate, double duration) {
     result_ = PublishResult();
     const auto total = static_cast<std::int64_t>(std::llround(rate * duration));
     const double interval = 1e9 / rate;
@@ -733,19 +733,19 @@ class Publisher {
         if (n > 0 && due_n > now) break;
         v1::BroadcastRequest* req =
             max_batch_ == 1 ? &call->single : call->batch.add_broadcasts();
-        fill(*req, step, i + n, due_n);
+        Fill(*req, step, i + n, due_n);
         ++n;
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
-        result_.lag.record(now - due);
+        result_.lag.Record(now - due);
       }
       i += n;
       call->messages = n;
       call->start_ns = NowNs();
       inflight_.fetch_add(1);
       Call* raw = call.release();
-      auto done = [this, raw](grpc::Status status) { finish(raw, status); };
+      auto done = [this, raw](grpc::Status status) { Finish(raw, status); };
       if (max_batch_ == 1) {
         stub_->async()->Broadcast(&raw->context, &raw->single, &raw->response,
                                   std::move(done));
@@ -774,7 +774,7 @@ class Publisher {
     std::int64_t start_ns = 0;
   };
 
-  void fill(v1::BroadcastRequest& req, std::int64_t step, std::int64_t i,
+  void Fill(v1::BroadcastRequest& req, std::int64_t step, std::int64_t i,
             std::int64_t due) {
     req.set_stream(absl::StrCat("chat:", room_prefix_, i % streams_));
     std::string data = absl::StrCat("{\"st\":", step, ",\"i\":", i,
@@ -785,12 +785,12 @@ class Publisher {
     req.set_data(std::move(data));
   }
 
-  void finish(Call* call, const grpc::Status& status) {
+  void Finish(Call* call, const grpc::Status& status) {
     const std::int64_t now = NowNs();
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++result_.rpcs;
-      result_.rpc.record(now - call->start_ns);
+      result_.rpc.Record(now - call->start_ns);
       if (!status.ok()) {
         result_.errors += call->messages;
         if (result_.first_error.empty()) {
@@ -836,10 +836,10 @@ std::string PublishJson(std::int64_t step, double rate, double duration,
                       ",\"rate\":", rate, ",\"duration_s\":", duration,
                       ",\"published\":", r.published, ",\"errors\":", r.errors,
                       ",\"rpcs\":", r.rpcs, ",\"elapsed_s\":", r.elapsed_s,
-                      ",\"lag_p99_ms\":", Ms(r.lag.quantile(0.99)),
+                      ",\"lag_p99_ms\":", Ms(r.lag.Quantile(0.99)),
                       ",\"lag_max_ms\":", Ms(r.lag.max()),
-                      ",\"rpc_p50_ms\":", Ms(r.rpc.quantile(0.5)),
-                      ",\"rpc_p99_ms\":", Ms(r.rpc.quantile(0.99)),
+                      ",\"rpc_p50_ms\":", Ms(r.rpc.Quantile(0.5)),
+                      ",\"rpc_p99_ms\":", Ms(r.rpc.Quantile(0.99)),
                       ",\"first_error\":", Quote(r.first_error), "}");
 }
 
@@ -871,14 +871,14 @@ class ClientSet {
             config_.streams));
       }
       Worker& w = *workers_[c % threads];
-      w.add(std::make_unique<Client>(w, global, slow, std::move(rooms)));
+      w.Add(std::make_unique<Client>(w, global, slow, std::move(rooms)));
     }
     total_ = count;
   }
 
   // Connects everyone; returns the "ready" line.
   std::string connect(double timeout_s) {
-    for (auto& w : workers_) w->run();
+    for (auto& w : workers_) w->Run();
     const std::int64_t deadline =
         NowNs() + static_cast<std::int64_t>(timeout_s * 1e9);
     while (NowNs() < deadline) {
@@ -891,8 +891,8 @@ class ClientSet {
     subs_per_room_.assign(config_.streams, 0);
     std::int64_t slow = 0;
     for (auto& w : workers_) {
-      cs.merge(w->call([&w] { return w->connect_stats(); }));
-      w->call([&] {
+      cs.Merge(w->Call([&w] { return w->connect_stats(); }));
+      w->Call([&] {
         for (auto& c : w->clients()) {
           if (c->slow()) ++slow;
           if (c->state() != Client::State::kReady || c->slow()) continue;
@@ -911,14 +911,14 @@ class ClientSet {
         ",\"subscriptions\":", cs.ready * config_.subs,
         ",\"connect_span_s\":", span, ",\"connect_rate\":",
         span > 0 ? static_cast<double>(cs.ready) / span : 0.0,
-        ",\"welcome_p50_ms\":", Ms(cs.welcome_latency.quantile(0.5)),
-        ",\"welcome_p99_ms\":", Ms(cs.welcome_latency.quantile(0.99)),
-        ",\"ready_p50_ms\":", Ms(cs.ready_latency.quantile(0.5)),
-        ",\"ready_p99_ms\":", Ms(cs.ready_latency.quantile(0.99)), "}");
+        ",\"welcome_p50_ms\":", Ms(cs.welcome_latency.Quantile(0.5)),
+        ",\"welcome_p99_ms\":", Ms(cs.welcome_latency.Quantile(0.99)),
+        ",\"ready_p50_ms\":", Ms(cs.ready_latency.Quantile(0.5)),
+        ",\"ready_p99_ms\":", Ms(cs.ready_latency.Quantile(0.99)), "}");
   }
 
-  void start_step(std::int64_t step) {
-    for (auto& w : workers_) w->call([&] { return w->take_step(step); });
+  void StartStep(std::int64_t step) {
+    for (auto& w : workers_) w->Call([&] { return w->TakeStep(step); });
   }
 
   std::int64_t expected(std::int64_t published) const {
@@ -930,7 +930,7 @@ class ClientSet {
     return e;
   }
 
-  std::string report(std::int64_t step, std::int64_t published, int wait_ms) {
+  std::string Report(std::int64_t step, std::int64_t published, int wait_ms) {
     const std::int64_t want = expected(published);
     const std::int64_t deadline = NowNs() + wait_ms * 1000000LL;
     for (;;) {
@@ -942,8 +942,8 @@ class ClientSet {
     StepStats s;
     std::int64_t closed = 0, slow_closed = 0, too_slow = 0;
     for (auto& w : workers_) {
-      s.merge(w->call([&w] { return w->take_step(0); }));
-      w->call([&] {
+      s.Merge(w->Call([&w] { return w->TakeStep(0); }));
+      w->Call([&] {
         for (auto& c : w->clients()) {
           if (c->state() != Client::State::kClosed) continue;
           if (c->slow()) {
@@ -966,18 +966,18 @@ class ClientSet {
         ",\"closed\":", closed, ",\"slow_closed\":", slow_closed,
         ",\"too_slow\":", too_slow, ",\"bytes\":", s.bytes,
         ",\"first_ns\":", s.first_ns, ",\"last_ns\":", s.last_ns,
-        ",\"p50_ms\":", Ms(h.quantile(0.5)),
-        ",\"p90_ms\":", Ms(h.quantile(0.9)),
-        ",\"p99_ms\":", Ms(h.quantile(0.99)),
-        ",\"p999_ms\":", Ms(h.quantile(0.999)), ",\"max_ms\":", Ms(h.max()),
-        ",\"hist\":", h.sparse_json(), "}");
+        ",\"p50_ms\":", Ms(h.Quantile(0.5)),
+        ",\"p90_ms\":", Ms(h.Quantile(0.9)),
+        ",\"p99_ms\":", Ms(h.Quantile(0.99)),
+        ",\"p999_ms\":", Ms(h.Quantile(0.999)), ",\"max_ms\":", Ms(h.max()),
+        ",\"hist\":", h.SparseJson(), "}");
   }
 
-  std::string resume_slow(int ms) {
+  std::string ResumeSlow(int ms) {
     for (auto& w : workers_) {
-      w->call([&w] {
+      w->Call([&w] {
         for (auto& c : w->clients()) {
-          if (c->slow()) c->resume_reading();
+          if (c->slow()) c->ResumeReading();
         }
         return 0;
       });
@@ -985,7 +985,7 @@ class ClientSet {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     std::int64_t slow = 0, closed = 0, told = 0;
     for (auto& w : workers_) {
-      w->call([&] {
+      w->Call([&] {
         for (auto& c : w->clients()) {
           if (!c->slow()) continue;
           ++slow;
@@ -1001,8 +1001,8 @@ class ClientSet {
                         ",\"told_too_slow\":", told, "}");
   }
 
-  void stop() {
-    for (auto& w : workers_) w->stop();
+  void Stop() {
+    for (auto& w : workers_) w->Stop();
   }
 
  private:
@@ -1048,7 +1048,7 @@ int Main() {
     const double rate = absl::GetFlag(FLAGS_rate);
     const double duration = absl::GetFlag(FLAGS_duration);
     const std::int64_t step = absl::GetFlag(FLAGS_step);
-    Print(PublishJson(step, rate, duration, p->run(step, rate, duration)));
+    Print(PublishJson(step, rate, duration, p->Run(step, rate, duration)));
     return 0;
   }
   if (mode != "clients" && mode != "both") {
@@ -1066,13 +1066,12 @@ int Main() {
     for (absl::string_view r :
          absl::StrSplit(absl::GetFlag(FLAGS_rates), ',', absl::SkipEmpty())) {
       const double rate = std::stod(std::string(r));
-      clients.start_step(++step);
-      PublishResult pr = p->run(step, rate, duration);
+      clients.StartStep(++step);
+      PublishResult pr = p->Run(step, rate, duration);
       Print(PublishJson(step, rate, duration, pr));
-      Print(clients.report(step, pr.published, absl::GetFlag(FLAGS_wait_ms)));
+      Print(clients.Report(step, pr.published, absl::GetFlag(FLAGS_wait_ms)));
     }
-    if (absl::GetFlag(FLAGS_slow_fraction) > 0)
-      Print(clients.resume_slow(2000));
+    if (absl::GetFlag(FLAGS_slow_fraction) > 0) Print(clients.ResumeSlow(2000));
   } else {
     std::string line;
     while (std::getline(std::cin, line)) {
@@ -1081,13 +1080,13 @@ int Main() {
       if (words.empty()) continue;
       if (words[0] == "quit") break;
       if (words[0] == "step" && words.size() == 2) {
-        clients.start_step(std::stoll(words[1]));
+        clients.StartStep(std::stoll(words[1]));
         Print(absl::StrCat("{\"event\":\"step\",\"step\":", words[1], "}"));
       } else if (words[0] == "report" && words.size() == 4) {
-        Print(clients.report(std::stoll(words[1]), std::stoll(words[2]),
+        Print(clients.Report(std::stoll(words[1]), std::stoll(words[2]),
                              std::stoi(words[3])));
       } else if (words[0] == "resume_slow" && words.size() == 2) {
-        Print(clients.resume_slow(std::stoi(words[1])));
+        Print(clients.ResumeSlow(std::stoi(words[1])));
       } else {
         Print(absl::StrCat("{\"event\":\"error\",\"line\":", Quote(line), "}"));
       }

@@ -6,7 +6,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -38,26 +37,31 @@ class SecureCluster : public ::testing::Test {
   static NatsServer::Options NatsOptions(const TestCertificates& certs) {
     NatsServer::Options options;
     options.jetstream = true;
-    options.extra_args = {"--tls",    "--tlscert", certs.path("server.pem"),
-                          "--tlskey", certs.path("server.key"),
-                          "--auth",   kNatsToken};
+    options.extra_args = {"--tls",
+                          "--tlscert",
+                          certs.path("server.pem"),
+                          "--tlskey",
+                          certs.path("server.key"),
+                          "--auth",
+                          kNatsToken};
     return options;
   }
 
   std::vector<std::string> NatsFlags(const std::string& token) const {
-    return {"--nats_url=" + nats_.url(), "--nats_tls_ca=" + certs_.path("ca.pem"),
-            "--nats_token=" + token};
+    return {"--nats_url=" + nats_.url(),
+            "--nats_tls_ca=" + certs_.path("ca.pem"), "--nats_token=" + token};
   }
 
   absl::StatusOr<ServerProcess> StartService() {
     std::vector<std::string> args = NatsFlags(kNatsToken);
-    args.insert(args.end(),
-                {"--host=127.0.0.1", "--grpc_port=0", "--internal_port=0",
-                 "--metrics_port=-1", "--log_level=warn",
-                 "--publisher_api_keys=k1", std::string("--gateway_secret=") + kSecret,
-                 "--internal_tls_cert=" + certs_.path("server.pem"),
-                 "--internal_tls_key=" + certs_.path("server.key"),
-                 "--internal_tls_client_ca=" + certs_.path("ca.pem")});
+    args.insert(
+        args.end(),
+        {"--host=127.0.0.1", "--grpc_port=0", "--internal_port=0",
+         "--metrics_port=-1", "--log_level=warn", "--publisher_api_keys=k1",
+         std::string("--gateway_secret=") + kSecret,
+         "--internal_tls_cert=" + certs_.path("server.pem"),
+         "--internal_tls_key=" + certs_.path("server.key"),
+         "--internal_tls_client_ca=" + certs_.path("ca.pem")});
     return ServerProcess::Start(
         BinaryFromEnv("CABLE_SERVICE", CABLE_SERVICE_BUILT), args);
   }
@@ -128,11 +132,12 @@ TEST_F(SecureCluster, WrongNatsTokenIsAClearStartupError) {
   std::string command = BinaryFromEnv("CABLE_SERVER", CABLE_SERVER_BUILT);
   for (const std::string& arg : NatsFlags("wrong-token")) command += " " + arg;
   const std::string log = certs_.path("startup.log");
-  command += " --host=127.0.0.1 --port=0 --grpc_port=0 </dev/null >/dev/null 2>" + log;
+  command +=
+      " --host=127.0.0.1 --port=0 --grpc_port=0 </dev/null >/dev/null 2>" + log;
   const int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 1);
-  const std::string output = certs_.read("startup.log");
+  const std::string output = certs_.Read("startup.log");
   EXPECT_THAT(output, ::testing::HasSubstr("refused the credentials"));
   EXPECT_THAT(output, ::testing::HasSubstr("Authorization Violation"));
 }

@@ -13,13 +13,13 @@
 #include "absl/strings/string_view.h"
 
 // Aborts with `what` and where when `cond` is false.
-#define FUZZ_CHECK(cond, what)                                          \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s (%s)\n",        \
-                   __FILE__, __LINE__, what, #cond);                    \
-      std::abort();                                                     \
-    }                                                                   \
+#define FUZZ_CHECK(cond, what)                                             \
+  do {                                                                     \
+    if (!(cond)) {                                                         \
+      std::fprintf(stderr, "%s:%d: invariant failed: %s (%s)\n", __FILE__, \
+                   __LINE__, what, #cond);                                 \
+      std::abort();                                                        \
+    }                                                                      \
   } while (0)
 
 namespace cable::fuzz {
@@ -72,7 +72,7 @@ class Input final {
   std::size_t size() const { return rest_.size(); }
 
   // One byte, 0 when none is left.
-  std::uint8_t byte() {
+  std::uint8_t Byte() {
     if (rest_.empty()) return 0;
     const auto b = static_cast<std::uint8_t>(rest_[0]);
     rest_.remove_prefix(1);
@@ -81,7 +81,7 @@ class Input final {
 
   // The bytes up to the first `separator` (all that is left when there is
   // none); the separator is consumed.
-  absl::string_view until(char separator) {
+  absl::string_view Until(char separator) {
     const std::size_t at = rest_.find(separator);
     absl::string_view piece = rest_.substr(0, at);
     rest_.remove_prefix(at == absl::string_view::npos ? rest_.size() : at + 1);

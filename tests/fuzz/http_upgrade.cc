@@ -94,7 +94,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   cable::fuzz::Input in(data, size);
-  const std::uint8_t flags = in.byte();
+  const std::uint8_t flags = in.Byte();
   const std::string sent(in.rest());
   CheckSubprotocolSelection(sent);
 
@@ -134,7 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     FUZZ_CHECK(!ec, "loopback accept failed");
     std::make_shared<cable::gateway::HttpSession>(
         beast::tcp_stream(std::move(server)), options, routes)
-        ->run();
+        ->Run();
   });
   client.async_connect(
       world.acceptor.local_endpoint(), [&](beast::error_code ec) {

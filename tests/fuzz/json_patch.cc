@@ -36,8 +36,8 @@ std::optional<json> Parse(absl::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   cable::fuzz::Input in(data, size);
-  const bool apply_wire_patch = (in.byte() & 1) != 0;
-  std::optional<json> first = Parse(in.until('\0'));
+  const bool apply_wire_patch = (in.Byte() & 1) != 0;
+  std::optional<json> first = Parse(in.Until('\0'));
   std::optional<json> second = Parse(in.rest());
   if (!first || !second) return 0;
 

@@ -64,25 +64,24 @@ std::string StringAt(const json& j, const char* key) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   cable::fuzz::Input in(data, size);
-  const int mode = in.byte() % 4;
+  const int mode = in.Byte() % 4;
   std::string token;
   if (mode == 0) {
     token = std::string(in.rest());
   } else {
-    const absl::string_view header = in.until('\0');
+    const absl::string_view header = in.Until('\0');
     const absl::string_view claims = in.rest();
     const std::string signing_input =
         absl::StrCat(absl::WebSafeBase64Escape(header), ".",
                      absl::WebSafeBase64Escape(claims));
-    token = absl::StrCat(
-        signing_input, ".",
-        mode == 1   ? Hs256(kSecret, signing_input)
-        : mode == 2 ? Hs256(kOtherSecret, signing_input)
-                    : "");
+    token = absl::StrCat(signing_input, ".",
+                         mode == 1   ? Hs256(kSecret, signing_input)
+                         : mode == 2 ? Hs256(kOtherSecret, signing_input)
+                                     : "");
   }
 
-  const auto now = std::chrono::system_clock::time_point(
-      std::chrono::seconds(kNow));
+  const auto now =
+      std::chrono::system_clock::time_point(std::chrono::seconds(kNow));
   absl::StatusOr<std::string> subject =
       cable::service::VerifyJwtSubject(token, kSecret, now);
   if (!subject.ok()) {
@@ -106,10 +105,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                      token.substr(dot1 + 1, dot2 - dot1 - 1), &claims_text),
              "accepted a token whose parts are not base64url");
   std::string signature;
-  FUZZ_CHECK(absl::WebSafeBase64Unescape(token.substr(dot2 + 1), &signature) &&
-                 signature ==
-                     Mac(kSecret, absl::string_view(token).substr(0, dot2)),
-             "accepted a token whose signature is not HS256 with the secret");
+  FUZZ_CHECK(
+      absl::WebSafeBase64Unescape(token.substr(dot2 + 1), &signature) &&
+          signature == Mac(kSecret, absl::string_view(token).substr(0, dot2)),
+      "accepted a token whose signature is not HS256 with the secret");
   const json header = json::parse(header_text, nullptr, false);
   // (libjwt reads "alg" case-insensitively: "hs256" is HS256 to it. The
   // signature above is HS256 with the secret all the same.)

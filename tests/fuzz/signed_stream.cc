@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   static const SignedStreamVerifier verifier{std::string(kSecret)};
   cable::fuzz::Input in(data, size);
-  const int mode = in.byte() % 4;
+  const int mode = in.Byte() % 4;
   const absl::string_view rest = in.rest();
   std::string signed_name;
   switch (mode) {
@@ -98,8 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   FUZZ_CHECK(absl::Base64Unescape(data_part, &json_text) &&
                  absl::Base64Escape(json_text) == data_part,
              "accepted a data part that is not canonical base64");
-  const nlohmann::json inner =
-      nlohmann::json::parse(json_text, nullptr, false);
+  const nlohmann::json inner = nlohmann::json::parse(json_text, nullptr, false);
   FUZZ_CHECK(inner.is_string() && inner.get<std::string>() == *name,
              "the name is not the JSON string signed");
   // A name that travels on: a stream name, whose signed form verifies.

@@ -145,8 +145,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   cable::fuzz::Input in(data, size);
-  const int kind = in.byte() % 3;
-  const std::uint64_t seq = in.byte();
+  const int kind = in.Byte() % 3;
+  const std::uint64_t seq = in.Byte();
   switch (kind) {
     case 0:
       cable::service::FuzzHead(in.rest(), seq);
@@ -155,7 +155,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
       cable::service::FuzzIntent(in.rest());
       break;
     default: {
-      const absl::string_view headers = in.until('\0');
+      const absl::string_view headers = in.Until('\0');
       cable::service::FuzzReply(headers, in.rest());
       break;
     }

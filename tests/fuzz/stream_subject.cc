@@ -16,20 +16,21 @@
 //   (under a valid prefix), and StreamFromSubject reads the name back;
 // - a valid prefix is a valid publish subject.
 
+#include "cable/stream_subject.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "cable/stream_subject.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   cable::fuzz::Input in(data, size);
-  const std::uint8_t pick = in.byte();
+  const std::uint8_t pick = in.Byte();
   std::string prefix;
   if (pick % 3 == 1) prefix = std::string(cable::kDefaultSubjectPrefix);
-  if (pick % 3 == 2) prefix = std::string(in.until('\n'));
+  if (pick % 3 == 2) prefix = std::string(in.Until('\n'));
   const absl::string_view bytes = in.rest();
 
   // As a token read back from NATS.

@@ -47,7 +47,8 @@ std::string ClientFrame(ws::Opcode opcode, absl::string_view payload,
   const std::size_t header = unmasked.size() - payload.size();
   std::string out = unmasked.substr(0, header);
   out[1] = static_cast<char>(out[1] | 0x80);
-  const char key[4] = {static_cast<char>(mask >> 24), static_cast<char>(mask >> 16),
+  const char key[4] = {static_cast<char>(mask >> 24),
+                       static_cast<char>(mask >> 16),
                        static_cast<char>(mask >> 8), static_cast<char>(mask)};
   out.append(key, 4);
   for (std::size_t i = 0; i < payload.size(); ++i) {
@@ -68,13 +69,13 @@ Outcome Read(std::size_t limit, std::string stream, std::uint8_t seed,
     if (cut) {
       state = state * 1103515245u + 12345u;
       // Mostly small reads (every split point of headers), sometimes large.
-      const std::size_t want = (state >> 16) % 8 == 0 ? (state >> 8) % 4096
-                                                      : (state >> 16) % 16;
+      const std::size_t want =
+          (state >> 16) % 8 == 0 ? (state >> 8) % 4096 : (state >> 16) % 16;
       n = std::min(n, want + 1);
     }
     const bool failed_before = out.framing_error;
     const std::size_t frames_before = out.frames.size();
-    auto violation = reader.feed(
+    auto violation = reader.Feed(
         absl::MakeSpan(stream.data() + pos, n), [&](const ws::Frame& f) {
           out.frames.push_back(
               Seen{f.opcode, std::string(f.payload), f.close_code});
@@ -123,16 +124,17 @@ void CheckReencoded(const Seen& f, std::size_t limit, std::uint32_t mask) {
   std::string payload = f.payload;
   if (f.opcode == ws::Opcode::kClose && f.close_code != ws::kCloseNoStatus) {
     payload = ws::CloseFrame(f.close_code, f.payload);
-    FUZZ_CHECK(ws::FramePayload(payload).size() >= 2, "close frame lost its code");
+    FUZZ_CHECK(ws::FramePayload(payload).size() >= 2,
+               "close frame lost its code");
     payload = std::string(ws::FramePayload(payload));
   }
   const std::string server = ws::EncodeFrame(f.opcode, payload);
   FUZZ_CHECK(ws::FramePayload(server) == payload,
              "FramePayload does not find EncodeFrame's payload");
   Outcome again = Read(limit, ClientFrame(f.opcode, payload, mask), 0, false);
-  FUZZ_CHECK(!again.framing_error && again.frames.size() == 1 &&
-                 again.frames[0] == f,
-             "a delivered frame encoded again reads back differently");
+  FUZZ_CHECK(
+      !again.framing_error && again.frames.size() == 1 && again.frames[0] == f,
+      "a delivered frame encoded again reads back differently");
 }
 
 }  // namespace
@@ -140,8 +142,8 @@ void CheckReencoded(const Seen& f, std::size_t limit, std::uint32_t mask) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   cable::fuzz::Input in(data, size);
-  const std::uint8_t limit_pick = in.byte();
-  const std::uint8_t seed = in.byte();
+  const std::uint8_t limit_pick = in.Byte();
+  const std::uint8_t seed = in.Byte();
   // Small limits reach "too big" quickly; 64 KiB is the gateway's default.
   const std::size_t limit =
       limit_pick < 128 ? limit_pick : (limit_pick < 192 ? 64 * 1024 : 1024);

@@ -30,9 +30,9 @@ TEST(CloseHandshake, IsOverdueAfterTheLimit) {
   ManualClock clock;
   CloseHandshake handshake;
   handshake.begin(clock.now());
-  clock.advance(milliseconds(2000));
+  clock.Advance(milliseconds(2000));
   EXPECT_FALSE(handshake.overdue(clock.now(), milliseconds(2000)));
-  clock.advance(milliseconds(1));
+  clock.Advance(milliseconds(1));
   EXPECT_TRUE(handshake.overdue(clock.now(), milliseconds(2000)));
 }
 

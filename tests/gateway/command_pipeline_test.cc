@@ -10,80 +10,80 @@ namespace {
 
 TEST(CommandPipeline, OneCallInFlightInTheOrderSent) {
   CommandPipeline pipeline(10);
-  ASSERT_TRUE(pipeline.push({internal::v1::COMMAND_KIND_SUBSCRIBE, "a", ""}));
-  ASSERT_TRUE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "x"}));
-  auto first = pipeline.next();
+  ASSERT_TRUE(pipeline.Push({internal::v1::COMMAND_KIND_SUBSCRIBE, "a", ""}));
+  ASSERT_TRUE(pipeline.Push({internal::v1::COMMAND_KIND_MESSAGE, "a", "x"}));
+  auto first = pipeline.Next();
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->kind, internal::v1::COMMAND_KIND_SUBSCRIBE);
   EXPECT_TRUE(pipeline.in_flight());
   // The message never overtakes the subscribe in flight.
-  EXPECT_FALSE(pipeline.next().has_value());
-  pipeline.done();
-  auto second = pipeline.next();
+  EXPECT_FALSE(pipeline.Next().has_value());
+  pipeline.Done();
+  auto second = pipeline.Next();
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->kind, internal::v1::COMMAND_KIND_MESSAGE);
   EXPECT_EQ(second->data, "x");
-  pipeline.done();
-  EXPECT_FALSE(pipeline.next().has_value());
+  pipeline.Done();
+  EXPECT_FALSE(pipeline.Next().has_value());
   EXPECT_FALSE(pipeline.in_flight());
 }
 
 TEST(CommandPipeline, FollowUpsRunBeforeWhatTheClientSentNext) {
   CommandPipeline pipeline(10);
-  pipeline.push({internal::v1::COMMAND_KIND_JOIN, "a", ""});
-  pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "x"});
-  ASSERT_EQ(pipeline.next()->kind, internal::v1::COMMAND_KIND_JOIN);
+  pipeline.Push({internal::v1::COMMAND_KIND_JOIN, "a", ""});
+  pipeline.Push({internal::v1::COMMAND_KIND_MESSAGE, "a", "x"});
+  ASSERT_EQ(pipeline.Next()->kind, internal::v1::COMMAND_KIND_JOIN);
   // The join's answer asks for a sync: it goes before the message.
   pipeline.push_front({internal::v1::COMMAND_KIND_SYNC, "a", ""});
-  pipeline.done();
-  EXPECT_EQ(pipeline.next()->kind, internal::v1::COMMAND_KIND_SYNC);
-  pipeline.done();
-  EXPECT_EQ(pipeline.next()->kind, internal::v1::COMMAND_KIND_MESSAGE);
+  pipeline.Done();
+  EXPECT_EQ(pipeline.Next()->kind, internal::v1::COMMAND_KIND_SYNC);
+  pipeline.Done();
+  EXPECT_EQ(pipeline.Next()->kind, internal::v1::COMMAND_KIND_MESSAGE);
 }
 
 TEST(CommandPipeline, PeriodicTicksCoalesceWhileOneWaits) {
   CommandPipeline pipeline(10);
-  pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "slow"});
-  ASSERT_TRUE(pipeline.next().has_value());  // in flight, slow service
-  EXPECT_TRUE(pipeline.push_periodic("a", "tick"));
-  EXPECT_FALSE(pipeline.push_periodic("a", "tick"));  // coalesced
-  EXPECT_TRUE(pipeline.push_periodic("a", "other"));
-  EXPECT_TRUE(pipeline.push_periodic("b", "tick"));
+  pipeline.Push({internal::v1::COMMAND_KIND_MESSAGE, "a", "slow"});
+  ASSERT_TRUE(pipeline.Next().has_value());  // in flight, slow service
+  EXPECT_TRUE(pipeline.PushPeriodic("a", "tick"));
+  EXPECT_FALSE(pipeline.PushPeriodic("a", "tick"));  // coalesced
+  EXPECT_TRUE(pipeline.PushPeriodic("a", "other"));
+  EXPECT_TRUE(pipeline.PushPeriodic("b", "tick"));
   EXPECT_EQ(pipeline.size(), 3u);
-  pipeline.done();
-  auto tick = pipeline.next();
+  pipeline.Done();
+  auto tick = pipeline.Next();
   EXPECT_EQ(tick->kind, internal::v1::COMMAND_KIND_PERIODIC);
   EXPECT_EQ(tick->identifier, "a");
   EXPECT_EQ(tick->data, "tick");
   // Once it left the queue, the next tick queues again.
-  EXPECT_TRUE(pipeline.push_periodic("a", "tick"));
+  EXPECT_TRUE(pipeline.PushPeriodic("a", "tick"));
 }
 
 TEST(CommandPipeline, BoundsTheClientsCommandsButNeverRefusesATick) {
   CommandPipeline pipeline(2);
-  ASSERT_TRUE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "1"}));
-  ASSERT_TRUE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "2"}));
-  EXPECT_FALSE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "3"}));
-  EXPECT_TRUE(pipeline.push_periodic("a", "tick"));
+  ASSERT_TRUE(pipeline.Push({internal::v1::COMMAND_KIND_MESSAGE, "a", "1"}));
+  ASSERT_TRUE(pipeline.Push({internal::v1::COMMAND_KIND_MESSAGE, "a", "2"}));
+  EXPECT_FALSE(pipeline.Push({internal::v1::COMMAND_KIND_MESSAGE, "a", "3"}));
+  EXPECT_TRUE(pipeline.PushPeriodic("a", "tick"));
   EXPECT_EQ(pipeline.size(), 3u);
   // (A waiting tick does take room from the client's commands.)
-  ASSERT_TRUE(pipeline.next().has_value());
-  EXPECT_FALSE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "4"}));
-  pipeline.done();
-  ASSERT_TRUE(pipeline.next().has_value());
-  EXPECT_TRUE(pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "4"}));
+  ASSERT_TRUE(pipeline.Next().has_value());
+  EXPECT_FALSE(pipeline.Push({internal::v1::COMMAND_KIND_MESSAGE, "a", "4"}));
+  pipeline.Done();
+  ASSERT_TRUE(pipeline.Next().has_value());
+  EXPECT_TRUE(pipeline.Push({internal::v1::COMMAND_KIND_MESSAGE, "a", "4"}));
 }
 
 TEST(CommandPipeline, ClearKeepsTheCallInFlight) {
   CommandPipeline pipeline(10);
-  pipeline.push({internal::v1::COMMAND_KIND_SUBSCRIBE, "a", ""});
-  pipeline.push({internal::v1::COMMAND_KIND_MESSAGE, "a", "x"});
-  ASSERT_TRUE(pipeline.next().has_value());
+  pipeline.Push({internal::v1::COMMAND_KIND_SUBSCRIBE, "a", ""});
+  pipeline.Push({internal::v1::COMMAND_KIND_MESSAGE, "a", "x"});
+  ASSERT_TRUE(pipeline.Next().has_value());
   pipeline.clear();
   EXPECT_TRUE(pipeline.empty());
   EXPECT_TRUE(pipeline.in_flight());  // its answer still comes
-  pipeline.done();
-  EXPECT_FALSE(pipeline.next().has_value());
+  pipeline.Done();
+  EXPECT_FALSE(pipeline.Next().has_value());
 }
 
 TEST(CommandPipeline, KnowsWhichCommandsOpenAndClose) {

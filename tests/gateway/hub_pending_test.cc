@@ -26,7 +26,7 @@ class ManualPubSub final : public PubSub {
     PubSubSubscriptionId id;
   };
 
-  PubSubSubscriptionId subscribe(absl::string_view stream,
+  PubSubSubscriptionId Subscribe(absl::string_view stream,
                                  PubSubCallback callback,
                                  PubSubDone on_live) override {
     const PubSubSubscriptionId id = ++next_id_;
@@ -34,26 +34,26 @@ class ManualPubSub final : public PubSub {
         {std::string(stream), std::move(callback), std::move(on_live), id});
     if (inline_status_) {
       // Completes before subscribe returns, as a backend may.
-      complete(pending_.size() - 1, *inline_status_);
+      Complete(pending_.size() - 1, *inline_status_);
     }
     return inline_status_ && !inline_status_->ok() ? 0 : id;
   }
-  void unsubscribe(PubSubSubscriptionId id) override {
+  void Unsubscribe(PubSubSubscriptionId id) override {
     unsubscribed_.push_back(id);
   }
-  absl::Status broadcast(absl::string_view, absl::string_view) override {
+  absl::Status Broadcast(absl::string_view, absl::string_view) override {
     return absl::OkStatus();
   }
 
   // Runs the on_live of the `index`th subscribe.
-  void complete(std::size_t index, absl::Status status) {
+  void Complete(std::size_t index, absl::Status status) {
     ASSERT_LT(index, pending_.size());
     ASSERT_TRUE(pending_[index].on_live) << "completed twice";
     auto on_live = std::move(pending_[index].on_live);
     pending_[index].on_live = nullptr;
     std::move(on_live)(std::move(status));
   }
-  void deliver(std::size_t index, absl::string_view message) {
+  void Deliver(std::size_t index, absl::string_view message) {
     pending_[index].callback(pending_[index].stream, message);
   }
 
@@ -65,7 +65,7 @@ class ManualPubSub final : public PubSub {
 
 class CountingSink final : public FrameSink {
  public:
-  void deliver(SharedFrame) override { ++frames; }
+  void Deliver(SharedFrame) override { ++frames; }
   int frames = 0;
 };
 
@@ -85,14 +85,14 @@ TEST(HubPending, StreamIsPendingUntilTheBackendSaysLive) {
   Hub hub(pubsub);
   auto sink = std::make_shared<CountingSink>();
   Outcome outcome;
-  hub.subscribe("s", "i", sink, outcome.callback());
+  hub.Subscribe("s", "i", sink, outcome.callback());
   ASSERT_EQ(pubsub.pending_.size(), 1u);
   EXPECT_FALSE(outcome.status.has_value());
   EXPECT_EQ(hub.stream_count(), 1u);
-  pubsub.complete(0, absl::OkStatus());
+  pubsub.Complete(0, absl::OkStatus());
   ASSERT_TRUE(outcome.status.has_value());
   EXPECT_TRUE(outcome.status->ok());
-  pubsub.deliver(0, "1");
+  pubsub.Deliver(0, "1");
   EXPECT_EQ(sink->frames, 1);
 }
 
@@ -102,11 +102,11 @@ TEST(HubPending, SecondSubscriberWaitsWithTheFirst) {
   auto a = std::make_shared<CountingSink>();
   auto b = std::make_shared<CountingSink>();
   Outcome first, second;
-  hub.subscribe("s", "i", a, first.callback());
-  hub.subscribe("s", "j", b, second.callback());
+  hub.Subscribe("s", "i", a, first.callback());
+  hub.Subscribe("s", "j", b, second.callback());
   EXPECT_EQ(pubsub.pending_.size(), 1u);  // one backend subscription
   EXPECT_FALSE(second.status.has_value());
-  pubsub.complete(0, absl::OkStatus());
+  pubsub.Complete(0, absl::OkStatus());
   ASSERT_TRUE(first.status.has_value() && second.status.has_value());
   EXPECT_TRUE(first.status->ok());
   EXPECT_TRUE(second.status->ok());
@@ -117,9 +117,9 @@ TEST(HubPending, SubscriberOfALiveStreamIsToldAtOnce) {
   Hub hub(pubsub);
   auto a = std::make_shared<CountingSink>();
   Outcome first, second;
-  hub.subscribe("s", "i", a, first.callback());
-  pubsub.complete(0, absl::OkStatus());
-  hub.subscribe("s", "j", a, second.callback());
+  hub.Subscribe("s", "i", a, first.callback());
+  pubsub.Complete(0, absl::OkStatus());
+  hub.Subscribe("s", "j", a, second.callback());
   ASSERT_TRUE(second.status.has_value());
   EXPECT_TRUE(second.status->ok());
   EXPECT_EQ(pubsub.pending_.size(), 1u);
@@ -132,20 +132,20 @@ TEST(HubPending, FailureReachesEveryWaiterAndALaterSubscribeRetries) {
   auto a = std::make_shared<CountingSink>();
   auto b = std::make_shared<CountingSink>();
   Outcome first, second;
-  hub.subscribe("s", "i", a, first.callback());
-  hub.subscribe("s", "i", b, second.callback());
-  pubsub.complete(0, absl::UnavailableError("nats down"));
+  hub.Subscribe("s", "i", a, first.callback());
+  hub.Subscribe("s", "i", b, second.callback());
+  pubsub.Complete(0, absl::UnavailableError("nats down"));
   ASSERT_TRUE(first.status.has_value() && second.status.has_value());
   EXPECT_EQ(first.status->code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(second.status->code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(hub.stream_count(), 0u);
   // The failed stream's subscribers are gone; unsubscribing is harmless.
-  hub.unsubscribe("s", "i", a.get());
+  hub.Unsubscribe("s", "i", a.get());
 
   Outcome retry;
-  hub.subscribe("s", "i", a, retry.callback());
+  hub.Subscribe("s", "i", a, retry.callback());
   ASSERT_EQ(pubsub.pending_.size(), 2u);  // a fresh backend subscription
-  pubsub.complete(1, absl::OkStatus());
+  pubsub.Complete(1, absl::OkStatus());
   ASSERT_TRUE(retry.status.has_value());
   EXPECT_TRUE(retry.status->ok());
   EXPECT_EQ(hub.subscriber_count("s"), 1u);
@@ -156,16 +156,16 @@ TEST(HubPending, UnsubscribeWhilePendingCancelsAndDropsTheBackend) {
   Hub hub(pubsub);
   auto a = std::make_shared<CountingSink>();
   Outcome outcome;
-  hub.subscribe("s", "i", a, outcome.callback());
-  hub.unsubscribe("s", "i", a.get());
+  hub.Subscribe("s", "i", a, outcome.callback());
+  hub.Unsubscribe("s", "i", a.get());
   ASSERT_TRUE(outcome.status.has_value());
   EXPECT_EQ(outcome.status->code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(hub.stream_count(), 0u);
   ASSERT_EQ(pubsub.unsubscribed_.size(), 1u);
   EXPECT_EQ(pubsub.unsubscribed_[0], pubsub.pending_[0].id);
   // The backend's late answer finds nobody waiting.
-  pubsub.complete(0, absl::OkStatus());
-  pubsub.deliver(0, "late");
+  pubsub.Complete(0, absl::OkStatus());
+  pubsub.Deliver(0, "late");
   EXPECT_EQ(a->frames, 0);
 }
 
@@ -179,10 +179,10 @@ TEST(HubPending, InlineCompletionMayCallBackIntoTheHub) {
   Hub hub(pubsub);
   auto a = std::make_shared<CountingSink>();
   bool ran = false;
-  hub.subscribe("s", "i", a, [&](absl::Status status) {
+  hub.Subscribe("s", "i", a, [&](absl::Status status) {
     EXPECT_TRUE(status.ok());
     ran = true;
-    hub.unsubscribe("s", "i", a.get());
+    hub.Unsubscribe("s", "i", a.get());
   });
   EXPECT_TRUE(ran);
   EXPECT_EQ(hub.stream_count(), 0u);
@@ -196,7 +196,7 @@ TEST(HubPending, InlineFailureLeavesNothingBehind) {
   Hub hub(pubsub);
   auto a = std::make_shared<CountingSink>();
   Outcome outcome;
-  hub.subscribe("s", "i", a, outcome.callback());
+  hub.Subscribe("s", "i", a, outcome.callback());
   ASSERT_TRUE(outcome.status.has_value());
   EXPECT_EQ(outcome.status->code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(hub.stream_count(), 0u);
@@ -209,12 +209,12 @@ TEST(HubPending, DestroyingTheHubCancelsWaitersAndDropsSubscriptions) {
   Outcome outcome;
   {
     Hub hub(pubsub);
-    hub.subscribe("s", "i", a, outcome.callback());
+    hub.Subscribe("s", "i", a, outcome.callback());
   }
   ASSERT_TRUE(outcome.status.has_value());
   EXPECT_EQ(outcome.status->code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(pubsub.unsubscribed_.size(), 1u);
-  pubsub.complete(0, absl::OkStatus());  // after the Hub: ignored
+  pubsub.Complete(0, absl::OkStatus());  // after the Hub: ignored
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ namespace {
 
 class RecordingSink final : public FrameSink {
  public:
-  void deliver(SharedFrame frame) override {
+  void Deliver(SharedFrame frame) override {
     absl::MutexLock lock(&mu_);
     frames_.push_back(std::move(frame));
   }
@@ -43,7 +43,7 @@ absl::Status Subscribe(Hub& hub, absl::string_view stream,
                        absl::string_view identifier,
                        const std::shared_ptr<FrameSink>& sink) {
   std::optional<absl::Status> result;
-  hub.subscribe(stream, identifier, sink,
+  hub.Subscribe(stream, identifier, sink,
                 [&result](absl::Status status) { result = std::move(status); });
   EXPECT_TRUE(result.has_value());
   return result.value_or(absl::InternalError("on_live did not run"));
@@ -58,9 +58,9 @@ TEST(Hub, OneBackendSubscriptionPerStream) {
   ASSERT_TRUE(Subscribe(hub, "s", "id", b).ok());
   EXPECT_EQ(pubsub.subscriber_count("s"), 1u);
   EXPECT_EQ(hub.subscriber_count("s"), 2u);
-  hub.unsubscribe("s", "id", a.get());
+  hub.Unsubscribe("s", "id", a.get());
   EXPECT_EQ(pubsub.subscriber_count("s"), 1u);
-  hub.unsubscribe("s", "id", b.get());
+  hub.Unsubscribe("s", "id", b.get());
   EXPECT_EQ(pubsub.subscriber_count("s"), 0u);
   EXPECT_EQ(hub.stream_count(), 0u);
 }
@@ -74,7 +74,7 @@ TEST(Hub, SharesOneFramePerIdentifier) {
   ASSERT_TRUE(Subscribe(hub, "s", "one", a).ok());
   ASSERT_TRUE(Subscribe(hub, "s", "one", b).ok());
   ASSERT_TRUE(Subscribe(hub, "s", "two", c).ok());
-  ASSERT_TRUE(pubsub.broadcast("s", R"({"x":1})").ok());
+  ASSERT_TRUE(pubsub.Broadcast("s", R"({"x":1})").ok());
   ASSERT_EQ(a->frames().size(), 1u);
   ASSERT_EQ(b->frames().size(), 1u);
   ASSERT_EQ(c->frames().size(), 1u);
@@ -89,8 +89,8 @@ TEST(Hub, NonJsonDataBecomesAJsonString) {
   Hub hub(pubsub);
   auto a = std::make_shared<RecordingSink>();
   ASSERT_TRUE(Subscribe(hub, "s", "i", a).ok());
-  ASSERT_TRUE(pubsub.broadcast("s", "hello \"world\"").ok());
-  ASSERT_TRUE(pubsub.broadcast("s", "").ok());
+  ASSERT_TRUE(pubsub.Broadcast("s", "hello \"world\"").ok());
+  ASSERT_TRUE(pubsub.Broadcast("s", "").ok());
   ASSERT_EQ(a->frames().size(), 2u);
   EXPECT_EQ(Text(a->frames()[0]),
             R"({"identifier":"i","message":"hello \"world\""})");
@@ -103,11 +103,11 @@ TEST(Hub, DuplicateSubscribeIsANoOpAndUnsubscribeStopsDelivery) {
   auto a = std::make_shared<RecordingSink>();
   ASSERT_TRUE(Subscribe(hub, "s", "i", a).ok());
   ASSERT_TRUE(Subscribe(hub, "s", "i", a).ok());
-  ASSERT_TRUE(pubsub.broadcast("s", "1").ok());
+  ASSERT_TRUE(pubsub.Broadcast("s", "1").ok());
   EXPECT_EQ(a->frames().size(), 1u);
-  hub.unsubscribe("s", "i", a.get());
-  hub.unsubscribe("s", "i", a.get());  // unknown: ignored
-  ASSERT_TRUE(pubsub.broadcast("s", "2").ok());
+  hub.Unsubscribe("s", "i", a.get());
+  hub.Unsubscribe("s", "i", a.get());  // unknown: ignored
+  ASSERT_TRUE(pubsub.Broadcast("s", "2").ok());
   EXPECT_EQ(a->frames().size(), 1u);
 }
 
@@ -117,7 +117,7 @@ TEST(Hub, KeepsOrderPerStream) {
   auto a = std::make_shared<RecordingSink>();
   ASSERT_TRUE(Subscribe(hub, "s", "i", a).ok());
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(pubsub.broadcast("s", std::to_string(i)).ok());
+    ASSERT_TRUE(pubsub.Broadcast("s", std::to_string(i)).ok());
   }
   auto frames = a->frames();
   ASSERT_EQ(frames.size(), 100u);

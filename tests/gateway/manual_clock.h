@@ -8,7 +8,7 @@ namespace cable::gateway {
 class ManualClock final : public Clock {
  public:
   time_point now() const override { return now_; }
-  void advance(duration d) { now_ += d; }
+  void Advance(duration d) { now_ += d; }
 
  private:
   time_point now_ = time_point(std::chrono::hours(1));

@@ -101,7 +101,7 @@ class Client final {
   SSL* ssl() { return ssl_; }
 
   // One step of the handshake: 1 done, 0 in progress, -1 failed.
-  int handshake_step() {
+  int HandshakeStep() {
     ERR_clear_error();
     const int r = SSL_do_handshake(ssl_);
     if (r == 1) return 1;
@@ -110,7 +110,7 @@ class Client final {
   }
 
   // Writes all of `text` (waiting for the socket as needed).
-  bool write(const std::string& text) {
+  bool Write(const std::string& text) {
     std::size_t done = 0;
     while (done < text.size()) {
       std::size_t n = 0;
@@ -129,7 +129,7 @@ class Client final {
 
   // What is readable now (without waiting); sets `closed` on close_notify
   // and `failed` on an error.
-  std::string read_available(bool* closed = nullptr, bool* failed = nullptr) {
+  std::string ReadAvailable(bool* closed = nullptr, bool* failed = nullptr) {
     std::string out;
     char buf[4096];
     for (;;) {
@@ -151,7 +151,7 @@ class Client final {
 
   // Reads until `size` bytes came, the connection ended (`closed` on
   // close_notify) or the bound passed.
-  std::string read(std::size_t size, bool* closed = nullptr) {
+  std::string Read(std::size_t size, bool* closed = nullptr) {
     const auto deadline = std::chrono::steady_clock::now() + kTimeout;
     bool ended = false;
     bool failed = false;
@@ -159,7 +159,7 @@ class Client final {
     while (out.size() < size && !ended && !failed &&
            std::chrono::steady_clock::now() < deadline) {
       Await(SSL_get_fd(ssl_), POLLIN);
-      out += read_available(&ended, &failed);
+      out += ReadAvailable(&ended, &failed);
     }
     if (closed != nullptr) *closed = ended;
     return out;
@@ -183,19 +183,19 @@ std::string Handshake(Loopback& link, Client& client, TlsConnection& server,
   while (received.size() < hello.size() &&
          std::chrono::steady_clock::now() < deadline) {
     if (!client_done) {
-      const int step = client.handshake_step();
+      const int step = client.HandshakeStep();
       if (step < 0) {
         ADD_FAILURE() << "client handshake failed";
         return received;
       }
       if (step == 1) {
         client_done = true;
-        if (!client.write(hello)) ADD_FAILURE() << "client write failed";
+        if (!client.Write(hello)) ADD_FAILURE() << "client write failed";
       }
     }
     char buf[64];
     beast::error_code ec;
-    const std::size_t n = server.read(link.server, absl::MakeSpan(buf), ec);
+    const std::size_t n = server.Read(link.server, absl::MakeSpan(buf), ec);
     received.append(buf, n);
     if (ec && ec != net::error::would_block) {
       ADD_FAILURE() << "server read: " << ec.message();
@@ -280,7 +280,7 @@ TEST_F(TlsTest, ReloadServesTheNewCertificateToNewConnectionsOnly) {
                                          b().path("ca.pem")};
 
   Loopback before;
-  auto before_server = Must(context->accept(before.server));
+  auto before_server = Must(context->Accept(before.server));
   Client before_client(before.client, both);
   EXPECT_EQ(Handshake(before, before_client, *before_server), "hello");
   EXPECT_EQ(X509_cmp(before_client.peer().get(),
@@ -289,10 +289,10 @@ TEST_F(TlsTest, ReloadServesTheNewCertificateToNewConnectionsOnly) {
 
   Copy(b().path("server.pem"), cert());
   Copy(b().path("server.key"), key());
-  ASSERT_TRUE(context->reload().ok());
+  ASSERT_TRUE(context->Reload().ok());
 
   Loopback after;
-  auto after_server = Must(context->accept(after.server));
+  auto after_server = Must(context->Accept(after.server));
   Client after_client(after.client, both);
   EXPECT_EQ(Handshake(after, after_client, *after_server), "hello");
   EXPECT_EQ(X509_cmp(after_client.peer().get(),
@@ -301,15 +301,15 @@ TEST_F(TlsTest, ReloadServesTheNewCertificateToNewConnectionsOnly) {
 
   // A client trusting only A's CA no longer gets through.
   Loopback only_a;
-  auto only_a_server = Must(context->accept(only_a.server));
+  auto only_a_server = Must(context->Accept(only_a.server));
   Client only_a_client(only_a.client, {a().path("ca.pem")});
   const auto deadline = std::chrono::steady_clock::now() + kTimeout;
   int step = 0;
   while (step == 0 && std::chrono::steady_clock::now() < deadline) {
-    step = only_a_client.handshake_step();
+    step = only_a_client.HandshakeStep();
     char buf[16];
     beast::error_code ec;
-    only_a_server->read(only_a.server, absl::MakeSpan(buf), ec);
+    only_a_server->Read(only_a.server, absl::MakeSpan(buf), ec);
     if (step == 0) Await(only_a.client.native_handle(), POLLIN);
   }
   EXPECT_EQ(step, -1);
@@ -317,23 +317,23 @@ TEST_F(TlsTest, ReloadServesTheNewCertificateToNewConnectionsOnly) {
   // The connection from before the reload goes on with A.
   std::vector<net::const_buffer> ping = {net::buffer("still here", 10)};
   beast::error_code ec;
-  EXPECT_EQ(before_server->write(before.server, ping, ec), 10u);
+  EXPECT_EQ(before_server->Write(before.server, ping, ec), 10u);
   EXPECT_FALSE(ec);
-  EXPECT_EQ(before_client.read(10), "still here");
+  EXPECT_EQ(before_client.Read(10), "still here");
 }
 
 TEST_F(TlsTest, FailedReloadKeepsTheCertificateInUse) {
   auto context = Must(TlsContext::Load(cert(), key()));
   std::ofstream(cert(), std::ios::trunc) << "-----BEGIN CERTIFICATE-----\n";
-  auto status = context->reload();
+  auto status = context->Reload();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr(cert()));
   // Certificate B with key A: refused as well.
   Copy(b().path("server.pem"), cert());
-  EXPECT_THAT(context->reload().message(), HasSubstr("does not match"));
+  EXPECT_THAT(context->Reload().message(), HasSubstr("does not match"));
 
   Loopback link;
-  auto server = Must(context->accept(link.server));
+  auto server = Must(context->Accept(link.server));
   Client client(link.client, {a().path("ca.pem")});
   EXPECT_EQ(Handshake(link, client, *server), "hello");
   EXPECT_EQ(X509_cmp(client.peer().get(),
@@ -345,7 +345,7 @@ TEST_F(TlsTest, WritesStageWhatTheSocketRefusesAndSendEverythingInOrder) {
   auto context = Must(TlsContext::Load(cert(), key()));
   Loopback link;
   link.server.set_option(net::socket_base::send_buffer_size(4096));
-  auto server = Must(context->accept(link.server));
+  auto server = Must(context->Accept(link.server));
   Client client(link.client, {a().path("ca.pem")});
   ASSERT_EQ(Handshake(link, client, *server), "hello");
 
@@ -368,7 +368,7 @@ TEST_F(TlsTest, WritesStageWhatTheSocketRefusesAndSendEverythingInOrder) {
     for (std::size_t i = next; i < frames.size() && buffers.size() < 64; ++i) {
       buffers.push_back(net::buffer(frames[i]) + (i == next ? offset : 0));
     }
-    std::size_t taken = server->write(link.server, buffers, ec);
+    std::size_t taken = server->Write(link.server, buffers, ec);
     while (taken > 0) {
       const std::size_t left = frames[next].size() - offset;
       if (taken < left) {
@@ -393,7 +393,7 @@ TEST_F(TlsTest, WritesStageWhatTheSocketRefusesAndSendEverythingInOrder) {
       // The client reads only once the server is stuck.
       bool failed = false;
       Await(link.client.native_handle(), POLLIN);
-      received += client.read_available(nullptr, &failed);
+      received += client.ReadAvailable(nullptr, &failed);
       ASSERT_FALSE(failed);
       Await(link.server.native_handle(), POLLOUT);
     } else {
@@ -402,7 +402,7 @@ TEST_F(TlsTest, WritesStageWhatTheSocketRefusesAndSendEverythingInOrder) {
   }
   EXPECT_TRUE(refused) << "the socket never filled: nothing was staged";
   EXPECT_FALSE(server->write_pending());
-  received += client.read(expected.size() - received.size());
+  received += client.Read(expected.size() - received.size());
   ASSERT_EQ(received.size(), expected.size());
   EXPECT_TRUE(received == expected) << "bytes lost, repeated or reordered";
   // The kernel got records: more than the plaintext.
@@ -412,22 +412,22 @@ TEST_F(TlsTest, WritesStageWhatTheSocketRefusesAndSendEverythingInOrder) {
 TEST_F(TlsTest, ShortReadLeavesThePendingRestInOpenSsl) {
   auto context = Must(TlsContext::Load(cert(), key()));
   Loopback link;
-  auto server = Must(context->accept(link.server));
+  auto server = Must(context->Accept(link.server));
   Client client(link.client, {a().path("ca.pem")});
   ASSERT_EQ(Handshake(link, client, *server), "hello");
 
-  ASSERT_TRUE(client.write(std::string(2000, 'x')));  // one record
+  ASSERT_TRUE(client.Write(std::string(2000, 'x')));  // one record
   ASSERT_TRUE(Await(link.server.native_handle(), POLLIN));
   char buf[100];
   beast::error_code ec;
   std::size_t total = 0;
   // Waiting on the socket would be wrong now: it has nothing more.
   do {
-    total += server->read(link.server, absl::MakeSpan(buf), ec);
+    total += server->Read(link.server, absl::MakeSpan(buf), ec);
     ASSERT_FALSE(ec) << ec.message();
   } while (server->has_pending());
   EXPECT_EQ(total, 2000u);
-  server->read(link.server, absl::MakeSpan(buf), ec);
+  server->Read(link.server, absl::MakeSpan(buf), ec);
   EXPECT_EQ(ec, net::error::would_block);
   EXPECT_FALSE(server->read_waits_for_write());
 }
@@ -435,13 +435,13 @@ TEST_F(TlsTest, ShortReadLeavesThePendingRestInOpenSsl) {
 TEST_F(TlsTest, CloseNotifyGoesBothWays) {
   auto context = Must(TlsContext::Load(cert(), key()));
   Loopback link;
-  auto server = Must(context->accept(link.server));
+  auto server = Must(context->Accept(link.server));
   Client client(link.client, {a().path("ca.pem")});
   ASSERT_EQ(Handshake(link, client, *server), "hello");
 
-  server->shutdown(link.server);
+  server->Shutdown(link.server);
   bool closed = false;
-  EXPECT_EQ(client.read(1, &closed), "");
+  EXPECT_EQ(client.Read(1, &closed), "");
   EXPECT_TRUE(closed);
 
   ERR_clear_error();
@@ -449,36 +449,36 @@ TEST_F(TlsTest, CloseNotifyGoesBothWays) {
   ASSERT_TRUE(Await(link.server.native_handle(), POLLIN));
   char buf[16];
   beast::error_code ec;
-  EXPECT_EQ(server->read(link.server, absl::MakeSpan(buf), ec), 0u);
+  EXPECT_EQ(server->Read(link.server, absl::MakeSpan(buf), ec), 0u);
   EXPECT_EQ(ec, net::error::eof);
 }
 
 TEST_F(TlsTest, PlainHttpIsAnErrorNotAWait) {
   auto context = Must(TlsContext::Load(cert(), key()));
   Loopback link;
-  auto server = Must(context->accept(link.server));
+  auto server = Must(context->Accept(link.server));
   const std::string request = "GET /cable HTTP/1.1\r\nHost: x\r\n\r\n";
   link.client.write_some(net::buffer(request));
   ASSERT_TRUE(Await(link.server.native_handle(), POLLIN));
   char buf[16];
   beast::error_code ec;
-  EXPECT_EQ(server->read(link.server, absl::MakeSpan(buf), ec), 0u);
+  EXPECT_EQ(server->Read(link.server, absl::MakeSpan(buf), ec), 0u);
   EXPECT_TRUE(ec);
   EXPECT_NE(ec, net::error::would_block);
-  server->shutdown(link.server);  // nothing may be sent after the failure
+  server->Shutdown(link.server);  // nothing may be sent after the failure
 }
 
 TEST_F(TlsTest, AClosedSocketIsNeverTouched) {
   auto context = Must(TlsContext::Load(cert(), key()));
   Loopback link;
-  auto server = Must(context->accept(link.server));
+  auto server = Must(context->Accept(link.server));
   link.server.close();
   char buf[16];
   beast::error_code ec;
-  EXPECT_EQ(server->read(link.server, absl::MakeSpan(buf), ec), 0u);
+  EXPECT_EQ(server->Read(link.server, absl::MakeSpan(buf), ec), 0u);
   EXPECT_EQ(ec, net::error::bad_descriptor);
   std::vector<net::const_buffer> data = {net::buffer("x", 1)};
-  EXPECT_EQ(server->write(link.server, data, ec), 0u);
+  EXPECT_EQ(server->Write(link.server, data, ec), 0u);
   EXPECT_EQ(ec, net::error::bad_descriptor);
 }
 

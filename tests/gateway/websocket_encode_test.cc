@@ -174,7 +174,7 @@ TEST(WebSocketEncode, CloseFrameReadsBack) {
   const std::string reason = Repeat("\xE2\x82\xAC", 200);
   const std::string frame = CloseFrame(kCloseGoingAway, reason);
   Harness h;
-  EXPECT_FALSE(h.feed(Client(Opcode::kClose, FramePayload(frame))));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kClose, FramePayload(frame))));
   ASSERT_EQ(h.got.size(), 1u);
   EXPECT_EQ(h.got[0].close_code, kCloseGoingAway);
   EXPECT_EQ(h.got[0].payload, reason.substr(0, 123));

@@ -131,10 +131,10 @@ struct Harness {
       : reader(max_message_bytes) {}
 
   // Feeds a copy of `bytes` in one read.
-  std::optional<Violation> feed(absl::string_view bytes) {
+  std::optional<Violation> Feed(absl::string_view bytes) {
     std::vector<char> buffer(bytes.begin(), bytes.end());
     std::optional<Violation> v =
-        reader.feed(absl::MakeSpan(buffer), [&](const Frame& frame) {
+        reader.Feed(absl::MakeSpan(buffer), [&](const Frame& frame) {
           got.push_back(
               Got{frame.opcode, std::string(frame.payload), frame.close_code});
         });
@@ -144,8 +144,8 @@ struct Harness {
 
   // Feeds `bytes` in reads of the given sizes (the last one repeated until
   // everything is fed), going on after a violation; returns the first one.
-  std::optional<Violation> feed_in_pieces(absl::string_view bytes,
-                                          std::vector<std::size_t> sizes) {
+  std::optional<Violation> FeedInPieces(absl::string_view bytes,
+                                        std::vector<std::size_t> sizes) {
     std::optional<Violation> first;
     std::size_t pos = 0;
     std::size_t i = 0;
@@ -153,7 +153,7 @@ struct Harness {
       const std::size_t n =
           std::min(sizes[std::min(i, sizes.size() - 1)], bytes.size() - pos);
       ++i;
-      std::optional<Violation> v = feed(bytes.substr(pos, n));
+      std::optional<Violation> v = Feed(bytes.substr(pos, n));
       if (v && !first) first = std::move(v);
       pos += n;
     }

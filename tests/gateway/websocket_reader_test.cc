@@ -14,7 +14,7 @@ TEST(WebSocketReader, RfcMaskedHelloExample) {
   const std::string rfc("\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58", 11);
   EXPECT_EQ(Client(Opcode::kText, "Hello"), rfc);
   Harness h;
-  EXPECT_FALSE(h.feed(rfc));
+  EXPECT_FALSE(h.Feed(rfc));
   EXPECT_EQ(h.got, std::vector<Got>{Message(Opcode::kText, "Hello")});
 }
 
@@ -22,7 +22,7 @@ TEST(WebSocketReader, SingleTextMessageIsDeliveredWhole) {
   for (const Mask& mask : {kRfcMask, kZeroMask, kOddMask}) {
     Harness h;
     const std::string text = "Hello, \xE2\x82\xAC world! A longer message.";
-    EXPECT_FALSE(h.feed(Client(Opcode::kText, text, true, mask)));
+    EXPECT_FALSE(h.Feed(Client(Opcode::kText, text, true, mask)));
     EXPECT_EQ(h.got, std::vector<Got>{Message(Opcode::kText, text)});
   }
 }
@@ -34,7 +34,7 @@ TEST(WebSocketReader, WholeMessageIsUnmaskedInPlace) {
   std::string bytes = Client(Opcode::kText, text, true, kOddMask);
   std::vector<char> buffer(bytes.begin(), bytes.end());
   int calls = 0;
-  EXPECT_FALSE(reader.feed(absl::MakeSpan(buffer), [&](const Frame& frame) {
+  EXPECT_FALSE(reader.Feed(absl::MakeSpan(buffer), [&](const Frame& frame) {
     ++calls;
     EXPECT_EQ(frame.opcode, Opcode::kText);
     EXPECT_EQ(frame.payload, text);
@@ -78,13 +78,13 @@ std::vector<Got> MixedExpected() {
 
 TEST(WebSocketReader, SeveralFramesInOneFeed) {
   Harness h;
-  EXPECT_FALSE(h.feed(MixedStream()));
+  EXPECT_FALSE(h.Feed(MixedStream()));
   EXPECT_EQ(h.got, MixedExpected());
 }
 
 TEST(WebSocketReader, OneByteAtATime) {
   Harness h;
-  EXPECT_FALSE(h.feed_in_pieces(MixedStream(), {1}));
+  EXPECT_FALSE(h.FeedInPieces(MixedStream(), {1}));
   EXPECT_EQ(h.got, MixedExpected());
 }
 
@@ -93,7 +93,7 @@ TEST(WebSocketReader, EverySplitPointGivesTheSameResult) {
   const std::vector<Got> expected = MixedExpected();
   for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
     Harness h;
-    EXPECT_FALSE(h.feed_in_pieces(stream, {cut, stream.size()}));
+    EXPECT_FALSE(h.FeedInPieces(stream, {cut, stream.size()}));
     ASSERT_EQ(h.got, expected) << "cut at " << cut;
   }
 }
@@ -102,21 +102,21 @@ TEST(WebSocketReader, VariousReadSizes) {
   const std::string stream = MixedStream();
   for (std::size_t size : {2u, 3u, 5u, 7u, 8u, 9u, 13u, 64u, 100u}) {
     Harness h;
-    EXPECT_FALSE(h.feed_in_pieces(stream, {size}));
+    EXPECT_FALSE(h.FeedInPieces(stream, {size}));
     EXPECT_EQ(h.got, MixedExpected()) << size;
   }
 }
 
 TEST(WebSocketReader, EmptyFeedDoesNothing) {
   Harness h;
-  EXPECT_FALSE(h.feed(""));
+  EXPECT_FALSE(h.Feed(""));
   const std::string frame = Client(Opcode::kText, "abc");
-  EXPECT_FALSE(h.feed(frame.substr(0, 3)));
-  EXPECT_FALSE(h.feed(""));
-  EXPECT_FALSE(h.feed(frame.substr(3, 4)));
-  EXPECT_FALSE(h.feed(""));
+  EXPECT_FALSE(h.Feed(frame.substr(0, 3)));
+  EXPECT_FALSE(h.Feed(""));
+  EXPECT_FALSE(h.Feed(frame.substr(3, 4)));
+  EXPECT_FALSE(h.Feed(""));
   EXPECT_TRUE(h.got.empty());
-  EXPECT_FALSE(h.feed(frame.substr(7)));
+  EXPECT_FALSE(h.Feed(frame.substr(7)));
   EXPECT_EQ(h.got, std::vector<Got>{Message(Opcode::kText, "abc")});
 }
 
@@ -128,16 +128,16 @@ TEST(WebSocketReader, HeaderSplitAcrossFeeds) {
     const std::size_t header = n < 126 ? 6 : n <= 0xFFFF ? 8 : 14;
     for (std::size_t cut = 1; cut <= header; ++cut) {
       Harness h;
-      EXPECT_FALSE(h.feed(frame.substr(0, cut)));
+      EXPECT_FALSE(h.Feed(frame.substr(0, cut)));
       EXPECT_TRUE(h.got.empty());
-      EXPECT_FALSE(h.feed(frame.substr(cut)));
+      EXPECT_FALSE(h.Feed(frame.substr(cut)));
       EXPECT_EQ(h.got, std::vector<Got>{Message(Opcode::kText, text)})
           << "n " << n << " cut " << cut;
     }
     // Header in single bytes, then the payload at once.
     Harness h;
-    EXPECT_FALSE(h.feed_in_pieces(frame.substr(0, header), {1}));
-    EXPECT_FALSE(h.feed(frame.substr(header)));
+    EXPECT_FALSE(h.FeedInPieces(frame.substr(0, header), {1}));
+    EXPECT_FALSE(h.Feed(frame.substr(header)));
     EXPECT_EQ(h.got, std::vector<Got>{Message(Opcode::kText, text)});
   }
 }
@@ -148,7 +148,7 @@ TEST(WebSocketReader, SixteenBitLengths) {
     const std::string frame = Client(Opcode::kBinary, payload, true, kOddMask);
     ASSERT_EQ(Byte(frame, 1), 0x80 | 126);
     Harness h;
-    EXPECT_FALSE(h.feed(frame));
+    EXPECT_FALSE(h.Feed(frame));
     EXPECT_EQ(h.got, std::vector<Got>{Message(Opcode::kBinary, payload)}) << n;
   }
 }
@@ -159,12 +159,12 @@ TEST(WebSocketReader, SixtyFourBitLengths) {
     const std::string frame = Client(Opcode::kBinary, payload, true, kOddMask);
     ASSERT_EQ(Byte(frame, 1), 0x80 | 127);
     Harness whole;
-    EXPECT_FALSE(whole.feed(frame));
+    EXPECT_FALSE(whole.Feed(frame));
     EXPECT_EQ(whole.got, std::vector<Got>{Message(Opcode::kBinary, payload)});
     // Reads that cut the payload at every offset modulo the mask and word.
     for (std::size_t size : {1001u, 4093u, 16384u}) {
       Harness h;
-      EXPECT_FALSE(h.feed_in_pieces(frame, {size}));
+      EXPECT_FALSE(h.FeedInPieces(frame, {size}));
       EXPECT_EQ(h.got, std::vector<Got>{Message(Opcode::kBinary, payload)})
           << n << " in reads of " << size;
     }
@@ -173,15 +173,15 @@ TEST(WebSocketReader, SixtyFourBitLengths) {
 
 TEST(WebSocketReader, FragmentedMessageIsJoined) {
   Harness h;
-  EXPECT_FALSE(h.feed(Client(Opcode::kText, "Hel", false)));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kText, "Hel", false)));
   EXPECT_TRUE(h.got.empty());
-  EXPECT_FALSE(h.feed(Client(Opcode::kContinuation, "lo, ", false, kOddMask)));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kContinuation, "lo, ", false, kOddMask)));
   EXPECT_TRUE(h.got.empty());
-  EXPECT_FALSE(h.feed(Client(Opcode::kContinuation, "world", true, kZeroMask)));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kContinuation, "world", true, kZeroMask)));
   EXPECT_EQ(h.got, std::vector<Got>{Message(Opcode::kText, "Hello, world")});
 
   // And the reader is ready for the next message.
-  EXPECT_FALSE(h.feed(Client(Opcode::kText, "next")));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kText, "next")));
   EXPECT_EQ(h.got.back(), Message(Opcode::kText, "next"));
 }
 
@@ -192,7 +192,7 @@ TEST(WebSocketReader, PingBetweenFragmentsIsDeliveredInOrder) {
                              Client(Opcode::kContinuation, "two ", false) +
                              Client(Opcode::kPong, "pong", true, kOddMask) +
                              Client(Opcode::kContinuation, "three", true);
-  EXPECT_FALSE(h.feed(stream));
+  EXPECT_FALSE(h.Feed(stream));
   const std::vector<Got> expected = {
       Message(Opcode::kPing, "ping!"),
       Message(Opcode::kPong, "pong"),
@@ -203,18 +203,18 @@ TEST(WebSocketReader, PingBetweenFragmentsIsDeliveredInOrder) {
 
 TEST(WebSocketReader, CloseBetweenFragmentsIsDelivered) {
   Harness h;
-  EXPECT_FALSE(h.feed(Client(Opcode::kBinary, "part", false) +
+  EXPECT_FALSE(h.Feed(Client(Opcode::kBinary, "part", false) +
                       Client(Opcode::kClose, ClosePayload(1001, "away"))));
   EXPECT_EQ(h.got, std::vector<Got>{Close(1001, "away")});
 }
 
 TEST(WebSocketReader, ZeroLengthTextMessage) {
   Harness h;
-  EXPECT_FALSE(h.feed(Client(Opcode::kText, "")));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kText, "")));
   EXPECT_EQ(h.got, std::vector<Got>{Message(Opcode::kText, "")});
   // Also as the header alone in one read, in pieces, and fragmented.
-  EXPECT_FALSE(h.feed_in_pieces(Client(Opcode::kText, ""), {1}));
-  EXPECT_FALSE(h.feed(Client(Opcode::kText, "", false) +
+  EXPECT_FALSE(h.FeedInPieces(Client(Opcode::kText, ""), {1}));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kText, "", false) +
                       Client(Opcode::kContinuation, "", true)));
   EXPECT_EQ(h.got, std::vector<Got>(3, Message(Opcode::kText, "")));
 }
@@ -222,8 +222,8 @@ TEST(WebSocketReader, ZeroLengthTextMessage) {
 TEST(WebSocketReader, BinaryOpcodeIsPreserved) {
   Harness h;
   const std::string payload("\x00\xFF\xC0\x80 not utf-8", 13);
-  EXPECT_FALSE(h.feed(Client(Opcode::kBinary, payload, true, kOddMask)));
-  EXPECT_FALSE(h.feed(Client(Opcode::kBinary, "\xFF", false) +
+  EXPECT_FALSE(h.Feed(Client(Opcode::kBinary, payload, true, kOddMask)));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kBinary, "\xFF", false) +
                       Client(Opcode::kContinuation, "\xFE", true)));
   const std::vector<Got> expected = {
       Message(Opcode::kBinary, payload),
@@ -235,8 +235,8 @@ TEST(WebSocketReader, BinaryOpcodeIsPreserved) {
 TEST(WebSocketReader, ControlFramesOfUpTo125Bytes) {
   Harness h;
   const std::string payload = Pattern(125);
-  EXPECT_FALSE(h.feed(Client(Opcode::kPing, payload, true, kOddMask)));
-  EXPECT_FALSE(h.feed_in_pieces(Client(Opcode::kPong, payload), {3}));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kPing, payload, true, kOddMask)));
+  EXPECT_FALSE(h.FeedInPieces(Client(Opcode::kPong, payload), {3}));
   const std::vector<Got> expected = {
       Message(Opcode::kPing, payload),
       Message(Opcode::kPong, payload),
@@ -246,20 +246,20 @@ TEST(WebSocketReader, ControlFramesOfUpTo125Bytes) {
 
 TEST(WebSocketReader, CloseFrameWithCodeAndReason) {
   Harness h;
-  EXPECT_FALSE(h.feed(Client(
+  EXPECT_FALSE(h.Feed(Client(
       Opcode::kClose, ClosePayload(1000, "bye \xE2\x82\xAC"), true, kOddMask)));
   EXPECT_EQ(h.got, std::vector<Got>{Close(1000, "bye \xE2\x82\xAC")});
 }
 
 TEST(WebSocketReader, CloseFrameWithCodeOnly) {
   Harness h;
-  EXPECT_FALSE(h.feed(Client(Opcode::kClose, ClosePayload(1001))));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kClose, ClosePayload(1001))));
   EXPECT_EQ(h.got, std::vector<Got>{Close(1001)});
 }
 
 TEST(WebSocketReader, CloseFrameWithoutPayloadHasNoStatus) {
   Harness h;
-  EXPECT_FALSE(h.feed(Client(Opcode::kClose, "")));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kClose, "")));
   ASSERT_EQ(h.got.size(), 1u);
   EXPECT_EQ(h.got[0].opcode, Opcode::kClose);
   EXPECT_EQ(h.got[0].close_code, kCloseNoStatus);
@@ -270,7 +270,7 @@ TEST(WebSocketReader, CloseFrameSplitOverReads) {
   Harness h;
   const std::string frame = Client(
       Opcode::kClose, ClosePayload(3000, "split reason"), true, kOddMask);
-  EXPECT_FALSE(h.feed_in_pieces(frame, {1}));
+  EXPECT_FALSE(h.FeedInPieces(frame, {1}));
   EXPECT_EQ(h.got, std::vector<Got>{Close(3000, "split reason")});
 }
 
@@ -278,7 +278,7 @@ TEST(WebSocketReader, ValidCloseCodes) {
   for (std::uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010,
                              1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999}) {
     Harness h;
-    EXPECT_FALSE(h.feed(Client(Opcode::kClose, ClosePayload(code, "r"))))
+    EXPECT_FALSE(h.Feed(Client(Opcode::kClose, ClosePayload(code, "r"))))
         << code;
     EXPECT_EQ(h.got, std::vector<Got>{Close(code, "r")}) << code;
   }
@@ -286,13 +286,13 @@ TEST(WebSocketReader, ValidCloseCodes) {
 
 TEST(WebSocketReader, MessageOfExactlyTheLimit) {
   Harness h(100);
-  EXPECT_FALSE(h.feed(Client(Opcode::kText, std::string(100, 'x'))));
-  EXPECT_FALSE(h.feed(Client(Opcode::kText, std::string(60, 'y'), false) +
+  EXPECT_FALSE(h.Feed(Client(Opcode::kText, std::string(100, 'x'))));
+  EXPECT_FALSE(h.Feed(Client(Opcode::kText, std::string(60, 'y'), false) +
                       Client(Opcode::kContinuation, std::string(40, 'y'))));
   // Control frames are not messages: not counted against the limit.
   Harness tiny(0);
-  EXPECT_FALSE(tiny.feed(Client(Opcode::kPing, "ping")));
-  EXPECT_FALSE(tiny.feed(Client(Opcode::kText, "")));
+  EXPECT_FALSE(tiny.Feed(Client(Opcode::kPing, "ping")));
+  EXPECT_FALSE(tiny.Feed(Client(Opcode::kText, "")));
   const std::vector<Got> expected = {
       Message(Opcode::kText, std::string(100, 'x')),
       Message(Opcode::kText, std::string(100, 'y')),
@@ -313,7 +313,7 @@ TEST(WebSocketReader, LargeMessagesInARow) {
     stream += Client(Opcode::kContinuation, text.substr(n / 2), true);
     expected.push_back(Message(Opcode::kText, text));
   }
-  EXPECT_FALSE(h.feed_in_pieces(stream, {4096}));
+  EXPECT_FALSE(h.FeedInPieces(stream, {4096}));
   EXPECT_EQ(h.got, expected);
 }
 

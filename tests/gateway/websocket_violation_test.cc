@@ -30,7 +30,7 @@ void ExpectFatal(absl::string_view bytes, std::uint16_t code,
         absl::StrCat(prefix, bytes, Client(Opcode::kText, "same read"),
                      Client(Opcode::kClose, ClosePayload(1000)));
     const std::optional<Violation> v =
-        byte_at_a_time ? h.feed_in_pieces(all, {1}) : h.feed(all);
+        byte_at_a_time ? h.FeedInPieces(all, {1}) : h.Feed(all);
     ASSERT_TRUE(v.has_value());
     EXPECT_EQ(v->code, code) << v->reason;
     EXPECT_EQ(v->framing(), code == kCloseProtocolError);
@@ -39,10 +39,10 @@ void ExpectFatal(absl::string_view bytes, std::uint16_t code,
     EXPECT_EQ(h.got, before);
 
     // Failed for good: good frames are ignored, nothing is reported again.
-    EXPECT_FALSE(h.feed(Client(Opcode::kText, "after")));
-    EXPECT_FALSE(h.feed(Client(Opcode::kPing, "after")));
-    EXPECT_FALSE(h.feed(Client(Opcode::kClose, ClosePayload(1000))));
-    EXPECT_FALSE(h.feed(bytes));
+    EXPECT_FALSE(h.Feed(Client(Opcode::kText, "after")));
+    EXPECT_FALSE(h.Feed(Client(Opcode::kPing, "after")));
+    EXPECT_FALSE(h.Feed(Client(Opcode::kClose, ClosePayload(1000))));
+    EXPECT_FALSE(h.Feed(bytes));
     EXPECT_EQ(h.got, before);
     EXPECT_EQ(h.violations.size(), 1u);
   }
@@ -69,7 +69,7 @@ void ExpectMessageDropped(absl::string_view bytes, std::uint16_t code,
         absl::StrCat(prefix, bytes, Client(Opcode::kPing, "next"),
                      Client(Opcode::kText, "next message", true, kOddMask));
     const std::optional<Violation> v =
-        byte_at_a_time ? h.feed_in_pieces(all, {1}) : h.feed(all);
+        byte_at_a_time ? h.FeedInPieces(all, {1}) : h.Feed(all);
     ASSERT_TRUE(v.has_value());
     EXPECT_EQ(v->code, code) << v->reason;
     EXPECT_FALSE(v->framing());
@@ -80,7 +80,7 @@ void ExpectMessageDropped(absl::string_view bytes, std::uint16_t code,
     expected.push_back(Message(Opcode::kText, "next message"));
     EXPECT_EQ(h.got, expected);
 
-    EXPECT_FALSE(h.feed(Client(Opcode::kClose, ClosePayload(1001, "bye"))));
+    EXPECT_FALSE(h.Feed(Client(Opcode::kClose, ClosePayload(1001, "bye"))));
     expected.push_back(Close(1001, "bye"));
     EXPECT_EQ(h.got, expected);
     EXPECT_EQ(h.violations.size(), 1u);
@@ -163,8 +163,8 @@ TEST(WebSocketViolation, NonMinimalLength) {
   // The boundaries themselves are fine.
   Harness h;
   EXPECT_FALSE(
-      h.feed(RawFrame(0x81, std::string(126, 'x'), kRfcMask, LengthForm::k16)));
-  EXPECT_FALSE(h.feed(
+      h.Feed(RawFrame(0x81, std::string(126, 'x'), kRfcMask, LengthForm::k16)));
+  EXPECT_FALSE(h.Feed(
       RawFrame(0x82, std::string(65536, 'x'), kRfcMask, LengthForm::k64)));
   EXPECT_EQ(h.got.size(), 2u);
 }
@@ -173,10 +173,10 @@ TEST(WebSocketViolation, LengthWithTheTopBitSet) {
   for (std::uint64_t length : {std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
     Harness h;
     const std::optional<Violation> v =
-        h.feed(RawFrame(0x82, "", kRfcMask, LengthForm::k64, length));
+        h.Feed(RawFrame(0x82, "", kRfcMask, LengthForm::k64, length));
     ASSERT_TRUE(v);
     EXPECT_EQ(v->code, kCloseProtocolError);
-    EXPECT_FALSE(h.feed(Client(Opcode::kText, "after")));
+    EXPECT_FALSE(h.Feed(Client(Opcode::kText, "after")));
     EXPECT_TRUE(h.got.empty());
   }
 }
@@ -193,8 +193,8 @@ TEST(WebSocketViolation, MessageTooBigInOneFrame) {
                        {Message(Opcode::kText, std::string(100, 'a'))});
   // A limit of 0 allows only empty messages.
   Harness none(0);
-  EXPECT_EQ(none.feed(Client(Opcode::kBinary, "1"))->code, kCloseTooBig);
-  EXPECT_FALSE(none.feed(Client(Opcode::kBinary, "")));
+  EXPECT_EQ(none.Feed(Client(Opcode::kBinary, "1"))->code, kCloseTooBig);
+  EXPECT_FALSE(none.Feed(Client(Opcode::kBinary, "")));
   EXPECT_EQ(none.got, std::vector<Got>{Message(Opcode::kBinary, "")});
 }
 
@@ -204,13 +204,13 @@ TEST(WebSocketViolation, MessageTooBigIsReportedFromTheHeader) {
   const std::string header =
       RawFrame(0x82, "", kRfcMask, LengthForm::k64, std::uint64_t{1} << 40);
   ASSERT_EQ(header.size(), 14u);
-  const std::optional<Violation> v = h.feed(header);
+  const std::optional<Violation> v = h.Feed(header);
   ASSERT_TRUE(v);
   EXPECT_EQ(v->code, kCloseTooBig);
   EXPECT_FALSE(v->framing());
   // The payload then streams through without being kept or reported.
   for (int i = 0; i < 16; ++i) {
-    EXPECT_FALSE(h.feed(std::string(64 * 1024, 'z')));
+    EXPECT_FALSE(h.Feed(std::string(64 * 1024, 'z')));
   }
   EXPECT_TRUE(h.got.empty());
   EXPECT_EQ(h.violations.size(), 1u);
@@ -243,7 +243,7 @@ TEST(WebSocketViolation, MessageTooBigAcrossFragments) {
 TEST(WebSocketViolation, ControlFramesInsideADroppedMessageAreDelivered) {
   Harness h(100);
   const std::optional<Violation> v =
-      h.feed(Client(Opcode::kText, std::string(80, 'a'), false) +
+      h.Feed(Client(Opcode::kText, std::string(80, 'a'), false) +
              Client(Opcode::kContinuation, std::string(80, 'b'), false) +
              Client(Opcode::kPing, "inside", true, kOddMask) +
              Client(Opcode::kContinuation, std::string(80, 'c'), true) +
@@ -256,7 +256,7 @@ TEST(WebSocketViolation, ControlFramesInsideADroppedMessageAreDelivered) {
   };
   EXPECT_EQ(h.got, expected);
   // A continuation after the dropped message ended is still an error.
-  EXPECT_EQ(h.feed(Client(Opcode::kContinuation, "x"))->code,
+  EXPECT_EQ(h.Feed(Client(Opcode::kContinuation, "x"))->code,
             kCloseProtocolError);
 }
 
@@ -281,7 +281,7 @@ TEST(WebSocketViolation, InvalidUtf8Text) {
 
 TEST(WebSocketViolation, CharacterSplitAcrossFragmentsIsValid) {
   Harness h;
-  EXPECT_FALSE(h.feed(Client(Opcode::kText, "\xF0\x9F", false) +
+  EXPECT_FALSE(h.Feed(Client(Opcode::kText, "\xF0\x9F", false) +
                       Client(Opcode::kContinuation, "\x98", false) +
                       Client(Opcode::kContinuation, "\x80", true)));
   EXPECT_EQ(h.got,
@@ -292,13 +292,13 @@ TEST(WebSocketViolation, CharacterSplitAcrossFragmentsIsValid) {
 TEST(WebSocketViolation, FirstViolationOfAReadIsReturned) {
   Harness h(100);
   const std::optional<Violation> v =
-      h.feed(Client(Opcode::kText, std::string(101, 'x')) +
+      h.Feed(Client(Opcode::kText, std::string(101, 'x')) +
              Client(Opcode::kText, "ok") + Client(Opcode::kText, "\xFF"));
   ASSERT_TRUE(v);
   EXPECT_EQ(v->code, kCloseTooBig);
   EXPECT_EQ(h.got, std::vector<Got>{Message(Opcode::kText, "ok")});
-  EXPECT_EQ(h.feed(Client(Opcode::kText, "\xC3"))->code, kCloseInvalidPayload);
-  EXPECT_FALSE(h.feed(Client(Opcode::kText, "ok")));
+  EXPECT_EQ(h.Feed(Client(Opcode::kText, "\xC3"))->code, kCloseInvalidPayload);
+  EXPECT_FALSE(h.Feed(Client(Opcode::kText, "ok")));
   EXPECT_EQ(h.got.size(), 2u);
 }
 
@@ -341,7 +341,7 @@ TEST(WebSocketViolation, FramesBeforeAFramingErrorAreDelivered) {
 TEST(WebSocketViolation, FramingErrorAfterADroppedMessage) {
   Harness h(10);
   const std::optional<Violation> v =
-      h.feed(Client(Opcode::kText, std::string(11, 'x')) +
+      h.Feed(Client(Opcode::kText, std::string(11, 'x')) +
              RawFrame(0x81, "unmasked", std::nullopt));
   ASSERT_TRUE(v);
   EXPECT_TRUE(v->framing());

@@ -113,10 +113,10 @@ class Paused final {
     } while (got < 0 && errno == EINTR);
     EXPECT_TRUE(got == pid_ && WIFSTOPPED(status));
   }
-  ~Paused() { resume(); }
+  ~Paused() { Resume(); }
   Paused(const Paused&) = delete;
   Paused& operator=(const Paused&) = delete;
-  void resume() {
+  void Resume() {
     if (pid_ == 0) return;
     EXPECT_EQ(::kill(pid_, SIGCONT), 0);
     pid_ = 0;
@@ -244,7 +244,7 @@ TEST(NatsPause, EventLoopStaysFreeAndConfirmationWaitsForNats) {
     ASSERT_EQ(own.pongs.size(), 1u);
   }
 
-  paused.resume();
+  paused.Resume();
   const json answer = NextMessage(*subscriber);
   EXPECT_EQ(answer.value("type", ""), "confirm_subscription") << answer;
   EXPECT_EQ(answer.value("identifier", ""), room);

@@ -288,7 +288,7 @@ class WssClient final {
         websocket::stream_base::decorator([](websocket::request_type& req) {
           req.set(http::field::sec_websocket_protocol, "actioncable-v1-json");
         }));
-    c->expire();
+    c->Expire();
     if (auto ec = Run(c->ioc_, [&](auto h) {
           c->ws_.async_handshake(absl::StrCat("127.0.0.1:", port), "/cable", h);
         })) {
@@ -300,7 +300,7 @@ class WssClient final {
   TlsSocket& tls() { return ws_.next_layer(); }
 
   absl::Status Send(const std::string& text) {
-    expire();
+    Expire();
     ws_.text(true);
     auto ec = Run(ioc_, [&](auto h) { ws_.async_write(net::buffer(text), h); });
     return ec ? absl::UnavailableError("send: " + ec.message())
@@ -356,7 +356,7 @@ class WssClient final {
  private:
   explicit WssClient(std::unique_ptr<ssl::context> ctx)
       : ctx_(std::move(ctx)), ws_(ioc_, *ctx_) {}
-  void expire() { beast::get_lowest_layer(ws_).expires_after(kTimeout); }
+  void Expire() { beast::get_lowest_layer(ws_).expires_after(kTimeout); }
 
   net::io_context ioc_;
   std::unique_ptr<ssl::context> ctx_;
@@ -389,14 +389,14 @@ struct RawTls {
   explicit RawTls(const std::vector<std::string>& cas)
       : ctx(TrustOnly(cas)), socket(ioc, *ctx) {}
 
-  beast::error_code write(const std::string& bytes) {
+  beast::error_code Write(const std::string& bytes) {
     beast::get_lowest_layer(socket).expires_after(kTimeout);
     return Run(
         ioc, [&](auto h) { net::async_write(socket, net::buffer(bytes), h); });
   }
 
   // Reads until the stream ends; returns how (eof: close_notify came).
-  beast::error_code read_to_end(std::string& out) {
+  beast::error_code ReadToEnd(std::string& out) {
     for (;;) {
       char buf[4096];
       std::size_t got = 0;

@@ -47,12 +47,12 @@ TEST_F(TlsWebSocket, HttpsEndpointsAnswerAndEndWithCloseNotify) {
   auto server = StartA();
   RawTls https(TrustA());
   ASSERT_TRUE(ConnectTls(https.ioc, https.socket, server->http_port()).ok());
-  ASSERT_FALSE(https.write(
+  ASSERT_FALSE(https.Write(
       "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
   std::string answer;
   // eof from the TLS layer is close_notify; an end without it would be
   // ssl::error::stream_truncated.
-  EXPECT_EQ(https.read_to_end(answer), net::error::eof);
+  EXPECT_EQ(https.ReadToEnd(answer), net::error::eof);
   EXPECT_THAT(answer, HasSubstr("HTTP/1.1 200 OK"));
   EXPECT_THAT(answer, HasSubstr("\r\n\r\nok\n"));
 }
@@ -63,14 +63,14 @@ TEST_F(TlsWebSocket, WebSocketCloseEndsWithCloseNotify) {
   ASSERT_TRUE(ConnectTls(raw.ioc, raw.socket, server->http_port()).ok());
   // The upgrade and a close frame (masked, code 1000) in one write: the
   // frame arrives with the request, before the answer.
-  ASSERT_FALSE(raw.write(
+  ASSERT_FALSE(raw.Write(
       "GET /cable HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
       "Sec-WebSocket-Version: 13\r\n"
       "Sec-WebSocket-Protocol: actioncable-v1-json\r\n\r\n" +
       std::string("\x88\x82\0\0\0\0\x03\xe8", 8)));
   std::string answer;
-  EXPECT_EQ(raw.read_to_end(answer), net::error::eof);
+  EXPECT_EQ(raw.ReadToEnd(answer), net::error::eof);
   EXPECT_THAT(answer, HasSubstr("HTTP/1.1 101 Switching Protocols"));
   EXPECT_THAT(answer, EndsWith(std::string("\x88\x02\x03\xe8", 4)));
 }

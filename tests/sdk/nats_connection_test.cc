@@ -126,7 +126,7 @@ TEST_F(NatsConnectionAuthTest, TheRightTokenConnects) {
   auto c = NatsConnection::Connect(Options("right-token", true));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE((*c)->connected());
-  EXPECT_EQ(natsConnection_FlushTimeout((*c)->get(), 10000), NATS_OK);
+  EXPECT_EQ(natsConnection_FlushTimeout((*c)->Get(), 10000), NATS_OK);
   (*c)->Close();
   EXPECT_FALSE((*c)->connected());
 }

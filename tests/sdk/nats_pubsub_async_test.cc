@@ -56,7 +56,7 @@ TEST_F(NatsPubSubTest, SubscribeReturnsAtOnceAndGoesLiveWhenTheServerAnswers) {
   Completion live;
   PubSubSubscriptionId id = 0;
   const auto took = Timed([&] {
-    id = sub->subscribe("paused", inbox.callback(), live.callback());
+    id = sub->Subscribe("paused", inbox.callback(), live.callback());
   });
   EXPECT_LT(took, kAtOnce);
   EXPECT_NE(id, 0u);
@@ -64,7 +64,7 @@ TEST_F(NatsPubSubTest, SubscribeReturnsAtOnceAndGoesLiveWhenTheServerAnswers) {
   // The server cannot have confirmed it: on_live has not run. (A flush
   // round trip through the paused server proves nothing can come back.)
   Completion flushed;
-  sub->flush(flushed.callback());
+  sub->Flush(flushed.callback());
   EXPECT_FALSE(live.done());
   EXPECT_FALSE(flushed.done());
 
@@ -72,9 +72,9 @@ TEST_F(NatsPubSubTest, SubscribeReturnsAtOnceAndGoesLiveWhenTheServerAnswers) {
   EXPECT_TRUE(live.Await().ok()) << live.Await();
   EXPECT_TRUE(flushed.Await().ok()) << flushed.Await();
   // Live: a broadcast that starts now reaches it.
-  ASSERT_TRUE(pub->broadcast("paused", "after").ok());
+  ASSERT_TRUE(pub->Broadcast("paused", "after").ok());
   ASSERT_TRUE(inbox.AwaitMessage("after"));
-  sub->unsubscribe(id);
+  sub->Unsubscribe(id);
 }
 
 TEST_F(NatsPubSubTest, ManySubscriptionsQueuedTogetherShareOneFlush) {
@@ -90,7 +90,7 @@ TEST_F(NatsPubSubTest, ManySubscriptionsQueuedTogetherShareOneFlush) {
     for (int i = 0; i < kSubscriptions; ++i) {
       inboxes.push_back(std::make_unique<Inbox>());
       lives.push_back(std::make_unique<Completion>());
-      sub->subscribe(absl::StrCat("batch.", i), inboxes.back()->callback(),
+      sub->Subscribe(absl::StrCat("batch.", i), inboxes.back()->callback(),
                      lives.back()->callback());
     }
   });
@@ -104,7 +104,7 @@ TEST_F(NatsPubSubTest, ManySubscriptionsQueuedTogetherShareOneFlush) {
   EXPECT_GE(flushes, 1u);
   EXPECT_LE(flushes, 2u);
   for (int i = 0; i < kSubscriptions; ++i) {
-    ASSERT_TRUE(pub->broadcast(absl::StrCat("batch.", i), "x").ok());
+    ASSERT_TRUE(pub->Broadcast(absl::StrCat("batch.", i), "x").ok());
   }
   for (const auto& inbox : inboxes) ASSERT_TRUE(inbox->AwaitCount(1));
 }
@@ -116,13 +116,13 @@ TEST_F(NatsPubSubTest, UnsubscribeReturnsAtOnceWhileTheServerIsPaused) {
   auto id = SubscribeAndWait(*sub, "s", inbox.callback());
   ASSERT_TRUE(id.ok()) << id.status();
   ASSERT_TRUE(server_->Pause().ok());
-  EXPECT_LT(Timed([&] { sub->unsubscribe(*id); }), kAtOnce);
+  EXPECT_LT(Timed([&] { sub->Unsubscribe(*id); }), kAtOnce);
   EXPECT_EQ(sub->subscription_count(), 0u);
   // Also one that is not live yet: its on_live then says Cancelled.
   Completion live;
   const PubSubSubscriptionId queued =
-      sub->subscribe("t", inbox.callback(), live.callback());
-  EXPECT_LT(Timed([&] { sub->unsubscribe(queued); }), kAtOnce);
+      sub->Subscribe("t", inbox.callback(), live.callback());
+  EXPECT_LT(Timed([&] { sub->Unsubscribe(queued); }), kAtOnce);
   ASSERT_TRUE(server_->Resume().ok());
   EXPECT_EQ(live.Await().code(), absl::StatusCode::kCancelled) << live.Await();
   EXPECT_EQ(sub->subscription_count(), 0u);
@@ -136,7 +136,7 @@ TEST_F(NatsPubSubTest, OnLiveReportsAConnectionThatIsDown) {
   ASSERT_TRUE(sub->AwaitConnected(false, kWaitMs));
   Completion live;
   EXPECT_LT(
-      Timed([&] { sub->subscribe("down", inbox.callback(), live.callback()); }),
+      Timed([&] { sub->Subscribe("down", inbox.callback(), live.callback()); }),
       kAtOnce);
   EXPECT_EQ(live.Await().code(), absl::StatusCode::kUnavailable)
       << live.Await();
@@ -151,11 +151,11 @@ TEST(NatsPubSubAsync, OnLiveReportsANeverConnectedConnection) {
   auto ps = NatsPubSub::Connect(o);
   ASSERT_TRUE(ps.ok()) << ps.status();
   Completion live;
-  (*ps)->subscribe("s", inbox.callback(), live.callback());
+  (*ps)->Subscribe("s", inbox.callback(), live.callback());
   EXPECT_EQ(live.Await().code(), absl::StatusCode::kUnavailable);
   // Invalid input is reported inline, before subscribe returns.
   Completion invalid;
-  EXPECT_EQ((*ps)->subscribe("s", nullptr, invalid.callback()), 0u);
+  EXPECT_EQ((*ps)->Subscribe("s", nullptr, invalid.callback()), 0u);
   EXPECT_TRUE(invalid.done());
   EXPECT_EQ(invalid.Await().code(), absl::StatusCode::kInvalidArgument);
 }
@@ -167,8 +167,8 @@ TEST_F(NatsPubSubTest, DestroyingCompletesWhatIsQueued) {
   ASSERT_TRUE(server_->Pause().ok());
   Completion first;
   Completion second;
-  sub->subscribe("a", inbox.callback(), first.callback());
-  sub->subscribe("b", inbox.callback(), second.callback());
+  sub->Subscribe("a", inbox.callback(), first.callback());
+  sub->Subscribe("b", inbox.callback(), second.callback());
   // The worker may be waiting on the paused server for the first: resume
   // so that the destructor does not wait for the flush timeout.
   ASSERT_TRUE(server_->Resume().ok());

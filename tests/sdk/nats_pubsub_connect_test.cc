@@ -26,7 +26,7 @@ TEST(NatsPubSubConnect, WithRetryConnectsOnceTheServerComesUp) {
   EXPECT_EQ(SubscribeAndWait(**ps, "early", inbox.callback()).status().code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ((*ps)->subscription_count(), 0u);
-  absl::Status early = (*ps)->broadcast("early", "x");
+  absl::Status early = (*ps)->Broadcast("early", "x");
   EXPECT_TRUE(early.ok()) << early;
 
   NatsServer::Options so;
@@ -36,7 +36,7 @@ TEST(NatsPubSubConnect, WithRetryConnectsOnceTheServerComesUp) {
   ASSERT_GE(events.Await(true), 0);
   ASSERT_TRUE((*ps)->AwaitConnected(true, kWaitMs));
   ASSERT_TRUE(SubscribeAndWait(**ps, "late", inbox.callback()).ok());
-  ASSERT_TRUE((*ps)->broadcast("late", "hello").ok());
+  ASSERT_TRUE((*ps)->Broadcast("late", "hello").ok());
   ASSERT_TRUE(inbox.AwaitCount(1));
 }
 

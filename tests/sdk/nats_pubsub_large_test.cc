@@ -17,7 +17,7 @@ TEST_F(NatsPubSubTest, FourMegabytesRoundTripByteExact) {
   for (int i = 0; i < kRounds; ++i) sent.push_back(Payload(4 << 20, i));
   for (int i = 0; i < kRounds; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    ASSERT_TRUE(pub->broadcast("big", sent[i]).ok());
+    ASSERT_TRUE(pub->Broadcast("big", sent[i]).ok());
     const auto published = std::chrono::steady_clock::now();
     ASSERT_TRUE(inbox.AwaitCount(i + 1));
     const auto received = inbox.times()[i];
@@ -47,7 +47,7 @@ TEST_F(NatsPubSubTest, LargeAndSmallMessagesKeepPublishOrder) {
   const std::vector<std::string> sent = {Payload(3 << 20, 1), "small",
                                          Payload(5 << 19, 2), "last"};
   for (const auto& message : sent) {
-    ASSERT_TRUE(pub->broadcast("mixed", message).ok());
+    ASSERT_TRUE(pub->Broadcast("mixed", message).ok());
   }
   ASSERT_TRUE(inbox.AwaitCount(sent.size()));
   const auto messages = inbox.messages();
@@ -77,7 +77,7 @@ void ExpectConcurrentPublishersDeliverIntact(NatsPubSub& sub, NatsPubSub& a,
   auto publish = [&](NatsPubSub* ps, int p) {
     go.WaitForNotificationWithTimeout(kWait);
     for (const auto& message : sent[p]) {
-      if (!ps->broadcast("shared", message).ok()) failures.fetch_add(1);
+      if (!ps->Broadcast("shared", message).ok()) failures.fetch_add(1);
     }
   };
   std::thread ta(publish, &a, 0);
@@ -128,8 +128,8 @@ TEST_F(NatsPubSubTest, WireFormatOfLargeAndSmallMessages) {
   // Exactly max payload: one plain message, no headers.
   const std::string fits = Payload(max_payload, 7);
   const std::string large = Payload(5 << 19, 8);  // 2.5 MiB: 3 fragments
-  ASSERT_TRUE(pub->broadcast("wire", fits).ok());
-  ASSERT_TRUE(pub->broadcast("wire", large).ok());
+  ASSERT_TRUE(pub->Broadcast("wire", fits).ok());
+  ASSERT_TRUE(pub->Broadcast("wire", large).ok());
 
   auto plain = raw.Next();
   ASSERT_NE(plain, nullptr);
@@ -200,7 +200,7 @@ TEST(NatsPubSubFragments, ManySmallFragmentsOnASmallMaxPayloadServer) {
   }
   const auto start = std::chrono::steady_clock::now();
   for (const auto& message : sent) {
-    ASSERT_TRUE((*pub)->broadcast("tiny", message).ok());
+    ASSERT_TRUE((*pub)->Broadcast("tiny", message).ok());
   }
   ASSERT_TRUE(inbox.AwaitCount(sent.size()));
   std::printf(
@@ -230,9 +230,9 @@ TEST_F(NatsPubSubTest, RawSubjectsCarryLargeMessagesToo) {
   ASSERT_TRUE(
       SubscribeSubjectAndWait(*sub, "cable.internal.>", inbox.callback()).ok());
   const std::string large = Payload(3 << 20, 3);
-  ASSERT_TRUE(pub->publish_subject("cable.internal.a", large).ok());
-  ASSERT_TRUE(pub->publish_subject("cable.internal.b", "small").ok());
-  ASSERT_TRUE(pub->publish_subject("cable.internal.c", large).ok());
+  ASSERT_TRUE(pub->PublishSubject("cable.internal.a", large).ok());
+  ASSERT_TRUE(pub->PublishSubject("cable.internal.b", "small").ok());
+  ASSERT_TRUE(pub->PublishSubject("cable.internal.c", large).ok());
   ASSERT_TRUE(inbox.AwaitCount(3));
   const auto items = inbox.items();
   ASSERT_EQ(items.size(), 3u);
@@ -249,12 +249,12 @@ TEST_F(NatsPubSubTest, RefusesMessagesOverMaxMessageBytes) {
   ASSERT_TRUE(ps);
   // The default limit: 64 MiB.
   const absl::Status over =
-      ps->broadcast("huge", std::string((64 << 20) + 1, 'x'));
+      ps->Broadcast("huge", std::string((64 << 20) + 1, 'x'));
   EXPECT_EQ(over.code(), absl::StatusCode::kInvalidArgument) << over;
   EXPECT_NE(over.message().find("max_message_bytes"), std::string::npos)
       << over;
   EXPECT_EQ(
-      ps->publish_subject("raw.huge", std::string((64 << 20) + 1, 'x')).code(),
+      ps->PublishSubject("raw.huge", std::string((64 << 20) + 1, 'x')).code(),
       absl::StatusCode::kInvalidArgument);
 
   // A configured one.
@@ -264,11 +264,11 @@ TEST_F(NatsPubSubTest, RefusesMessagesOverMaxMessageBytes) {
   ASSERT_TRUE(limited.ok()) << limited.status();
   Inbox inbox;
   ASSERT_TRUE(SubscribeAndWait(**limited, "s", inbox.callback()).ok());
-  EXPECT_EQ((*limited)->broadcast("s", Payload((3 << 20) + 1, 1)).code(),
+  EXPECT_EQ((*limited)->Broadcast("s", Payload((3 << 20) + 1, 1)).code(),
             absl::StatusCode::kInvalidArgument);
   const std::string fits = Payload(3 << 20, 2);
-  ASSERT_TRUE((*limited)->broadcast("s", fits).ok());
-  ASSERT_TRUE((*limited)->broadcast("s", "end").ok());
+  ASSERT_TRUE((*limited)->Broadcast("s", fits).ok());
+  ASSERT_TRUE((*limited)->Broadcast("s", "end").ok());
   ASSERT_TRUE(inbox.AwaitCount(2));
   const auto messages = inbox.messages();
   EXPECT_TRUE(SameBytes(messages[0], fits));
@@ -290,9 +290,9 @@ TEST_F(NatsPubSubTest, RefusesALargeMessageTheReconnectBufferCannotHold) {
   ASSERT_TRUE(ps.ok()) << ps.status();
   ASSERT_TRUE(server_->Stop().ok());
   ASSERT_TRUE((*ps)->AwaitConnected(false, kWaitMs));
-  const absl::Status s = (*ps)->broadcast("s", Payload(2 << 20, 1));
+  const absl::Status s = (*ps)->Broadcast("s", Payload(2 << 20, 1));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
-  EXPECT_TRUE((*ps)->broadcast("s", "small").ok());
+  EXPECT_TRUE((*ps)->Broadcast("s", "small").ok());
 }
 
 // Hand-made fragments: what a subscriber does with lost, interleaved,

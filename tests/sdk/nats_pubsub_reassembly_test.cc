@@ -178,7 +178,7 @@ TEST_F(NatsPubSubReassemblyTest, UnsubscribeReleasesPartialMessages) {
       [](const NatsPubSub::ReassemblyStats& s) { return s.pending == 2; },
       kWaitMs));
   ASSERT_EQ(sub->subscription_count(), 1u);
-  sub->unsubscribe(id_);
+  sub->Unsubscribe(id_);
   EXPECT_EQ(sub->subscription_count(), 0u);
   const auto stats = sub->reassembly_stats();
   EXPECT_EQ(stats.pending, 0u);

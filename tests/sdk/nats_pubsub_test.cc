@@ -21,9 +21,9 @@ TEST_F(NatsPubSubTest, DeliversOnceAcrossConnections) {
   auto id = SubscribeAndWait(*sub, "chat", inbox.callback());
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(sub->subscription_count(), 1u);
-  ASSERT_TRUE(pub->broadcast("chat", "hello").ok());
-  ASSERT_TRUE(pub->broadcast("other", "not for chat").ok());
-  ASSERT_TRUE(pub->broadcast("chat", "end").ok());
+  ASSERT_TRUE(pub->Broadcast("chat", "hello").ok());
+  ASSERT_TRUE(pub->Broadcast("other", "not for chat").ok());
+  ASSERT_TRUE(pub->Broadcast("chat", "end").ok());
   ASSERT_TRUE(inbox.AwaitCount(2));
   // "end" came after "hello" on the same stream: a duplicate of "hello"
   // would have come before it.
@@ -42,9 +42,9 @@ TEST_F(NatsPubSubTest, ASubscriptionIsLiveWhenSubscribeReturns) {
     const std::string stream = absl::StrCat("live-", i);
     auto id = SubscribeAndWait(*sub, stream, inbox.callback());
     ASSERT_TRUE(id.ok()) << id.status();
-    ASSERT_TRUE(pub->broadcast(stream, "first").ok());
+    ASSERT_TRUE(pub->Broadcast(stream, "first").ok());
     ASSERT_TRUE(inbox.AwaitCount(1)) << stream;
-    sub->unsubscribe(*id);
+    sub->Unsubscribe(*id);
   }
 }
 
@@ -57,7 +57,7 @@ TEST_F(NatsPubSubTest, KeepsPublishOrderOfAThousandMessages) {
   std::vector<std::string> sent;
   for (int i = 0; i < 1000; ++i) {
     sent.push_back(absl::StrCat("m", i));
-    ASSERT_TRUE(pub->broadcast("ordered", sent.back()).ok());
+    ASSERT_TRUE(pub->Broadcast("ordered", sent.back()).ok());
   }
   ASSERT_TRUE(inbox.AwaitCount(1000));
   EXPECT_EQ(inbox.messages(), sent);
@@ -105,10 +105,10 @@ TEST_F(NatsPubSubTest, HostileStreamNamesRoundTripThroughTheServer) {
     ASSERT_TRUE(id.ok()) << id.status();
   }
   for (std::size_t i = 0; i < names.size(); ++i) {
-    ASSERT_TRUE(pub->broadcast(names[i], absl::StrCat("msg ", i)).ok());
+    ASSERT_TRUE(pub->Broadcast(names[i], absl::StrCat("msg ", i)).ok());
   }
   for (std::size_t i = 0; i < names.size(); ++i) {
-    ASSERT_TRUE(pub->broadcast(names[i], "end").ok());
+    ASSERT_TRUE(pub->Broadcast(names[i], "end").ok());
   }
   for (std::size_t i = 0; i < names.size(); ++i) {
     ASSERT_TRUE(inboxes[i]->AwaitCount(2)) << i;
@@ -127,12 +127,12 @@ TEST_F(NatsPubSubTest, RejectsNamesOverTheLimit) {
   Inbox inbox;
   EXPECT_EQ(SubscribeAndWait(*ps, too_long, inbox.callback()).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ps->broadcast(too_long, "x").code(),
+  EXPECT_EQ(ps->Broadcast(too_long, "x").code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(SubscribeAndWait(*ps, "ok", nullptr).status().code(),
             absl::StatusCode::kInvalidArgument);
   // Over the server's max payload (1 MB by default): sent in fragments.
-  EXPECT_TRUE(ps->broadcast("big", std::string(2 << 20, 'x')).ok());
+  EXPECT_TRUE(ps->Broadcast("big", std::string(2 << 20, 'x')).ok());
   EXPECT_TRUE(FlushAndWait(*ps).ok());
   EXPECT_EQ(ps->subscription_count(), 0u);
 }
@@ -157,23 +157,23 @@ TEST_F(NatsPubSubTest, UnsubscribeStopsDelivery) {
 
   std::thread publisher([&] {
     for (int i = 0; i < 20000 && !stop.load(); ++i) {
-      if (!pub->broadcast("s", absl::StrCat(i)).ok()) break;
+      if (!pub->Broadcast("s", absl::StrCat(i)).ok()) break;
     }
   });
   const bool flowing = counted.AwaitCount(100);
-  sub->unsubscribe(*id);
+  sub->Unsubscribe(*id);
   unsubscribed.store(true);
   const std::size_t at_unsubscribe = counted.messages().size();
   stop.store(true);
   publisher.join();
   ASSERT_TRUE(flowing);
-  ASSERT_TRUE(pub->broadcast("s", "sentinel").ok());
+  ASSERT_TRUE(pub->Broadcast("s", "sentinel").ok());
   // The witness gets the sentinel after everything published before it.
   ASSERT_TRUE(witness.AwaitMessage("sentinel"));
   EXPECT_EQ(after.load(), 0);
   EXPECT_EQ(counted.messages().size(), at_unsubscribe);
   EXPECT_EQ(sub->subscription_count(), 1u);
-  sub->unsubscribe(*id);  // unknown by now: ignored
+  sub->Unsubscribe(*id);  // unknown by now: ignored
 }
 
 TEST_F(NatsPubSubTest, UnsubscribeWaitsForARunningCallback) {
@@ -193,11 +193,11 @@ TEST_F(NatsPubSubTest, UnsubscribeWaitsForARunningCallback) {
                                log.push_back("callback returned");
                              });
   ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(pub->broadcast("block", "x").ok());
+  ASSERT_TRUE(pub->Broadcast("block", "x").ok());
   ASSERT_TRUE(entered.WaitForNotificationWithTimeout(kWait));
   std::thread unsubscriber([&] {
     calling.Notify();
-    sub->unsubscribe(*id);
+    sub->Unsubscribe(*id);
     absl::MutexLock lock(&log_mu);
     log.push_back("unsubscribe returned");
   });
@@ -223,14 +223,14 @@ TEST_F(NatsPubSubTest, ACallbackCanUnsubscribeItself) {
       SubscribeAndWait(*sub, "self", [&](absl::string_view, absl::string_view) {
         if (calls.fetch_add(1) != 0) return;
         id_known.WaitForNotificationWithTimeout(kWait);
-        sub->unsubscribe(self_id.load());  // must not deadlock
+        sub->Unsubscribe(self_id.load());  // must not deadlock
         unsubscribed.Notify();
       });
   ASSERT_TRUE(id.ok());
   self_id.store(*id);
   id_known.Notify();
   ASSERT_TRUE(SubscribeAndWait(*sub, "self", witness.callback()).ok());
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(pub->broadcast("self", "x").ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(pub->Broadcast("self", "x").ok());
   ASSERT_TRUE(unsubscribed.WaitForNotificationWithTimeout(kWait));
   // The two subscriptions may run on different delivery threads: wait for
   // the witness to get all ten, by which time the first subscription has
@@ -247,21 +247,21 @@ TEST_F(NatsPubSubTest, RawSubjects) {
   ASSERT_TRUE(sub && pub);
   auto id = SubscribeSubjectAndWait(*sub, "cable.internal.>", inbox.callback());
   ASSERT_TRUE(id.ok()) << id.status();
-  ASSERT_TRUE(pub->publish_subject("cable.internal.a.b", "one").ok());
-  ASSERT_TRUE(pub->publish_subject("cable.other", "no").ok());
-  ASSERT_TRUE(pub->publish_subject("cable.internal.c", "two").ok());
+  ASSERT_TRUE(pub->PublishSubject("cable.internal.a.b", "one").ok());
+  ASSERT_TRUE(pub->PublishSubject("cable.other", "no").ok());
+  ASSERT_TRUE(pub->PublishSubject("cable.internal.c", "two").ok());
   ASSERT_TRUE(inbox.AwaitCount(2));
   using Item = std::pair<std::string, std::string>;
   EXPECT_EQ(inbox.items(), (std::vector<Item>{{"cable.internal.a.b", "one"},
                                               {"cable.internal.c", "two"}}));
-  EXPECT_EQ(pub->publish_subject("a.*", "x").code(),
+  EXPECT_EQ(pub->PublishSubject("a.*", "x").code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(pub->publish_subject("a b", "x").code(),
+  EXPECT_EQ(pub->PublishSubject("a b", "x").code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(
       SubscribeSubjectAndWait(*sub, "a..b", inbox.callback()).status().code(),
       absl::StatusCode::kInvalidArgument);
-  sub->unsubscribe(*id);
+  sub->Unsubscribe(*id);
   EXPECT_EQ(sub->subscription_count(), 0u);
 }
 
@@ -275,7 +275,7 @@ TEST_F(NatsPubSubTest, ResumesDeliveryAfterTheServerRestarts) {
   auto pub = Connect("pub", &pub_events);
   ASSERT_TRUE(sub && pub);
   ASSERT_TRUE(SubscribeAndWait(*sub, "durable", inbox.callback()).ok());
-  ASSERT_TRUE(pub->broadcast("durable", "before").ok());
+  ASSERT_TRUE(pub->Broadcast("durable", "before").ok());
   ASSERT_TRUE(inbox.AwaitCount(1));
 
   ASSERT_TRUE(server_->Stop().ok());
@@ -292,7 +292,7 @@ TEST_F(NatsPubSubTest, ResumesDeliveryAfterTheServerRestarts) {
       << down.status();
   EXPECT_EQ(sub->subscription_count(), 1u);
   // Broadcasts go to the reconnect buffer.
-  EXPECT_TRUE(pub->broadcast("elsewhere", "during").ok());
+  EXPECT_TRUE(pub->Broadcast("elsewhere", "during").ok());
 
   ASSERT_TRUE(server_->Restart().ok());
   ASSERT_GE(sub_events.Await(true, sub_down + 1), 0);
@@ -301,14 +301,14 @@ TEST_F(NatsPubSubTest, ResumesDeliveryAfterTheServerRestarts) {
   // nats.c re-sent the subscription when it reconnected; make sure the
   // server processed it before publishing.
   ASSERT_TRUE(sub->Flush(kWaitMs).ok());
-  ASSERT_TRUE(pub->broadcast("durable", "after").ok());
+  ASSERT_TRUE(pub->Broadcast("durable", "after").ok());
   ASSERT_TRUE(inbox.AwaitCount(2));
   EXPECT_EQ(inbox.messages(), (std::vector<std::string>{"before", "after"}));
   EXPECT_EQ(sub->subscription_count(), 1u);
 
   // And new subscriptions work again.
   ASSERT_TRUE(SubscribeAndWait(*sub, "fresh", fresh.callback()).ok());
-  ASSERT_TRUE(pub->broadcast("fresh", "hi").ok());
+  ASSERT_TRUE(pub->Broadcast("fresh", "hi").ok());
   ASSERT_TRUE(fresh.AwaitCount(1));
 }
 
@@ -324,7 +324,7 @@ TEST_F(NatsPubSubTest, SurvivesAServerCrash) {
   ASSERT_TRUE(sub->AwaitConnected(true, kWaitMs));
   ASSERT_TRUE(pub->AwaitConnected(true, kWaitMs));
   ASSERT_TRUE(sub->Flush(kWaitMs).ok());
-  ASSERT_TRUE(pub->broadcast("crash", "after").ok());
+  ASSERT_TRUE(pub->Broadcast("crash", "after").ok());
   ASSERT_TRUE(inbox.AwaitCount(1));
 }
 

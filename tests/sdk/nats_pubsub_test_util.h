@@ -189,13 +189,13 @@ inline absl::StatusOr<PubSubSubscriptionId> SubscribeSubjectAndWait(
     absl::Status status;
   };
   auto outcome = std::make_shared<Outcome>();
-  const PubSubSubscriptionId id = ps.subscribe_subject(
+  const PubSubSubscriptionId id = ps.SubscribeSubject(
       subject, std::move(callback), [outcome](absl::Status s) {
         outcome->status = std::move(s);
         outcome->done.Notify();
       });
   if (!outcome->done.WaitForNotificationWithTimeout(kWait)) {
-    ps.unsubscribe(id);
+    ps.Unsubscribe(id);
     return absl::DeadlineExceededError("subscribe_subject: no on_live");
   }
   if (!outcome->status.ok()) return outcome->status;

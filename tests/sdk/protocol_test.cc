@@ -73,10 +73,10 @@ TEST(InMemoryPubSub, DeliversToEachSubscriberOfTheStream) {
                               got.push_back("t-only:" + std::string(m));
                             });
   ASSERT_TRUE(b.ok());
-  ASSERT_TRUE(pubsub.broadcast("s", "1").ok());
-  pubsub.unsubscribe(*a);
-  ASSERT_TRUE(pubsub.broadcast("s", "2").ok());
-  ASSERT_TRUE(pubsub.broadcast("t", "3").ok());
+  ASSERT_TRUE(pubsub.Broadcast("s", "1").ok());
+  pubsub.Unsubscribe(*a);
+  ASSERT_TRUE(pubsub.Broadcast("s", "2").ok());
+  ASSERT_TRUE(pubsub.Broadcast("t", "3").ok());
   EXPECT_EQ(got, (std::vector<std::string>{"s:1", "t-only:3"}));
   EXPECT_FALSE(SubscribeAndWait(pubsub, "s", nullptr).ok());
 }
@@ -84,16 +84,16 @@ TEST(InMemoryPubSub, DeliversToEachSubscriberOfTheStream) {
 TEST(InMemoryPubSub, IsLiveAndFlushedBeforeTheCallsReturn) {
   InMemoryPubSub pubsub;
   std::vector<std::string> events;
-  const PubSubSubscriptionId id = pubsub.subscribe(
+  const PubSubSubscriptionId id = pubsub.Subscribe(
       "s", [](absl::string_view, absl::string_view) {},
       [&](absl::Status s) { events.push_back("live:" + s.ToString()); });
   events.push_back("returned");
-  pubsub.flush(
+  pubsub.Flush(
       [&](absl::Status s) { events.push_back("flushed:" + s.ToString()); });
   EXPECT_EQ(events,
             (std::vector<std::string>{"live:OK", "returned", "flushed:OK"}));
   EXPECT_EQ(pubsub.subscriber_count("s"), 1u);
-  pubsub.unsubscribe(id);
+  pubsub.Unsubscribe(id);
   EXPECT_EQ(pubsub.subscriber_count("s"), 0u);
   EXPECT_TRUE(FlushAndWait(pubsub).ok());
 }

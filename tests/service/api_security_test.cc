@@ -39,7 +39,7 @@ constexpr char kSecret[] = "gateway-secret";
 
 TEST(ApiAccess, OpenWithoutKeys) {
   ApiAccess access("Publisher", {"", ""});
-  EXPECT_TRUE(access.open());
+  EXPECT_TRUE(access.Open());
   EXPECT_TRUE(access.Check(std::nullopt).ok());
 }
 
@@ -96,7 +96,7 @@ class ApiSecurityTest : public ::testing::Test {
     options.internal_host = "127.0.0.1";
     options.internal_port = 0;
     auto app = std::make_unique<Application>();
-    app->add<Recorder>("Recorder", [this] {
+    app->Add<Recorder>("Recorder", [this] {
       return std::make_unique<Recorder>(&subscribed_);
     });
     auto server = ServiceServer::Start(options, {.application = std::move(app)},
@@ -230,7 +230,7 @@ TEST_F(ApiSecurityTest, TlsOnThePublisherAndMutualTlsOnTheInternalApi) {
          .internal_tls = {certs.path("server.pem"), certs.path("server.key"),
                           certs.path("ca.pem")}});
   grpc::SslCredentialsOptions trusted;
-  trusted.pem_root_certs = certs.read("ca.pem");
+  trusted.pem_root_certs = certs.Read("ca.pem");
   auto tls = [&](int port, const grpc::SslCredentialsOptions& options) {
     return grpc::CreateChannel(absl::StrCat("localhost:", port),
                                grpc::SslCredentials(options));
@@ -243,7 +243,7 @@ TEST_F(ApiSecurityTest, TlsOnThePublisherAndMutualTlsOnTheInternalApi) {
                 .error_code(),
             grpc::StatusCode::UNAVAILABLE);
   grpc::SslCredentialsOptions untrusted;
-  untrusted.pem_root_certs = certs.read("other.pem");
+  untrusted.pem_root_certs = certs.Read("other.pem");
   EXPECT_EQ(
       Broadcast(tls(server_->port(), untrusted), absl::StrCat("Bearer ", kKey))
           .error_code(),
@@ -256,8 +256,8 @@ TEST_F(ApiSecurityTest, TlsOnThePublisherAndMutualTlsOnTheInternalApi) {
                 .error_code(),
             grpc::StatusCode::UNAVAILABLE);
   grpc::SslCredentialsOptions mutual = trusted;
-  mutual.pem_cert_chain = certs.read("client.pem");
-  mutual.pem_private_key = certs.read("client.key");
+  mutual.pem_cert_chain = certs.Read("client.pem");
+  mutual.pem_private_key = certs.Read("client.key");
   ASSERT_TRUE(ForgedSubscribe(tls(server_->internal_port(), mutual),
                               absl::StrCat("Bearer ", kSecret), &response)
                   .ok());

@@ -118,7 +118,7 @@ class CommandHandlerTest : public ::testing::Test {
     app_.set_connection(
             [log = log_] { return std::make_unique<TestConnection>(log); })
         .identified_by({"current_user"});
-    app_.add<TestChannel>(
+    app_.Add<TestChannel>(
             "TestChannel",
             [log = log_] { return std::make_unique<TestChannel>(log); })
         .action("echo", &TestChannel::echo)
@@ -341,7 +341,7 @@ TEST_F(CommandHandlerTest, ActionAllowList) {
 
 TEST_F(CommandHandlerTest, FrameworkNamesCannotBeRegistered) {
   Application app;
-  auto builder = app.add<TestChannel>(
+  auto builder = app.Add<TestChannel>(
       "X", [] { return std::make_unique<TestChannel>(nullptr); });
   EXPECT_THROW(builder.action("subscribed", &TestChannel::echo),
                std::invalid_argument);
@@ -354,7 +354,7 @@ TEST_F(CommandHandlerTest, FrameworkNamesCannotBeRegistered) {
                std::invalid_argument);
   EXPECT_THROW(builder.periodically("echo", std::chrono::milliseconds(0)),
                std::invalid_argument);
-  EXPECT_THROW(app.add<TestChannel>(
+  EXPECT_THROW(app.Add<TestChannel>(
                    "X", [] { return std::make_unique<TestChannel>(nullptr); }),
                std::invalid_argument);
 }

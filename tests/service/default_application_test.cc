@@ -157,7 +157,7 @@ class DefaultApplicationTest : public ::testing::Test {
 
 TEST_F(DefaultApplicationTest, RegistersShippedChannels) {
   EXPECT_THAT(
-      app_->channel_names(),
+      app_->ChannelNames(),
       ElementsAre("ChatChannel", "PresenceChannel", "Turbo::StreamsChannel"));
   EXPECT_THAT(app_->connection_class().declared_identifiers(),
               ElementsAre("current_user"));

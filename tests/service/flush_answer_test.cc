@@ -36,17 +36,17 @@ constexpr absl::Duration kWait = absl::Seconds(10);
 // InMemoryPubSub whose flushes wait until the test completes them.
 class HeldFlushPubSub final : public PubSub {
  public:
-  PubSubSubscriptionId subscribe(absl::string_view stream,
+  PubSubSubscriptionId Subscribe(absl::string_view stream,
                                  PubSubCallback callback,
                                  PubSubDone on_live) override {
-    return inner_.subscribe(stream, std::move(callback), std::move(on_live));
+    return inner_.Subscribe(stream, std::move(callback), std::move(on_live));
   }
-  void unsubscribe(PubSubSubscriptionId id) override { inner_.unsubscribe(id); }
-  absl::Status broadcast(absl::string_view stream,
+  void Unsubscribe(PubSubSubscriptionId id) override { inner_.Unsubscribe(id); }
+  absl::Status Broadcast(absl::string_view stream,
                          absl::string_view message) override {
-    return inner_.broadcast(stream, message);
+    return inner_.Broadcast(stream, message);
   }
-  void flush(PubSubDone done) override {
+  void Flush(PubSubDone done) override {
     absl::MutexLock lock(&mu_);
     held_.push_back(std::move(done));
   }

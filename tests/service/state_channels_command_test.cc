@@ -66,9 +66,9 @@ ChannelPath Boards() { return {"checkers:boards", Pattern(R"(^\d+$)")}; }
 
 TEST_P(StateChannelsTest, CommandJoinOfAnUnregisteredPathIsRejected) {
   Create("nowhere:1", json::object());
-  channels().on_join(Boards(),
-                     [](const std::string&, const StateClient&,
-                        const JoinAttrs&) -> JoinResult { return Join{}; });
+  channels().OnJoin(Boards(),
+                    [](const std::string&, const StateClient&,
+                       const JoinAttrs&) -> JoinResult { return Join{}; });
   StateCommandHandler handler(channels(), 2);
   absl::StatusOr<internal::v1::CommandResponse> response =
       RunCommand(handler, Command("join", "nowhere:1"));
@@ -85,16 +85,16 @@ TEST_P(StateChannelsTest, CommandJoinThenSyncSendsBacklogThenState) {
   const std::string name = "checkers:boards:15";
   Create(name, json{{"turn", "white"}});
   ASSERT_TRUE(channels()
-                  .lock_state(name,
-                              [](json& state) -> absl::StatusOr<Change> {
-                                state["turn"] = "black";
-                                return Change{.events = {json{{"m", 1}},
-                                                         json{{"m", 2}},
-                                                         json{{"m", 3}}}};
-                              })
+                  .LockState(name,
+                             [](json& state) -> absl::StatusOr<Change> {
+                               state["turn"] = "black";
+                               return Change{.events = {json{{"m", 1}},
+                                                        json{{"m", 2}},
+                                                        json{{"m", 3}}}};
+                             })
                   .ok());
   std::vector<std::string> joined;
-  channels().on_join(
+  channels().OnJoin(
       Boards(),
       [&](const std::string& channel, const StateClient& client,
           const JoinAttrs& attrs) -> JoinResult {
@@ -153,7 +153,7 @@ TEST_P(StateChannelsTest, CommandRequestRepliedLaterFromAnotherThread) {
   std::optional<Reply> pending;
   json got;
   absl::Notification asked;
-  channels().on_request(
+  channels().OnRequest(
       Boards(), "hint",
       [&](const std::string& channel, const StateClient& client,
           const json& payload, Reply reply) {
@@ -201,11 +201,11 @@ TEST_P(StateChannelsTest, CommandRequestRepliedLaterFromAnotherThread) {
 TEST_P(StateChannelsTest, CommandFailingRequestRepliesFailure) {
   const std::string name = "checkers:boards:15";
   Create(name, json::object());
-  channels().on_request(Boards(), "hint",
-                        [](const std::string&, const StateClient&,
-                           const json&) -> absl::StatusOr<json> {
-                          return absl::PermissionDeniedError("not your turn");
-                        });
+  channels().OnRequest(Boards(), "hint",
+                       [](const std::string&, const StateClient&,
+                          const json&) -> absl::StatusOr<json> {
+                         return absl::PermissionDeniedError("not your turn");
+                       });
   StateCommandHandler handler(channels(), 2);
   absl::StatusOr<internal::v1::CommandResponse> response =
       RunCommand(handler, RequestCommand(name, "r1", "hint"));
@@ -222,7 +222,7 @@ TEST_P(StateChannelsTest, CommandFailingRequestRepliesFailure) {
 TEST_P(StateChannelsTest, CommandUnknownRequestRepliesFailure) {
   const std::string name = "checkers:boards:15";
   Create(name, json::object());
-  channels().on_request(
+  channels().OnRequest(
       Boards(), "hint",
       [](const std::string&, const StateClient&,
          const json&) -> absl::StatusOr<json> { return json("e4"); });
@@ -243,12 +243,12 @@ TEST_P(StateChannelsTest, CommandRequestOutsideAStatefulSubscriptionErrs) {
   const std::string name = "checkers:boards:15";
   Create(name, json::object());
   int called = 0;
-  channels().on_request(Boards(), "hint",
-                        [&](const std::string&, const StateClient&,
-                            const json&) -> absl::StatusOr<json> {
-                          ++called;
-                          return json("e4");
-                        });
+  channels().OnRequest(Boards(), "hint",
+                       [&](const std::string&, const StateClient&,
+                           const json&) -> absl::StatusOr<json> {
+                         ++called;
+                         return json("e4");
+                       });
   StateCommandHandler handler(channels(), 2);
   internal::v1::CommandRequest request = RequestCommand(name, 9, "hint");
   request.mutable_istate()->clear();

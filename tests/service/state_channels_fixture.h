@@ -113,7 +113,7 @@ class StateChannelsTest : public ::testing::TestWithParam<StoreFactory> {
   void Create(const std::string& name, const json& state,
               ChannelOptions options = {}) {
     absl::StatusOr<bool> created =
-        channels().create_channel(name, state, std::move(options));
+        channels().CreateChannel(name, state, std::move(options));
     ASSERT_TRUE(created.ok()) << created.status();
     ASSERT_TRUE(*created) << name;
   }

@@ -14,34 +14,34 @@ TEST_P(StateChannelsTest, CleanupRunsOnceForADeadWorkersGuards) {
   Create(name, json{{"players", 3}});
   std::vector<std::string> cleaned;
   std::vector<std::set<std::string>> alive_seen;
-  channels().on_cleanup(
-      "game:1",
-      [&](const std::string& channel, Txn& txn,
-          const std::set<std::string>& alive) -> absl::Status {
-        cleaned.push_back(channel);
-        alive_seen.push_back(alive);
-        return txn.lock_state(channel,
-                              [](json& state) -> absl::StatusOr<Change> {
-                                state["players"] = 1;
-                                return Change{.events = {json{{"left", "w1"}}}};
-                              });
-      });
+  channels().OnCleanup("game:1",
+                       [&](const std::string& channel, Txn& txn,
+                           const std::set<std::string>& alive) -> absl::Status {
+                         cleaned.push_back(channel);
+                         alive_seen.push_back(alive);
+                         return txn.LockState(
+                             channel,
+                             [](json& state) -> absl::StatusOr<Change> {
+                               state["players"] = 1;
+                               return Change{.events = {json{{"left", "w1"}}}};
+                             });
+                       });
   auto updates = Record(name);
   const StateClient w1(channels(), "sid-1", "w1", {});
   auto guard = [](json&) -> absl::StatusOr<Change> {
     return Change{.events = {}, .guard = 1};
   };
-  ASSERT_TRUE(w1.lock_state(name, guard).ok());
-  ASSERT_TRUE(channels().lock_state(name, guard, "w1").ok());
-  ASSERT_TRUE(channels().lock_state(name, guard, "w2").ok());
+  ASSERT_TRUE(w1.LockState(name, guard).ok());
+  ASSERT_TRUE(channels().LockState(name, guard, "w1").ok());
+  ASSERT_TRUE(channels().LockState(name, guard, "w2").ok());
   EXPECT_THAT(Guards(), ::testing::UnorderedElementsAre(
                             IsGuard(name, "w1", 2), IsGuard(name, "w2", 1)));
   // Guard counts alone are no update.
   EXPECT_EQ(MustGet(name).revision, 1u);
   EXPECT_THAT(updates->messages(), IsEmpty());
 
-  ASSERT_TRUE(channels().heartbeat("w2", absl::Seconds(10)).ok());
-  absl::StatusOr<int> ran = channels().cleanup();
+  ASSERT_TRUE(channels().Heartbeat("w2", absl::Seconds(10)).ok());
+  absl::StatusOr<int> ran = channels().Cleanup();
   ASSERT_TRUE(ran.ok()) << ran.status();
   EXPECT_EQ(*ran, 1);
   EXPECT_THAT(cleaned, ElementsAre(name));
@@ -54,7 +54,7 @@ TEST_P(StateChannelsTest, CleanupRunsOnceForADeadWorkersGuards) {
   ASSERT_THAT(updates->messages(), SizeIs(1));
   EXPECT_TRUE(Lockable(name));
 
-  ran = channels().cleanup();
+  ran = channels().Cleanup();
   ASSERT_TRUE(ran.ok()) << ran.status();
   EXPECT_EQ(*ran, 0);
   EXPECT_THAT(cleaned, SizeIs(1));
@@ -65,11 +65,11 @@ TEST_P(StateChannelsTest, GuardChangeWithoutAWorkerIsInvalid) {
   Create("g", json{{"v", 0}});
   auto updates = Record("g");
   EXPECT_THAT(
-      channels().lock_state("g",
-                            [](json& state) -> absl::StatusOr<Change> {
-                              state["v"] = 1;
-                              return Change{.events = {}, .guard = 1};
-                            }),
+      channels().LockState("g",
+                           [](json& state) -> absl::StatusOr<Change> {
+                             state["v"] = 1;
+                             return Change{.events = {}, .guard = 1};
+                           }),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("worker")));
   EXPECT_EQ(MustGet("g").revision, 1u);
   EXPECT_EQ(StateOf("g"), json({{"v", 0}}));
@@ -81,7 +81,7 @@ TEST_P(StateChannelsTest, GuardChangeWithoutAWorkerIsInvalid) {
 TEST_P(StateChannelsTest, GuardCountsNeverGoBelowZero) {
   Create("g", json::object());
   auto add = [&](std::int64_t delta) {
-    return channels().lock_state(
+    return channels().LockState(
         "g",
         [delta](json&) -> absl::StatusOr<Change> {
           return Change{.events = {}, .guard = delta};
@@ -104,11 +104,11 @@ TEST_P(StateChannelsTest, UpdateStateComparesAndSets) {
   Create("doc", json{{"v", 0}});
   auto updates = Record("doc");
   absl::StatusOr<CommitResult> result =
-      channels().update_state("doc", 1, R"({"v":1})", {R"({"e":1})", "2"});
+      channels().UpdateState("doc", 1, R"({"v":1})", {R"({"e":1})", "2"});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->revision, 2u);
   EXPECT_EQ(result->first_event_id, 1u);
-  result = channels().update_state("doc", 2, std::nullopt, {R"("x")"});
+  result = channels().UpdateState("doc", 2, std::nullopt, {R"("x")"});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->revision, 3u);
   EXPECT_EQ(result->first_event_id, 3u);
@@ -130,25 +130,25 @@ TEST_P(StateChannelsTest, UpdateStateComparesAndSets) {
 
 TEST_P(StateChannelsTest, UpdateStateAtAStaleRevisionFails) {
   Create("doc", json{{"v", 0}});
-  ASSERT_TRUE(channels().update_state("doc", 1, R"({"v":1})", {}).ok());
+  ASSERT_TRUE(channels().UpdateState("doc", 1, R"({"v":1})", {}).ok());
   auto updates = Record("doc");
-  EXPECT_THAT(channels().update_state("doc", 1, R"({"v":2})", {"{}"}),
+  EXPECT_THAT(channels().UpdateState("doc", 1, R"({"v":2})", {"{}"}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("is at revision 2")));
   EXPECT_EQ(MustGet("doc").revision, 2u);
   EXPECT_EQ(StateOf("doc"), json({{"v", 1}}));
   EXPECT_THAT(updates->messages(), IsEmpty());
-  EXPECT_THAT(channels().update_state("nope", 1, "{}", {}),
+  EXPECT_THAT(channels().UpdateState("nope", 1, "{}", {}),
               StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(StateChannelsTest, UpdateStateRejectsInvalidJson) {
   Create("doc", json{{"v", 0}});
   auto updates = Record("doc");
-  EXPECT_THAT(channels().update_state("doc", 1, "{nope", {}),
+  EXPECT_THAT(channels().UpdateState("doc", 1, "{nope", {}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("state")));
   EXPECT_THAT(
-      channels().update_state("doc", 1, std::nullopt, {"{}", "nah"}),
+      channels().UpdateState("doc", 1, std::nullopt, {"{}", "nah"}),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[1]")));
   EXPECT_EQ(MustGet("doc").revision, 1u);
   EXPECT_EQ(MustGet("doc").last_event_id, 0u);
@@ -158,15 +158,15 @@ TEST_P(StateChannelsTest, UpdateStateRejectsInvalidJson) {
 TEST_P(StateChannelsTest, DeleteEventsNeedsKeepNumOrKeepDuration) {
   Create("doc", json::object());
   ASSERT_TRUE(
-      channels().update_state("doc", 1, std::nullopt, {"1", "2", "3"}).ok());
-  EXPECT_THAT(channels().delete_events("doc", std::nullopt, std::nullopt),
+      channels().UpdateState("doc", 1, std::nullopt, {"1", "2", "3"}).ok());
+  EXPECT_THAT(channels().DeleteEvents("doc", std::nullopt, std::nullopt),
               StatusIs(absl::StatusCode::kInvalidArgument));
   absl::StatusOr<std::vector<StoredEvent>> stored =
       store().Events("doc", 0, std::nullopt);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_THAT(*stored, SizeIs(3));
   absl::StatusOr<std::uint64_t> deleted =
-      channels().delete_events("doc", 1, std::nullopt);
+      channels().DeleteEvents("doc", 1, std::nullopt);
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_EQ(*deleted, 2u);
 }
@@ -195,24 +195,24 @@ TEST_P(StateChannelsTest, ChannelPathMatchesSegmentsByPattern) {
 
 TEST_P(StateChannelsTest, FindsHandlersByPathAndName) {
   const ChannelPath boards{"checkers:boards", Pattern(R"(^\d+$)")};
-  channels().on_join(boards,
-                     [](const std::string&, const StateClient&,
-                        const JoinAttrs&) -> JoinResult { return Join{}; });
+  channels().OnJoin(boards,
+                    [](const std::string&, const StateClient&,
+                       const JoinAttrs&) -> JoinResult { return Join{}; });
   int moves = 0;
   int chats = 0;
-  channels().on_action(
+  channels().OnAction(
       boards, "move",
       [&](const std::string&, const StateClient&, const json&) -> absl::Status {
         ++moves;
         return absl::OkStatus();
       });
-  channels().on_action(
+  channels().OnAction(
       {"checkers:boards", Pattern(R"(^\d+$)"), "chat"}, "move",
       [&](const std::string&, const StateClient&, const json&) -> absl::Status {
         ++chats;
         return absl::OkStatus();
       });
-  channels().on_request(
+  channels().OnRequest(
       boards, "hint",
       [](const std::string&, const StateClient&,
          const json&) -> absl::StatusOr<json> { return json("e4"); });
@@ -224,20 +224,20 @@ TEST_P(StateChannelsTest, FindsHandlersByPathAndName) {
 
   const StateClient client(channels(), "sid", "w", {});
   const ActionHandler* move =
-      channels().find_action("checkers:boards:15", "move");
+      channels().FindAction("checkers:boards:15", "move");
   ASSERT_NE(move, nullptr);
   EXPECT_TRUE((*move)("checkers:boards:15", client, json()).ok());
   const ActionHandler* chat_move =
-      channels().find_action("checkers:boards:15:chat", "move");
+      channels().FindAction("checkers:boards:15:chat", "move");
   ASSERT_NE(chat_move, nullptr);
   EXPECT_TRUE((*chat_move)("checkers:boards:15:chat", client, json()).ok());
   EXPECT_EQ(moves, 1);
   EXPECT_EQ(chats, 1);
-  EXPECT_EQ(channels().find_action("checkers:boards:15", "jump"), nullptr);
-  EXPECT_EQ(channels().find_action("checkers:boards:x", "move"), nullptr);
+  EXPECT_EQ(channels().FindAction("checkers:boards:15", "jump"), nullptr);
+  EXPECT_EQ(channels().FindAction("checkers:boards:x", "move"), nullptr);
 
   const RequestHandler* hint =
-      channels().find_request("checkers:boards:15", "hint");
+      channels().FindRequest("checkers:boards:15", "hint");
   ASSERT_NE(hint, nullptr);
   std::optional<absl::StatusOr<json>> answer;
   (*hint)("checkers:boards:15", client, json(),
@@ -245,9 +245,8 @@ TEST_P(StateChannelsTest, FindsHandlersByPathAndName) {
   ASSERT_TRUE(answer.has_value());
   ASSERT_TRUE(answer->ok()) << answer->status();
   EXPECT_EQ(**answer, json("e4"));
-  EXPECT_EQ(channels().find_request("checkers:boards:15", "move"), nullptr);
-  EXPECT_EQ(channels().find_request("checkers:boards:15:chat", "hint"),
-            nullptr);
+  EXPECT_EQ(channels().FindRequest("checkers:boards:15", "move"), nullptr);
+  EXPECT_EQ(channels().FindRequest("checkers:boards:15:chat", "hint"), nullptr);
 }
 
 }  // namespace

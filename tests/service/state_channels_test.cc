@@ -10,11 +10,11 @@ namespace {
 
 TEST_P(StateChannelsTest, CreateChannelOnceThenFalseAndListByType) {
   absl::StatusOr<bool> first =
-      channels().create_channel("b1", json{{"v", 1}}, {.type = "board"});
+      channels().CreateChannel("b1", json{{"v", 1}}, {.type = "board"});
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(*first);
   absl::StatusOr<bool> second =
-      channels().create_channel("b1", json{{"v", 2}}, {.type = "chat"});
+      channels().CreateChannel("b1", json{{"v", 2}}, {.type = "chat"});
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_FALSE(*second);
   const ChannelRecord record = MustGet("b1");
@@ -33,15 +33,15 @@ TEST_P(StateChannelsTest, CreateChannelOnceThenFalseAndListByType) {
 
 TEST_P(StateChannelsTest, CreateChannelBoundsTheTypeInCharacters) {
   EXPECT_THAT(
-      channels().create_channel("x", json::object(),
-                                {.type = std::string(51, 't')}),
+      channels().CreateChannel("x", json::object(),
+                               {.type = std::string(51, 't')}),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("characters")));
   EXPECT_THAT(store().Get("x"), StatusIs(absl::StatusCode::kNotFound));
   // 50 characters of two bytes each are fine.
   std::string type;
   for (int i = 0; i < 50; ++i) type += "\xc3\xa9";
   EXPECT_TRUE(channels()
-                  .create_channel("x", json::object(), {.type = type})
+                  .CreateChannel("x", json::object(), {.type = type})
                   .value_or(false));
   EXPECT_EQ(MustGet("x").type, type);
 }
@@ -52,12 +52,12 @@ TEST_P(StateChannelsTest, LockStatePublishesPatchOfInPlaceChange) {
   Create("doc", json{{"a", 1}, {"keep", true}});
   auto updates = Record("doc");
   ASSERT_TRUE(channels()
-                  .lock_state("doc",
-                              [](json& state) -> absl::StatusOr<Change> {
-                                state["a"] = 2;
-                                state["b"] = "x";
-                                return Change{};
-                              })
+                  .LockState("doc",
+                             [](json& state) -> absl::StatusOr<Change> {
+                               state["a"] = 2;
+                               state["b"] = "x";
+                               return Change{};
+                             })
                   .ok());
 
   const ChannelRecord record = MustGet("doc");
@@ -84,13 +84,13 @@ TEST_P(StateChannelsTest, LockStateWithoutChangePublishesNothing) {
   auto updates = Record("doc");
   json seen;
   ASSERT_TRUE(channels()
-                  .lock_state("doc",
-                              [&](json& state) -> absl::StatusOr<Change> {
-                                seen = state;
-                                // Rewritten to the same value.
-                                state["a"] = 1;
-                                return Change{};
-                              })
+                  .LockState("doc",
+                             [&](json& state) -> absl::StatusOr<Change> {
+                               seen = state;
+                               // Rewritten to the same value.
+                               state["a"] = 1;
+                               return Change{};
+                             })
                   .ok());
   EXPECT_EQ(seen, json({{"a", 1}}));
   EXPECT_THAT(updates->messages(), IsEmpty());
@@ -102,18 +102,18 @@ TEST_P(StateChannelsTest, LockStateSendsEventsThenPatchWithConsecutiveIds) {
   Create("room", json{{"n", 0}});
   auto updates = Record("room");
   ASSERT_TRUE(channels()
-                  .lock_state("room",
-                              [](json& state) -> absl::StatusOr<Change> {
-                                state["n"] = 3;
-                                return Change{.events = {json{{"e", 1}},
-                                                         json{{"e", 2}},
-                                                         json{{"e", 3}}}};
-                              })
+                  .LockState("room",
+                             [](json& state) -> absl::StatusOr<Change> {
+                               state["n"] = 3;
+                               return Change{.events = {json{{"e", 1}},
+                                                        json{{"e", 2}},
+                                                        json{{"e", 3}}}};
+                             })
                   .ok());
   // Events only: no patch, a new revision all the same.
   ASSERT_TRUE(
       channels()
-          .lock_state(
+          .LockState(
               "room",
               [](json&) -> absl::StatusOr<Change> {
                 return Change{.events = {json{{"e", 4}}, json{{"e", 5}}}};
@@ -159,12 +159,12 @@ TEST_P(StateChannelsTest, LockStateSendsEventsThenPatchWithConsecutiveIds) {
 TEST_P(StateChannelsTest, LockStateErrorWritesNothing) {
   Create("doc", json{{"a", 1}});
   auto updates = Record("doc");
-  EXPECT_THAT(channels().lock_state("doc",
-                                    [](json& state) -> absl::StatusOr<Change> {
-                                      state["a"] = 2;
-                                      return absl::PermissionDeniedError(
-                                          "not your turn");
-                                    }),
+  EXPECT_THAT(channels().LockState("doc",
+                                   [](json& state) -> absl::StatusOr<Change> {
+                                     state["a"] = 2;
+                                     return absl::PermissionDeniedError(
+                                         "not your turn");
+                                   }),
               StatusIs(absl::StatusCode::kPermissionDenied, "not your turn"));
   const ChannelRecord record = MustGet("doc");
   EXPECT_EQ(record.revision, 1u);
@@ -176,18 +176,18 @@ TEST_P(StateChannelsTest, LockStateErrorWritesNothing) {
 TEST_P(StateChannelsTest, LockStateThrowIsInternalAndReleasesTheLock) {
   Create("doc", json{{"a", 1}});
   auto updates = Record("doc");
-  EXPECT_THAT(channels().lock_state("doc",
-                                    [](json& state) -> absl::StatusOr<Change> {
-                                      state["a"] = 2;
-                                      throw std::runtime_error("boom");
-                                    }),
+  EXPECT_THAT(channels().LockState("doc",
+                                   [](json& state) -> absl::StatusOr<Change> {
+                                     state["a"] = 2;
+                                     throw std::runtime_error("boom");
+                                   }),
               StatusIs(absl::StatusCode::kInternal, HasSubstr("boom")));
   EXPECT_EQ(MustGet("doc").revision, 1u);
   EXPECT_THAT(updates->messages(), IsEmpty());
   // A lock left behind would make this wait kLockTimeout and fail (the
   // lease is far longer).
   absl::Status again =
-      channels().lock_state("doc", [](json& state) -> absl::StatusOr<Change> {
+      channels().LockState("doc", [](json& state) -> absl::StatusOr<Change> {
         state["a"] = 3;
         return Change{};
       });
@@ -206,19 +206,19 @@ TEST_P(StateChannelsTest, LockStateOverSeveralChannelsInOrderOfNames) {
   auto c = Record("m:c");
   std::vector<std::string> order;
   ASSERT_TRUE(channels()
-                  .lock_state({"m:b", "m:c", "m:a"},
-                              [&](std::vector<json>& states)
-                                  -> absl::StatusOr<std::vector<Change>> {
-                                for (const json& s : states) {
-                                  order.push_back(s["n"].get<std::string>());
-                                }
-                                states[0]["moved"] = true;  // m:b
-                                states[2]["moved"] = true;  // m:a
-                                return std::vector<Change>{
-                                    Change{},
-                                    Change{.events = {json{{"to", "c"}}}},
-                                    Change{.events = {json{{"to", "a"}}}}};
-                              })
+                  .LockState({"m:b", "m:c", "m:a"},
+                             [&](std::vector<json>& states)
+                                 -> absl::StatusOr<std::vector<Change>> {
+                               for (const json& s : states) {
+                                 order.push_back(s["n"].get<std::string>());
+                               }
+                               states[0]["moved"] = true;  // m:b
+                               states[2]["moved"] = true;  // m:a
+                               return std::vector<Change>{
+                                   Change{},
+                                   Change{.events = {json{{"to", "c"}}}},
+                                   Change{.events = {json{{"to", "a"}}}}};
+                             })
                   .ok());
   EXPECT_THAT(order, ElementsAre("b", "c", "a"));
 
@@ -247,7 +247,7 @@ TEST_P(StateChannelsTest, LockStateOverSeveralChannelsNeedsOneChangeEach) {
   Create("m:c", json{{"n", "c"}});
   auto a = Record("m:a");
   EXPECT_THAT(
-      channels().lock_state(
+      channels().LockState(
           {"m:a", "m:b", "m:c"},
           [](std::vector<json>& states) -> absl::StatusOr<std::vector<Change>> {
             for (json& s : states) s["changed"] = true;
@@ -257,7 +257,7 @@ TEST_P(StateChannelsTest, LockStateOverSeveralChannelsNeedsOneChangeEach) {
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("2 changes for 3 channels")));
   EXPECT_THAT(
-      channels().lock_state(
+      channels().LockState(
           {"m:a", "m:b", "m:c"},
           [](std::vector<json>& states) -> absl::StatusOr<std::vector<Change>> {
             for (json& s : states) s["changed"] = true;
@@ -285,9 +285,9 @@ TEST_P(StateChannelsTest, TxnCommitsNestedLockStatesTogether) {
   Txn txn = channels().begin();
   absl::Status nested = absl::UnknownError("not run");
   absl::Status outer =
-      txn.lock_state("t:a", [&](json& state) -> absl::StatusOr<Change> {
+      txn.LockState("t:a", [&](json& state) -> absl::StatusOr<Change> {
         state["v"] = 1;
-        nested = txn.lock_state("t:b", [](json& b) -> absl::StatusOr<Change> {
+        nested = txn.LockState("t:b", [](json& b) -> absl::StatusOr<Change> {
           b["v"] = 2;
           return Change{.events = {json{{"b", 1}}}};
         });
@@ -302,7 +302,7 @@ TEST_P(StateChannelsTest, TxnCommitsNestedLockStatesTogether) {
   EXPECT_THAT(a->messages(), IsEmpty());
   EXPECT_THAT(b->messages(), IsEmpty());
 
-  ASSERT_TRUE(txn.commit().ok());
+  ASSERT_TRUE(txn.Commit().ok());
   EXPECT_EQ(StateOf("t:a"), json({{"v", 1}}));
   EXPECT_EQ(StateOf("t:b"), json({{"v", 2}}));
   EXPECT_EQ(MustGet("t:a").revision, 2u);
@@ -318,7 +318,7 @@ TEST_P(StateChannelsTest, TxnCommitsNestedLockStatesTogether) {
   EXPECT_TRUE(Lockable("t:a"));
   EXPECT_TRUE(Lockable("t:b"));
   // A committed transaction is over.
-  EXPECT_THAT(txn.commit(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(txn.Commit(), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_P(StateChannelsTest, TxnErrorInSecondLockStateChangesNeither) {
@@ -327,19 +327,19 @@ TEST_P(StateChannelsTest, TxnErrorInSecondLockStateChangesNeither) {
   auto a = Record("t:a");
   auto b = Record("t:b");
   Txn txn = channels().begin();
-  ASSERT_TRUE(txn.lock_state("t:a",
-                             [](json& state) -> absl::StatusOr<Change> {
-                               state["v"] = 1;
-                               return Change{.events = {json{{"a", 1}}}};
-                             })
+  ASSERT_TRUE(txn.LockState("t:a",
+                            [](json& state) -> absl::StatusOr<Change> {
+                              state["v"] = 1;
+                              return Change{.events = {json{{"a", 1}}}};
+                            })
                   .ok());
-  EXPECT_THAT(txn.lock_state("t:b",
-                             [](json& state) -> absl::StatusOr<Change> {
-                               state["v"] = 2;
-                               return absl::AbortedError("b says no");
-                             }),
+  EXPECT_THAT(txn.LockState("t:b",
+                            [](json& state) -> absl::StatusOr<Change> {
+                              state["v"] = 2;
+                              return absl::AbortedError("b says no");
+                            }),
               StatusIs(absl::StatusCode::kAborted, "b says no"));
-  EXPECT_THAT(txn.commit(), StatusIs(absl::StatusCode::kAborted, "b says no"));
+  EXPECT_THAT(txn.Commit(), StatusIs(absl::StatusCode::kAborted, "b says no"));
   for (const char* name : {"t:a", "t:b"}) {
     const ChannelRecord record = MustGet(name);
     EXPECT_EQ(record.revision, 1u) << name;
@@ -359,15 +359,15 @@ TEST_P(StateChannelsTest, TxnNestedErrorFailsTheCommitEvenIfIgnored) {
   absl::Status nested;
   // The outer function swallows the nested error; the transaction must
   // still not commit half of it.
-  (void)txn.lock_state("t:a", [&](json& state) -> absl::StatusOr<Change> {
+  (void)txn.LockState("t:a", [&](json& state) -> absl::StatusOr<Change> {
     state["v"] = 1;
-    nested = txn.lock_state("t:b", [](json&) -> absl::StatusOr<Change> {
+    nested = txn.LockState("t:b", [](json&) -> absl::StatusOr<Change> {
       return absl::FailedPreconditionError("b is busy");
     });
     return Change{};
   });
   EXPECT_THAT(nested, StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(txn.commit(),
+  EXPECT_THAT(txn.Commit(),
               StatusIs(absl::StatusCode::kFailedPrecondition, "b is busy"));
   EXPECT_EQ(MustGet("t:a").revision, 1u);
   EXPECT_EQ(StateOf("t:a"), json({{"v", 0}}));
@@ -382,11 +382,11 @@ TEST_P(StateChannelsTest, TxnDestroyedUncommittedRollsBackAndUnlocks) {
   auto a = Record("t:a");
   {
     Txn txn = channels().begin();
-    ASSERT_TRUE(txn.lock_state("t:a",
-                               [](json& state) -> absl::StatusOr<Change> {
-                                 state["v"] = 9;
-                                 return Change{.events = {json{{"e", 9}}}};
-                               })
+    ASSERT_TRUE(txn.LockState("t:a",
+                              [](json& state) -> absl::StatusOr<Change> {
+                                state["v"] = 9;
+                                return Change{.events = {json{{"e", 9}}}};
+                              })
                     .ok());
     // Held until the transaction ends.
     EXPECT_FALSE(Lockable("t:a"));
@@ -397,7 +397,7 @@ TEST_P(StateChannelsTest, TxnDestroyedUncommittedRollsBackAndUnlocks) {
   // A lock left behind would make this wait kLockTimeout and fail.
   json seen;
   absl::Status next =
-      channels().lock_state("t:a", [&](json& state) -> absl::StatusOr<Change> {
+      channels().LockState("t:a", [&](json& state) -> absl::StatusOr<Change> {
         seen = state;
         state["v"] = 1;
         return Change{};
@@ -413,9 +413,9 @@ TEST_P(StateChannelsTest, TxnNestedLockStateOnTheSameChannelFails) {
   Txn txn = channels().begin();
   absl::Status inner;
   const absl::Status outer =
-      txn.lock_state("t:a", [&](json& state) -> absl::StatusOr<Change> {
+      txn.LockState("t:a", [&](json& state) -> absl::StatusOr<Change> {
         state["a"] = 1;
-        inner = txn.lock_state("t:a", [](json& s) -> absl::StatusOr<Change> {
+        inner = txn.LockState("t:a", [](json& s) -> absl::StatusOr<Change> {
           s["b"] = 2;
           return Change{.events = {json{{"inner", 1}}}};
         });
@@ -424,7 +424,7 @@ TEST_P(StateChannelsTest, TxnNestedLockStateOnTheSameChannelFails) {
   EXPECT_EQ(inner.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(inner.message()), HasSubstr("nested inside"));
   EXPECT_EQ(outer.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(txn.commit().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(txn.Commit().code(), absl::StatusCode::kFailedPrecondition);
   const ChannelRecord record = MustGet("t:a");
   EXPECT_EQ(record.revision, 1u);
   EXPECT_EQ(record.last_event_id, 0u);
@@ -436,22 +436,22 @@ TEST_P(StateChannelsTest, TxnSecondLockStateOfAChannelSeesTheFirst) {
   Create("t:a", json{{"n", 0}});
   auto a = Record("t:a");
   Txn txn = channels().begin();
-  ASSERT_TRUE(txn.lock_state("t:a",
-                             [](json& state) -> absl::StatusOr<Change> {
-                               state["n"] = 1;
-                               return Change{.events = {json{{"e", 1}}}};
-                             })
+  ASSERT_TRUE(txn.LockState("t:a",
+                            [](json& state) -> absl::StatusOr<Change> {
+                              state["n"] = 1;
+                              return Change{.events = {json{{"e", 1}}}};
+                            })
                   .ok());
   json seen;
-  ASSERT_TRUE(txn.lock_state("t:a",
-                             [&](json& state) -> absl::StatusOr<Change> {
-                               seen = state;
-                               state["n"] = state["n"].get<int>() + 1;
-                               return Change{.events = {json{{"e", 2}}}};
-                             })
+  ASSERT_TRUE(txn.LockState("t:a",
+                            [&](json& state) -> absl::StatusOr<Change> {
+                              seen = state;
+                              state["n"] = state["n"].get<int>() + 1;
+                              return Change{.events = {json{{"e", 2}}}};
+                            })
                   .ok());
   EXPECT_EQ(seen, json({{"n", 1}}));
-  ASSERT_TRUE(txn.commit().ok());
+  ASSERT_TRUE(txn.Commit().ok());
 
   const ChannelRecord record = MustGet("t:a");
   EXPECT_EQ(record.revision, 2u);  // one commit

@@ -28,7 +28,7 @@ class StateCleanupLoopTest : public ::testing::Test {
   static constexpr absl::Duration kHeartbeatTimeout = absl::Seconds(5);
 
   StateCleanupLoopTest() {
-    channels_.on_cleanup(
+    channels_.OnCleanup(
         "game",
         [this](const std::string& name, Txn&,
                const std::set<std::string>& alive) -> absl::Status {
@@ -75,15 +75,15 @@ class StateCleanupLoopTest : public ::testing::Test {
 };
 
 TEST_F(StateCleanupLoopTest, ADeadWorkersGuardsGoAtTheFirstPassAfterExpiry) {
-  ASSERT_TRUE(channels_.create_channel("game", nlohmann::json::object()).ok());
+  ASSERT_TRUE(channels_.CreateChannel("game", nlohmann::json::object()).ok());
   auto guard = [](nlohmann::json&) -> absl::StatusOr<Change> {
     return Change{.events = {}, .guard = 1};
   };
-  ASSERT_TRUE(channels_.lock_state("game", guard, "w1").ok());
-  ASSERT_TRUE(channels_.lock_state("game", guard, "w2").ok());
+  ASSERT_TRUE(channels_.LockState("game", guard, "w1").ok());
+  ASSERT_TRUE(channels_.LockState("game", guard, "w2").ok());
   // Both alive until heartbeat interval + timeout from now (6 s).
-  ASSERT_TRUE(channels_.heartbeat("w1", kHeartbeatEvery).ok());
-  ASSERT_TRUE(channels_.heartbeat("w2", kHeartbeatEvery).ok());
+  ASSERT_TRUE(channels_.Heartbeat("w1", kHeartbeatEvery).ok());
+  ASSERT_TRUE(channels_.Heartbeat("w2", kHeartbeatEvery).ok());
   // The loop's first wait.
   clock_.AwaitWaitsStarted(1);
 
@@ -91,7 +91,7 @@ TEST_F(StateCleanupLoopTest, ADeadWorkersGuardsGoAtTheFirstPassAfterExpiry) {
   // sending.
   for (int pass = 0; pass < 2; ++pass) {
     PassOneInterval();
-    ASSERT_TRUE(channels_.heartbeat("w2", kHeartbeatEvery).ok());
+    ASSERT_TRUE(channels_.Heartbeat("w2", kHeartbeatEvery).ok());
     EXPECT_THAT(Cleaned(), IsEmpty()) << pass;
     EXPECT_THAT(GuardWorkers(), ElementsAre("w1", "w2"));
   }

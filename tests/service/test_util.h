@@ -48,7 +48,7 @@ class StreamRecorder {
     EXPECT_TRUE(id.ok()) << id.status();
     id_ = id.value_or(0);
   }
-  ~StreamRecorder() { pubsub_.unsubscribe(id_); }
+  ~StreamRecorder() { pubsub_.Unsubscribe(id_); }
   StreamRecorder(const StreamRecorder&) = delete;
   StreamRecorder& operator=(const StreamRecorder&) = delete;
 

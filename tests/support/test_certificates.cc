@@ -71,7 +71,7 @@ std::string TestCertificates::path(const std::string& name) const {
   return (dir_ / name).string();
 }
 
-std::string TestCertificates::read(const std::string& name) const {
+std::string TestCertificates::Read(const std::string& name) const {
   std::ifstream in(path(name));
   std::stringstream s;
   s << in.rdbuf();

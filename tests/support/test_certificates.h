@@ -20,7 +20,7 @@ class TestCertificates final {
   ~TestCertificates();
 
   std::string path(const std::string& name) const;
-  std::string read(const std::string& name) const;
+  std::string Read(const std::string& name) const;
 
  private:
   explicit TestCertificates(std::filesystem::path dir) : dir_(std::move(dir)) {}

@@ -19,11 +19,11 @@ class InMemoryPubSub final : public PubSub {
   InMemoryPubSub(const InMemoryPubSub&) = delete;
   InMemoryPubSub& operator=(const InMemoryPubSub&) = delete;
 
-  PubSubSubscriptionId subscribe(absl::string_view stream,
+  PubSubSubscriptionId Subscribe(absl::string_view stream,
                                  PubSubCallback callback,
                                  PubSubDone on_live) override;
-  void unsubscribe(PubSubSubscriptionId id) override;
-  absl::Status broadcast(absl::string_view stream,
+  void Unsubscribe(PubSubSubscriptionId id) override;
+  absl::Status Broadcast(absl::string_view stream,
                          absl::string_view message) override;
 
   // Number of subscriptions on `stream` (for tests and metrics).

@@ -103,7 +103,7 @@ class NatsConnection final {
   // Close(), then frees the connection.
   ~NatsConnection();
 
-  natsConnection* get() const { return nc_; }
+  natsConnection* Get() const { return nc_; }
   const std::string& name() const;
 
   // True while connected to a server (updated by nats.c's callbacks).

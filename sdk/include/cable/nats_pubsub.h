@@ -165,7 +165,7 @@ class NatsPubSub final : public PubSub {
   // confirm within flush_timeout; InvalidArgument (inline, id 0) for a
   // name over the subject length limit or an empty callback; Cancelled if
   // unsubscribed or destroyed before it was live.
-  PubSubSubscriptionId subscribe(absl::string_view stream,
+  PubSubSubscriptionId Subscribe(absl::string_view stream,
                                  PubSubCallback callback,
                                  PubSubDone on_live) override;
 
@@ -177,7 +177,7 @@ class NatsPubSub final : public PubSub {
   // inside any other callback too, but two callbacks unsubscribing each
   // other's subscriptions at the same time deadlock (as with
   // InMemoryPubSub). Unknown ids are ignored.
-  void unsubscribe(PubSubSubscriptionId id) override;
+  void Unsubscribe(PubSubSubscriptionId id) override;
 
   // Publishes to the stream's subject. Buffered: nats.c's flusher sends it
   // shortly (while reconnecting, it goes to the reconnect buffer). A
@@ -189,7 +189,7 @@ class NatsPubSub final : public PubSub {
   // drop what they got of it); FailedPrecondition for a message that needs
   // fragments when the server's max payload is under 2 *
   // kFragmentHeaderRoom.
-  absl::Status broadcast(absl::string_view stream,
+  absl::Status Broadcast(absl::string_view stream,
                          absl::string_view message) override;
 
   // Raw subjects, for Cable's internal traffic. `subject` must be a valid
@@ -197,11 +197,11 @@ class NatsPubSub final : public PubSub {
   // wildcards. Same guarantees as broadcast/subscribe; the callback's first
   // argument is the message's actual subject. Unsubscribe with
   // unsubscribe().
-  absl::Status publish_subject(absl::string_view subject,
-                               absl::string_view data);
-  PubSubSubscriptionId subscribe_subject(absl::string_view subject,
-                                         PubSubCallback callback,
-                                         PubSubDone on_live);
+  absl::Status PublishSubject(absl::string_view subject,
+                              absl::string_view data);
+  PubSubSubscriptionId SubscribeSubject(absl::string_view subject,
+                                        PubSubCallback callback,
+                                        PubSubDone on_live);
 
   // Blocks until the server has processed everything sent so far.
   // Unavailable/DeadlineExceeded while disconnected or on timeout. For
@@ -209,7 +209,7 @@ class NatsPubSub final : public PubSub {
   absl::Status Flush(std::chrono::milliseconds timeout);
   // PubSub::flush: the worker flushes (bounded by flush_timeout, batched
   // with queued subscriptions and flushes) and runs `done` with the result.
-  void flush(PubSubDone done) override;
+  void Flush(PubSubDone done) override;
 
   // True while connected to a server (updated by nats.c's connection
   // callbacks).

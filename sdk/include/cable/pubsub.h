@@ -45,17 +45,17 @@ class PubSub {
   // unsubscribing it is a no-op. The id may be unsubscribed before
   // `on_live` ran; `on_live` still runs (then with CANCELLED, or the error
   // it was about to report).
-  virtual PubSubSubscriptionId subscribe(absl::string_view stream,
+  virtual PubSubSubscriptionId Subscribe(absl::string_view stream,
                                          PubSubCallback callback,
                                          PubSubDone on_live) = 0;
 
   // Stops a subscription, never waiting on the network. After it returns
   // the callback is not running and will not run again (it may wait for a
   // running call to return). Unknown ids are ignored.
-  virtual void unsubscribe(PubSubSubscriptionId id) = 0;
+  virtual void Unsubscribe(PubSubSubscriptionId id) = 0;
 
   // Publishes `message` to every subscriber of `stream`.
-  virtual absl::Status broadcast(absl::string_view stream,
+  virtual absl::Status Broadcast(absl::string_view stream,
                                  absl::string_view message) = 0;
 
   // `done` runs once every broadcast made before the call has reached the
@@ -63,7 +63,7 @@ class PubSub {
   // overtake it and this process dying cannot lose it (or with the reason
   // it could not be confirmed). The Publisher API and the service's
   // commands wait for it before answering.
-  virtual void flush(PubSubDone done) { std::move(done)(absl::OkStatus()); }
+  virtual void Flush(PubSubDone done) { std::move(done)(absl::OkStatus()); }
 
   // False while the backend is unreachable (broadcasts then wait in the
   // process until it is back; a flush would only wait).

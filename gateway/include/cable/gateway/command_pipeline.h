@@ -39,18 +39,18 @@ class CommandPipeline final {
 
   // Queues a client's command; false (nothing queued) when the queue is
   // full: the client is flooding and is closed.
-  bool push(Command command);
+  bool Push(Command command);
   // Queues a follow-up ahead of everything waiting: it runs next.
   void push_front(Command command);
   // Queues a timer's tick unless one for the same (identifier, action)
   // still waits behind a slow service; false if coalesced into it.
-  bool push_periodic(absl::string_view identifier, absl::string_view action);
+  bool PushPeriodic(absl::string_view identifier, absl::string_view action);
 
   // The next command to send, if none is in flight; it is then in flight
   // until done().
-  std::optional<Command> next();
+  std::optional<Command> Next();
   // The call in flight answered (or was not made after all).
-  void done() { in_flight_ = false; }
+  void Done() { in_flight_ = false; }
 
   bool in_flight() const { return in_flight_; }
   std::size_t size() const { return queue_.size(); }

@@ -32,18 +32,18 @@ class EventLoop final {
 
   boost::asio::io_context& context() { return ioc_; }
   // Runs the loop on the calling thread until stop().
-  void run() { ioc_.run(); }
-  void stop() { ioc_.stop(); }
+  void Run() { ioc_.run(); }
+  void Stop() { ioc_.stop(); }
 
   // Any thread: `frame` goes to `session` in the next batch.
-  void deliver(std::shared_ptr<Session> session, SharedFrame frame);
+  void Deliver(std::shared_ptr<Session> session, SharedFrame frame);
 
  private:
   struct Delivery {
     std::shared_ptr<Session> session;
     SharedFrame frame;
   };
-  void drain();
+  void Drain();
 
   boost::asio::io_context ioc_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type>

@@ -19,17 +19,17 @@ using SharedFrame = std::shared_ptr<const std::string>;
 class FrameSink {
  public:
   virtual ~FrameSink() = default;
-  virtual void deliver(SharedFrame frame) = 0;
+  virtual void Deliver(SharedFrame frame) = 0;
   // A stateful channel's update (a frame of a state stream) for the
   // subscription `identifier`, at state revision `revision`; `ends_commit`
   // when it is the last frame of its commit. A session holds these while
   // it syncs that subscription, and drops those its state already covers.
-  virtual void deliver_state(SharedFrame frame, absl::string_view identifier,
-                             std::uint64_t revision, bool ends_commit) {
+  virtual void DeliverState(SharedFrame frame, absl::string_view identifier,
+                            std::uint64_t revision, bool ends_commit) {
     (void)identifier;
     (void)revision;
     (void)ends_commit;
-    deliver(std::move(frame));
+    Deliver(std::move(frame));
   }
 };
 

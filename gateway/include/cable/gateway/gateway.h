@@ -54,15 +54,15 @@ class Gateway final {
 
   // Binds, listens and starts the event-loop threads. Returns the bound
   // port (useful with port 0).
-  absl::StatusOr<unsigned short> start();
+  absl::StatusOr<unsigned short> Start();
 
   // Stops accepting, sends disconnect{server_restart, reconnect: true} to
   // every client, waits up to the shutdown timeout for them to close, then
   // stops the event loops. Safe to call more than once.
-  void shutdown();
+  void Shutdown();
 
   // Blocks until shutdown() has finished.
-  void wait();
+  void Wait();
 
   const std::string& id() const;
   // Whether the listener speaks TLS (wss://, https://): options.tls_cert_file
@@ -72,10 +72,10 @@ class Gateway final {
   // mains): connections accepted after it get the new certificate, open
   // ones keep theirs. On an error (logged) the certificate in use stays.
   // FailedPrecondition if TLS is off. Thread-safe, after start().
-  absl::Status reload_tls();
+  absl::Status ReloadTls();
   // Whether /ready answers 200: not shutting down, the service answers and
   // the pub/sub is connected.
-  bool ready() const;
+  bool Ready() const;
 
  private:
   class Impl;

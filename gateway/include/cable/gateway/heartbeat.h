@@ -37,20 +37,20 @@ class Heartbeat final {
   static Clock::duration IdlePeriod(Clock::duration ping_interval);
 
   // The client sent something.
-  void heard(Clock::time_point now) { last_heard_ = now; }
+  void Heard(Clock::time_point now) { last_heard_ = now; }
   // A write waits for the socket to take more, since `now`; and is through.
-  void write_waits(Clock::time_point now) {
+  void WriteWaits(Clock::time_point now) {
     writing_ = true;
     write_started_ = now;
   }
-  void write_done() { writing_ = false; }
+  void WriteDone() { writing_ = false; }
   bool writing() const { return writing_; }
   Clock::duration silent(Clock::time_point now) const {
     return now - last_heard_;
   }
 
   // Called every ping interval. `queue` is the kernel's view, when known.
-  Verdict check(Clock::time_point now, std::optional<SendQueue> queue);
+  Verdict Check(Clock::time_point now, std::optional<SendQueue> queue);
 
  private:
   // Whether the client has taken none of what the kernel holds for it for

@@ -45,12 +45,12 @@ class BasicHttpSession final
  public:
   BasicHttpSession(Stream&& stream, const struct GatewayOptions& options,
                    const HttpRoutes& routes);
-  void run();
+  void Run();
 
  private:
-  void read();
-  void on_read(boost::beast::error_code ec, std::size_t bytes);
-  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t);
+  void Read();
+  void OnRead(boost::beast::error_code ec, std::size_t bytes);
+  void OnWrite(bool keep_alive, boost::beast::error_code ec, std::size_t);
 
   Stream stream_;
   const GatewayOptions& options_;

@@ -44,12 +44,12 @@ class Hub final {
   // later subscribe tries again), or CANCELLED when the stream lost its
   // last subscriber before going live. Adding the same (stream, sink,
   // identifier) twice adds it once; both `on_live`s run.
-  void subscribe(absl::string_view stream, absl::string_view identifier,
+  void Subscribe(absl::string_view stream, absl::string_view identifier,
                  const std::shared_ptr<FrameSink>& sink, OnLive on_live);
 
   // Removes one subscription, pending or live; the last one of a stream
   // drops its PubSub subscription.
-  void unsubscribe(absl::string_view stream, absl::string_view identifier,
+  void Unsubscribe(absl::string_view stream, absl::string_view identifier,
                    const FrameSink* sink);
 
   // Number of streams with local subscribers (pending ones included).

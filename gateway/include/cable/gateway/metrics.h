@@ -22,7 +22,7 @@ class GatewayMetrics final {
   // backend, exported as cable_stream_messages_total.
   // `extra` are more collectables served alongside (the all-in-one
   // server's service counters).
-  std::string serialize(
+  std::string Serialize(
       std::uint64_t stream_messages,
       const std::vector<std::shared_ptr<prometheus::Collectable>>& extra = {})
       const;

@@ -17,12 +17,14 @@ class CommandRateLimiter final {
 
   // `rate` <= 0 turns the limit off. `burst` is at least 1.
   CommandRateLimiter(double rate, double burst, Clock::time_point now)
-      : rate_(rate), burst_(std::max(1.0, burst)), tokens_(burst_), last_(now) {}
+      : rate_(rate),
+        burst_(std::max(1.0, burst)),
+        tokens_(burst_),
+        last_(now) {}
 
-  Verdict admit(Clock::time_point now) {
+  Verdict Admit(Clock::time_point now) {
     if (rate_ <= 0) return Verdict::kAllow;
-    const double elapsed =
-        std::chrono::duration<double>(now - last_).count();
+    const double elapsed = std::chrono::duration<double>(now - last_).count();
     last_ = now;
     tokens_ = std::min(burst_, tokens_ + std::max(0.0, elapsed) * rate_);
     if (tokens_ >= 1) {

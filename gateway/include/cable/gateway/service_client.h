@@ -34,21 +34,21 @@ class ServiceClient final {
   // up to 10 s, until each callback has run; calls made afterwards are
   // cancelled as they start. The destructor does it too.
   ~ServiceClient();
-  void shutdown();
+  void Shutdown();
 
-  void connect(const internal::v1::ConnectRequest& request,
+  void Connect(const internal::v1::ConnectRequest& request,
                Callback<internal::v1::ConnectResponse> done);
-  void command(const internal::v1::CommandRequest& request,
+  void Command(const internal::v1::CommandRequest& request,
                Callback<internal::v1::CommandResponse> done);
-  void disconnect(const internal::v1::DisconnectRequest& request,
+  void Disconnect(const internal::v1::DisconnectRequest& request,
                   Callback<internal::v1::DisconnectResponse> done);
-  void heartbeat(const internal::v1::HeartbeatRequest& request,
+  void Heartbeat(const internal::v1::HeartbeatRequest& request,
                  Callback<internal::v1::HeartbeatResponse> done);
 
   // False when no replica is connected (network channels), or when the
   // latest call failed because the service could not be reached
   // (UNAVAILABLE, DEADLINE_EXCEEDED).
-  bool ready() const;
+  bool Ready() const;
 
  private:
   struct Impl;

@@ -74,34 +74,34 @@ class Session final : public FrameSink,
   // Answers the WebSocket handshake of `request` (HttpSession checked it)
   // and starts the session; `early` holds bytes the client sent after the
   // request without waiting for the answer.
-  void run(const Request& request, std::string subprotocol,
+  void Run(const Request& request, std::string subprotocol,
            std::string early = {});
 
-  void deliver(SharedFrame frame) override;
-  void deliver_state(SharedFrame frame, absl::string_view identifier,
-                     std::uint64_t revision, bool ends_commit) override;
+  void Deliver(SharedFrame frame) override;
+  void DeliverState(SharedFrame frame, absl::string_view identifier,
+                    std::uint64_t revision, bool ends_commit) override;
   // Called every ping interval by the gateway: sends the shared `ping`
   // frame once the connection is welcomed, a protocol ping to a client
   // silent for half the idle period (max(10 s, 10 pings)), and cuts a
   // socket whose write (or close) has been stuck longer than the write
   // timeout or whose client stayed silent for the whole idle period.
-  void tick(SharedFrame ping);
+  void Tick(SharedFrame ping);
   // Sends disconnect{server_restart, reconnect: true} and closes with 1001.
-  void shutdown();
+  void Shutdown();
   // Publisher.Disconnect: if this connection carries every identifier in
   // `request`, sends disconnect{remote} and closes with 1000.
-  void disconnect_if_matches(
+  void DisconnectIfMatches(
       std::shared_ptr<const v1::DisconnectClientsRequest> request);
   // Sends frames a service addressed to this connection.
-  void transmit(
+  void Transmit(
       std::shared_ptr<const internal::v1::DirectTransmission> transmission);
 
   const std::string& sid() const { return sid_; }
 
   // On the loop, from EventLoop: queues a broadcast frame; true if the
   // socket now needs a flush_broadcasts() (once per batch).
-  bool queue_broadcast(SharedFrame frame);
-  void flush_broadcasts();
+  bool QueueBroadcast(SharedFrame frame);
+  void FlushBroadcasts();
 
  private:
   enum class State { kHandshake, kConnecting, kOpen, kClosing, kClosed };
@@ -112,86 +112,86 @@ class Session final : public FrameSink,
   };
 
   // session.cc: the connection's life.
-  void on_accept();
-  void on_connected(absl::StatusOr<internal::v1::ConnectResponse> response);
-  void on_tick(const SharedFrame& ping);
-  void on_closed();
+  void OnAccept();
+  void OnConnected(absl::StatusOr<internal::v1::ConnectResponse> response);
+  void OnTick(const SharedFrame& ping);
+  void OnClosed();
   // Once no Connect or command call is pending: sends Disconnect if the
   // service connected us, then leaves the gateway's registry.
-  void release();
-  void send_disconnect();
+  void Release();
+  void SendDisconnect();
 
   // session_commands.cc: what the client asks, and its subscriptions.
-  void handle_frame(absl::string_view text);
-  void enqueue_command(Command command);
-  void pump_commands();
-  bool precheck(const Command& command);
-  void on_command_done(Command command,
-                       absl::StatusOr<internal::v1::CommandResponse> response);
+  void HandleFrame(absl::string_view text);
+  void EnqueueCommand(Command command);
+  void PumpCommands();
+  bool Precheck(const Command& command);
+  void OnCommandDone(Command command,
+                     absl::StatusOr<internal::v1::CommandResponse> response);
   // The service could not be reached: tells the client what it waits for.
-  void on_command_failed(const Command& command, const absl::Status& status);
+  void OnCommandFailed(const Command& command, const absl::Status& status);
   // Applies a successful answer's changes to the subscription, starts its
   // new streams and finishes once they are live.
-  void apply(Answer answer);
-  void start_streams(const std::string& identifier,
-                     const std::vector<std::string>& streams,
-                     std::uint64_t generation);
-  void on_stream_started(std::uint64_t generation, const std::string& stream,
-                         absl::Status status);
+  void Apply(Answer answer);
+  void StartStreams(const std::string& identifier,
+                    const std::vector<std::string>& streams,
+                    std::uint64_t generation);
+  void OnStreamStarted(std::uint64_t generation, const std::string& stream,
+                       absl::Status status);
   // The answer's streams are live (or one failed): sends its transmissions
   // (or rejects the subscription) and lets the next command go.
-  void finish_command();
-  void start_timers(const std::string& identifier,
-                    SubscriptionSet::Subscription& sub,
-                    const internal::v1::CommandResponse& response);
-  void stop_timers(SubscriptionSet::Subscription& sub,
-                   const std::string& identifier);
-  void arm_timer(const std::string& identifier, std::uint64_t generation,
-                 std::size_t index);
-  void remove_subscription(const std::string& identifier);
+  void FinishCommand();
+  void StartTimers(const std::string& identifier,
+                   SubscriptionSet::Subscription& sub,
+                   const internal::v1::CommandResponse& response);
+  void StopTimers(SubscriptionSet::Subscription& sub,
+                  const std::string& identifier);
+  void ArmTimer(const std::string& identifier, std::uint64_t generation,
+                std::size_t index);
+  void RemoveSubscription(const std::string& identifier);
   // The answer to "sync" (nullopt: it failed): sends the held updates the
   // client's state does not cover, and lets the subscription go live.
-  void release_held(SubscriptionSet::Subscription& sub,
-                    std::optional<std::uint64_t> after_revision);
-  void leave_streams(const std::string& identifier,
-                     const std::vector<std::string>& streams);
+  void ReleaseHeld(SubscriptionSet::Subscription& sub,
+                   std::optional<std::uint64_t> after_revision);
+  void LeaveStreams(const std::string& identifier,
+                    const std::vector<std::string>& streams);
 
   // session_socket.cc: the socket and the WebSocket protocol on it.
   // Waits for the socket to be readable, then reads what is there.
-  void read();
-  void on_readable(boost::beast::error_code ec);
+  void Read();
+  void OnReadable(boost::beast::error_code ec);
   // Parses what the client sent; false once the socket is closed.
-  bool consume(absl::Span<char> bytes);
-  void on_frame(const ws::Frame& frame);
+  bool Consume(absl::Span<char> bytes);
+  void OnFrame(const ws::Frame& frame);
   // A broadcast (or pushed) frame, bounded by max_queue_bytes.
-  void send(SharedFrame frame);
+  void Send(SharedFrame frame);
   // What the service answered to the client's own command (or connect),
   // bounded by max_reply_queue_bytes; `text` is a message, framed here.
-  void send_reply(std::string text);
-  void enqueue(SharedFrame frame, bool reply);
+  void SendReply(std::string text);
+  void Enqueue(SharedFrame frame, bool reply);
   // Queues without writing; false if the queue overflowed (the client is
   // being disconnected).
-  bool push(SharedFrame frame, bool reply);
+  bool Push(SharedFrame frame, bool reply);
   // Writes as much of the queue as the socket takes without blocking; if
   // it takes less, waits for writability.
-  void write_next();
+  void WriteNext();
   // Reads into read_chunk_ / writes `buffers` without blocking, through
   // TLS if the connection has it.
   std::size_t read_some(boost::beast::error_code& ec);
   std::size_t write_some(std::span<const boost::asio::const_buffer> buffers,
                          boost::beast::error_code& ec);
   // What the kernel holds for the client (Heartbeat's stall check).
-  std::optional<Heartbeat::SendQueue> send_queue();
+  std::optional<Heartbeat::SendQueue> SendQueue();
   // Closes the connection: optional last message, then a close frame with
   // `code`, then waits for the client's close frame. A stuck socket is cut
   // after the write timeout.
-  void close(std::uint16_t code, std::string reason,
+  void Close(std::uint16_t code, std::string reason,
              std::string last_message = {});
   // Cuts the connection at once, dropping what the kernel still holds.
-  void close_now();
+  void CloseNow();
   // Both close frames went: closes the socket.
-  void finish_close();
-  void disconnect_slow();
+  void FinishClose();
+  void DisconnectSlow();
 
   boost::asio::ip::tcp::socket socket_;
   std::unique_ptr<TlsConnection> tls_;

@@ -31,18 +31,18 @@ class SmallQueue final {
 
   void pop_front() {
     items_[head_] = T();
-    if (++head_ == items_.size()) reset();
+    if (++head_ == items_.size()) Reset();
   }
 
   void pop_back() {
     items_.pop_back();
-    if (head_ == items_.size()) reset();
+    if (head_ == items_.size()) Reset();
   }
 
-  void clear() { reset(); }
+  void clear() { Reset(); }
 
  private:
-  void reset() {
+  void Reset() {
     items_.clear();
     head_ = 0;
     // Give back what a burst grew the storage to.

@@ -30,21 +30,21 @@ class StateGate final {
   enum class Verdict { kSend, kHeld, kCovered, kOverflow };
 
   // From now until release(), updates wait.
-  void hold() { held_ = true; }
+  void Hold() { held_ = true; }
   bool held() const { return held_; }
   // What to do with a live update: send it, keep it (held), drop it (the
   // client's state covers it), or the held updates are over `max_held`.
-  Verdict offer(Update update, std::size_t max_held);
+  Verdict Offer(Update update, std::size_t max_held);
   // The answer to "sync": the client's state is at `after_revision`;
   // returns the held updates newer than it, in order. nullopt (the sync
   // failed): drops them all.
-  std::vector<SharedFrame> release(std::optional<std::uint64_t> after_revision);
+  std::vector<SharedFrame> Release(std::optional<std::uint64_t> after_revision);
   // The subscription stopped: forget what waits.
   void clear() { held_updates_.clear(); }
 
  private:
   // Whether `update` is newer than what the client has (and notes it).
-  bool newer(const Update& update);
+  bool Newer(const Update& update);
 
   bool held_ = false;
   std::vector<Update> held_updates_;
@@ -85,24 +85,24 @@ class SubscriptionSet final {
   std::size_t size() const { return subscriptions_.size(); }
   Subscription* find(absl::string_view identifier);
   // Adds a subscription (or returns the one there).
-  Subscription& add(const std::string& identifier,
+  Subscription& Add(const std::string& identifier,
                     internal::v1::CommandKind opened_by);
   // Removes a subscription; returns its streams, for the Hub.
-  std::vector<std::string> remove(absl::string_view identifier);
+  std::vector<std::string> Remove(absl::string_view identifier);
   void clear() { subscriptions_.clear(); }
 
   // Streams: adds those of `streams` not yet listed and returns them (to
   // start); removes one (true if it was listed); takes them all.
-  std::vector<std::string> add_streams(Subscription& sub,
-                                       const std::vector<std::string>& streams);
-  static bool remove_stream(Subscription& sub, absl::string_view stream);
-  static std::vector<std::string> take_streams(Subscription& sub);
+  std::vector<std::string> AddStreams(Subscription& sub,
+                                      const std::vector<std::string>& streams);
+  static bool RemoveStream(Subscription& sub, absl::string_view stream);
+  static std::vector<std::string> TakeStreams(Subscription& sub);
 
   // Replaces a subscription's timers: returns their generation.
   std::uint64_t set_timers(Subscription& sub, std::vector<TimerSpec> timers);
   // Stops a subscription's timers (all of them, on close).
-  void stop_timers(Subscription& sub);
-  void stop_all_timers();
+  void StopTimers(Subscription& sub);
+  void StopAllTimers();
   // Whether a timer of `generation` still belongs to `identifier`.
   bool timer_current(absl::string_view identifier,
                      std::uint64_t generation) const;
@@ -127,14 +127,14 @@ class StreamWait final {
   // the generation their completions carry.
   std::uint64_t begin(std::size_t count);
   // One stream's outcome; true when it settled the wait (the last one).
-  bool settle(std::uint64_t generation, absl::string_view stream,
+  bool Settle(std::uint64_t generation, absl::string_view stream,
               const absl::Status& status);
   bool waiting() const { return left_ > 0; }
   // The first failure, and every failed stream.
   const absl::Status& status() const { return status_; }
   const std::vector<std::string>& failed() const { return failed_; }
   // The command is finished without them (the socket closed).
-  void abandon();
+  void Abandon();
 
  private:
   std::uint64_t generation_ = 0;

@@ -40,7 +40,7 @@ class TlsConnection final {
   // read_waits_for_write() ? writability : readability, then call again),
   // eof (the client's close_notify, or its end of the stream), or another
   // error (the connection is unusable).
-  std::size_t read(boost::asio::ip::tcp::socket& socket, absl::Span<char> out,
+  std::size_t Read(boost::asio::ip::tcp::socket& socket, absl::Span<char> out,
                    boost::beast::error_code& ec);
   // Whether the last read that would block waits for writability (OpenSSL
   // had to send something and the socket was full).
@@ -53,7 +53,7 @@ class TlsConnection final {
   // and returns how much was taken. With `ec` would_block, the socket is
   // full: wait for writability and call again (with an empty span if
   // nothing new is to go) until write_pending() is false.
-  std::size_t write(boost::asio::ip::tcp::socket& socket,
+  std::size_t Write(boost::asio::ip::tcp::socket& socket,
                     std::span<const boost::asio::const_buffer> buffers,
                     boost::beast::error_code& ec);
   // A record is staged: the connection is not flushed.
@@ -61,7 +61,7 @@ class TlsConnection final {
 
   // Sends close_notify if the socket takes it now (never waits); nothing
   // after a failure.
-  void shutdown(boost::asio::ip::tcp::socket& socket);
+  void Shutdown(boost::asio::ip::tcp::socket& socket);
 
   // Bytes OpenSSL handed to the kernel (handshake and records): what the
   // socket's send queue is measured against.
@@ -72,8 +72,8 @@ class TlsConnection final {
   bool usable(boost::asio::ip::tcp::socket& socket,
               boost::beast::error_code& ec) const;
   // SSL_write of one record; false with `ec` if it is not all sent.
-  bool write_record(const char* data, std::size_t size,
-                    boost::beast::error_code& ec);
+  bool WriteRecord(const char* data, std::size_t size,
+                   boost::beast::error_code& ec);
   // What OpenSSL's `result` means, as an error code.
   boost::beast::error_code failure(int result, bool reading);
 

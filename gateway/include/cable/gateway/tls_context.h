@@ -34,15 +34,15 @@ class TlsContext final {
 
   // Reads both files again. On an error the certificate in use stays and
   // the error is returned.
-  absl::Status reload();
+  absl::Status Reload();
 
   // A server-side TLS session for a client just accepted on `socket`; its
   // handshake runs with its first read.
-  absl::StatusOr<std::unique_ptr<TlsConnection>> accept(
+  absl::StatusOr<std::unique_ptr<TlsConnection>> Accept(
       boost::asio::ip::tcp::socket& socket);
 
   // The certificate in use, for logs: subject, serial, expiry.
-  std::string describe() const;
+  std::string Describe() const;
 
  private:
   TlsContext(std::string cert_file, std::string key_file, ssl_ctx_st* ctx);

@@ -43,10 +43,10 @@ class TlsStream {
   void expires_after(std::chrono::steady_clock::duration after);
   void expires_never();
   // close_notify (if the socket takes it now), then the end of the stream.
-  void shutdown_send();
+  void ShutdownSend();
   // What carries the connection after a WebSocket upgrade.
   boost::asio::ip::tcp::socket release_socket();
-  std::unique_ptr<TlsConnection> release_tls();
+  std::unique_ptr<TlsConnection> ReleaseTls();
 
   template <class MutableBufferSequence, class ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers,
@@ -109,7 +109,7 @@ class TlsStream {
       std::size_t bytes = 0;
       const auto buffer = boost::beast::buffers_front(buffers_);
       if (!ec && buffer.size() > 0) {
-        bytes = state_->tls->read(
+        bytes = state_->tls->Read(
             state_->socket,
             absl::MakeSpan(static_cast<char*>(buffer.data()), buffer.size()),
             ec);
@@ -156,7 +156,7 @@ class TlsStream {
           }
         }
         taken_ +=
-            state_->tls->write(state_->socket, std::span(list.data(), n), ec);
+            state_->tls->Write(state_->socket, std::span(list.data(), n), ec);
         if (ec == boost::asio::error::would_block) {
           state_->socket.async_wait(boost::asio::ip::tcp::socket::wait_write,
                                     std::move(*this));

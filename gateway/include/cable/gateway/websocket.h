@@ -94,17 +94,17 @@ class Reader final {
   // only during the call. Returns the first broken rule in `data`, or the
   // framing error if one followed it; after a framing error the reader
   // stays failed and ignores what follows.
-  std::optional<Violation> feed(absl::Span<char> data,
+  std::optional<Violation> Feed(absl::Span<char> data,
                                 absl::FunctionRef<void(const Frame&)> on);
 
  private:
-  std::optional<Violation> start_frame();
-  std::optional<Violation> finish_frame(
-      absl::FunctionRef<void(const Frame&)> on, absl::string_view in_place);
+  std::optional<Violation> StartFrame();
+  std::optional<Violation> FinishFrame(absl::FunctionRef<void(const Frame&)> on,
+                                       absl::string_view in_place);
   // A framing error: nothing more is read.
-  std::optional<Violation> fail(std::string reason);
+  std::optional<Violation> Fail(std::string reason);
   // A message that cannot be delivered: the rest of it is skipped.
-  std::optional<Violation> skip(std::uint16_t code, std::string reason);
+  std::optional<Violation> Skip(std::uint16_t code, std::string reason);
 
   const std::size_t max_message_bytes_;
   bool failed_ = false;

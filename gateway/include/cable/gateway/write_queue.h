@@ -28,20 +28,20 @@ class WriteQueue final {
   explicit WriteQueue(Limits limits) : limits_(limits) {}
 
   // Queues a frame; false (nothing queued) if that overflows its budget.
-  bool push(SharedFrame frame, bool reply);
+  bool Push(SharedFrame frame, bool reply);
   // Queues bytes that go out whatever the bounds: the handshake's answer,
   // a closing connection's last frames.
-  void push_unbounded(std::string bytes);
+  void PushUnbounded(std::string bytes);
 
   // Up to out.size() pieces of what is unwritten, in order (the first may
   // be the rest of a partly written frame); returns how many.
-  std::size_t gather(std::span<absl::string_view> out) const;
+  std::size_t Gather(std::span<absl::string_view> out) const;
   // The socket took `bytes` of what gather() handed out: returns how many
   // frames went out whole.
-  std::size_t consume(std::size_t bytes);
+  std::size_t Consume(std::size_t bytes);
   // Drops queued frames except one partly written (the rest of it must
   // follow, or the stream breaks).
-  void drop_unwritten();
+  void DropUnwritten();
 
   bool empty() const { return frames_.empty(); }
   std::size_t size() const { return frames_.size(); }

@@ -28,7 +28,7 @@ class ApiAccess final {
   ApiAccess& operator=(const ApiAccess&) = delete;
 
   // Whether every caller is let in (no key configured).
-  bool open() const { return digests_.empty(); }
+  bool Open() const { return digests_.empty(); }
 
   // OK, or UNAUTHENTICATED with a message that never echoes the key.
   // `authorization` is the metadata value, nullopt when absent.

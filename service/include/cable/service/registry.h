@@ -27,12 +27,12 @@ class Application final {
   // `factory` (default: `std::make_unique<T>()`). Throws
   // std::invalid_argument for a duplicate or empty name.
   template <std::derived_from<Channel> T>
-  requires std::default_initializable<T> ChannelClassBuilder<T> add(
+  requires std::default_initializable<T> ChannelClassBuilder<T> Add(
       std::string name) {
-    return add<T>(std::move(name), [] { return std::make_unique<T>(); });
+    return Add<T>(std::move(name), [] { return std::make_unique<T>(); });
   }
   template <std::derived_from<Channel> T, typename Factory>
-  ChannelClassBuilder<T> add(std::string name, Factory factory) {
+  ChannelClassBuilder<T> Add(std::string name, Factory factory) {
     return ChannelClassBuilder<T>(AddChannel(
         std::move(name),
         [factory = std::move(factory)]() -> std::unique_ptr<Channel> {
@@ -50,9 +50,9 @@ class Application final {
   }
 
   // Null when no channel is registered under `name`.
-  const ChannelClass* find_channel(absl::string_view name) const;
+  const ChannelClass* FindChannel(absl::string_view name) const;
   const ConnectionClass& connection_class() const { return connection_class_; }
-  std::vector<std::string> channel_names() const;
+  std::vector<std::string> ChannelNames() const;
 
  private:
   ChannelClass& AddChannel(std::string name, ChannelClass::Factory factory);

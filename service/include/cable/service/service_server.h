@@ -95,7 +95,7 @@ class ServiceServer final {
   // calls on it present the gateway secret like any other.
   std::shared_ptr<grpc::ChannelInterface> in_process_channel();
   // Stops accepting calls; waits up to `grace_ms` for calls in flight.
-  void shutdown(int grace_ms);
+  void Shutdown(int grace_ms);
 
  private:
   struct Impl;

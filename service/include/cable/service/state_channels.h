@@ -117,9 +117,9 @@ class StateClient final {
   std::string identifier(const std::string& key) const;
 
   // lock_state with guard counts charged to this client's worker.
-  absl::Status lock_state(const std::string& name, const LockFn& fn) const;
-  absl::Status lock_state(const std::vector<std::string>& names,
-                          const MultiLockFn& fn) const;
+  absl::Status LockState(const std::string& name, const LockFn& fn) const;
+  absl::Status LockState(const std::vector<std::string>& names,
+                         const MultiLockFn& fn) const;
   Txn begin() const;
 
  private:
@@ -197,13 +197,13 @@ class Txn final {
   Txn& operator=(Txn&&) = delete;
   ~Txn();
 
-  absl::Status lock_state(const std::string& name, const LockFn& fn);
-  absl::Status lock_state(const std::vector<std::string>& names,
-                          const MultiLockFn& fn);
+  absl::Status LockState(const std::string& name, const LockFn& fn);
+  absl::Status LockState(const std::vector<std::string>& names,
+                         const MultiLockFn& fn);
   // Writes everything, publishes the updates, releases the locks. After an
   // error in any lock_state, commit fails and nothing is written.
-  absl::Status commit();
-  void rollback();
+  absl::Status Commit();
+  void Rollback();
 
  private:
   friend class StateChannels;
@@ -240,45 +240,43 @@ class StateChannels final {
 
   // Handlers: register before serving. A path with no join handler
   // refuses joins.
-  void on_join(ChannelPath path, JoinHandler handler);
-  void on_leave(ChannelPath path, LeaveHandler handler);
-  void on_action(ChannelPath path, std::string action, ActionHandler handler);
-  void on_request(ChannelPath path, std::string request,
-                  RequestHandler handler);
-  void on_request(ChannelPath path, std::string request,
-                  SyncRequestHandler handler);
-  void on_cleanup(ChannelPath path, CleanupHandler handler);
+  void OnJoin(ChannelPath path, JoinHandler handler);
+  void OnLeave(ChannelPath path, LeaveHandler handler);
+  void OnAction(ChannelPath path, std::string action, ActionHandler handler);
+  void OnRequest(ChannelPath path, std::string request, RequestHandler handler);
+  void OnRequest(ChannelPath path, std::string request,
+                 SyncRequestHandler handler);
+  void OnCleanup(ChannelPath path, CleanupHandler handler);
 
   // False (and nothing changes) if the channel exists.
-  absl::StatusOr<bool> create_channel(const std::string& name,
-                                      const nlohmann::json& state,
-                                      ChannelOptions options = {});
+  absl::StatusOr<bool> CreateChannel(const std::string& name,
+                                     const nlohmann::json& state,
+                                     ChannelOptions options = {});
   // Runs `fn` on the current state with the channel locked, writes what it
   // did, sends the event(s) and patch to every client in the channel.
   // `worker` is charged with Change::guard.
-  absl::Status lock_state(const std::string& name, const LockFn& fn,
-                          const std::string& worker = "");
+  absl::Status LockState(const std::string& name, const LockFn& fn,
+                         const std::string& worker = "");
   // Several channels at once: `fn` gets their states in the order of
   // `names` and returns one Change per channel.
-  absl::Status lock_state(const std::vector<std::string>& names,
-                          const MultiLockFn& fn,
-                          const std::string& worker = "");
+  absl::Status LockState(const std::vector<std::string>& names,
+                         const MultiLockFn& fn, const std::string& worker = "");
   Txn begin(const std::string& worker = "");
-  absl::StatusOr<std::uint64_t> delete_events(
+  absl::StatusOr<std::uint64_t> DeleteEvents(
       const std::string& name, std::optional<std::uint64_t> keep_num,
       std::optional<absl::Duration> keep_duration);
   // Compare-and-set for Publisher.UpdateState: applies if the channel is
   // still at `expected_revision` (FailedPrecondition otherwise).
-  absl::StatusOr<CommitResult> update_state(const std::string& name,
-                                            std::uint64_t expected_revision,
-                                            std::optional<std::string> state,
-                                            std::vector<std::string> events);
+  absl::StatusOr<CommitResult> UpdateState(const std::string& name,
+                                           std::uint64_t expected_revision,
+                                           std::optional<std::string> state,
+                                           std::vector<std::string> events);
 
   // A worker (gateway) is alive; it sends every `interval`.
-  absl::Status heartbeat(const std::string& worker, absl::Duration interval);
+  absl::Status Heartbeat(const std::string& worker, absl::Duration interval);
   // One cleanup pass (the loop runs this every cleanup_interval): on_cleanup
   // for every channel a dead worker still guards. Returns how many ran.
-  absl::StatusOr<int> cleanup();
+  absl::StatusOr<int> Cleanup();
 
   StateStore& store() { return store_; }
   PubSub& pubsub() { return pubsub_; }
@@ -290,10 +288,10 @@ class StateChannels final {
     const CleanupHandler* cleanup = nullptr;
   };
   Handlers find(absl::string_view name) const;
-  const ActionHandler* find_action(absl::string_view name,
-                                   absl::string_view action) const;
-  const RequestHandler* find_request(absl::string_view name,
-                                     absl::string_view request) const;
+  const ActionHandler* FindAction(absl::string_view name,
+                                  absl::string_view action) const;
+  const RequestHandler* FindRequest(absl::string_view name,
+                                    absl::string_view request) const;
 
  private:
   friend class Txn;
