@@ -240,7 +240,7 @@ absl::StatusOr<std::uint64_t> StateChannels::DeleteEvents(
     std::optional<absl::Duration> keep_duration) {
   if (!keep_num && !keep_duration) {
     return absl::InvalidArgumentError(
-        "delete_events needs keep_num, keep_duration or both");
+        "DeleteEvents needs keep_num, keep_duration or both");
   }
   return store_.DeleteEvents(name, keep_num, keep_duration);
 }
@@ -346,13 +346,13 @@ absl::StatusOr<int> StateChannels::Cleanup() {
     txn.pending_[channel].clear_guards_of = dead;
     const Handlers handlers = find(channel);
     if (handlers.cleanup != nullptr) {
-      status = Guarded<bool>("on_cleanup", [&]() -> absl::StatusOr<bool> {
+      status = Guarded<bool>("OnCleanup", [&]() -> absl::StatusOr<bool> {
                  absl::Status s = (*handlers.cleanup)(channel, txn, alive);
                  if (!s.ok()) return s;
                  return true;
                }).status();
       if (!status.ok()) {
-        spdlog::warn("on_cleanup of channel {} failed: {}", channel,
+        spdlog::warn("OnCleanup of channel {} failed: {}", channel,
                      status.ToString());
         continue;  // rolled back; the next pass tries again
       }

@@ -1,5 +1,5 @@
-// Txn, the transaction under StateChannels::lock_state: it locks and loads
-// the channels it touches, runs the application's lock_state functions over
+// Txn, the transaction under StateChannels::LockState: it locks and loads
+// the channels it touches, runs the application's LockState functions over
 // their states, and on commit writes every change at once to the store,
 // then publishes the updates while the channels are still locked (rolling
 // back and unlocking on any error). The rest of StateChannels is in
@@ -100,7 +100,7 @@ absl::Status Txn::LockState(const std::vector<std::string>& names,
   if (done_) return absl::FailedPreconditionError("transaction has ended");
   if (!failed_.ok()) return failed_;
   if (names.empty()) {
-    failed_ = absl::InvalidArgumentError("lock_state: no channel names");
+    failed_ = absl::InvalidArgumentError("LockState: no channel names");
     return failed_;
   }
   for (const auto& name : names) {
@@ -108,8 +108,8 @@ absl::Status Txn::LockState(const std::vector<std::string>& names,
       // The outer call's function owns this channel's state until it
       // returns; a nested change to it would be overwritten.
       failed_ = absl::FailedPreconditionError(
-          absl::StrCat("lock_state on channel \"", name,
-                       "\" nested inside its own lock_state"));
+          absl::StrCat("LockState on channel \"", name,
+                       "\" nested inside its own LockState"));
       return failed_;
     }
   }
@@ -123,18 +123,18 @@ absl::Status Txn::LockState(const std::vector<std::string>& names,
   for (const auto& name : names) states.push_back(pending_[name].state);
   for (const auto& name : names) running_.insert(name);
   absl::StatusOr<std::vector<Change>> changes = Guarded<std::vector<Change>>(
-      "lock_state function", [&] { return fn(states); });
+      "LockState function", [&] { return fn(states); });
   for (const auto& name : names) running_.erase(name);
   if (changes.ok() && changes->size() != names.size()) {
     changes = absl::InvalidArgumentError(
-        absl::StrCat("lock_state function returned ", changes->size(),
+        absl::StrCat("LockState function returned ", changes->size(),
                      " changes for ", names.size(), " channels"));
   } else if (changes.ok() && states.size() != names.size()) {
     changes = absl::InvalidArgumentError(
-        absl::StrCat("lock_state function resized its states to ",
+        absl::StrCat("LockState function resized its states to ",
                      states.size(), " for ", names.size(), " channels"));
   }
-  // A nested lock_state that failed fails this one too, even if `fn`
+  // A nested LockState that failed fails this one too, even if `fn`
   // ignored its status.
   if (changes.ok() && !failed_.ok()) changes = failed_;
   if (!changes.ok()) {
@@ -188,7 +188,7 @@ absl::Status Txn::Commit() {
       })) {
     Rollback();
     return absl::InvalidArgumentError(
-        "a guard count change needs a worker (lock_state through the "
+        "a guard count change needs a worker (LockState through the "
         "client, or pass the worker)");
   }
   absl::Status status;

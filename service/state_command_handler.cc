@@ -177,10 +177,10 @@ class Run final {
     try {
       decision = (*handlers.join)(name_, client_, attrs);
     } catch (const std::exception& e) {
-      decision = absl::InternalError(absl::StrCat("on_join threw: ", e.what()));
+      decision = absl::InternalError(absl::StrCat("OnJoin threw: ", e.what()));
     }
     if (!decision.ok()) {
-      spdlog::warn("on_join of channel {}: {}", name_,
+      spdlog::warn("OnJoin of channel {}: {}", name_,
                    decision.status().ToString());
       return refuse(internal::v1::STATUS_ERROR,
                     std::string(decision.status().message()));
@@ -208,7 +208,7 @@ class Run final {
     if (!record.ok()) {
       if (istate.contains(kLimitKey)) {
         // The join never completed: the client gets a rejection, and the
-        // subscription ends (on_leave runs, undoing what on_join did).
+        // subscription ends (OnLeave runs, undoing what OnJoin did).
         response_.add_transmissions(
             protocol::RejectFrame(request_.identifier()));
         return Leave();
@@ -265,7 +265,7 @@ class Run final {
         (*handlers.leave)(name_, client_);
       } catch (const std::exception& e) {
         return Finish(internal::v1::STATUS_ERROR,
-                      absl::StrCat("on_leave threw: ", e.what()));
+                      absl::StrCat("OnLeave threw: ", e.what()));
       }
     }
     Finish(internal::v1::STATUS_SUCCESS);
@@ -434,7 +434,7 @@ std::vector<std::string> StateCommandHandler::Leave(
       (*handlers.leave)(name->second, client);
     } catch (const std::exception& e) {
       errors.push_back(
-          absl::StrCat("on_leave of ", name->second, " threw: ", e.what()));
+          absl::StrCat("OnLeave of ", name->second, " threw: ", e.what()));
     }
   }
   return errors;

@@ -77,7 +77,7 @@ absl::Status RegisterDefaultStateChannels(StateChannels& channels) {
                   [](const std::string& name, const StateClient& c,
                      const JoinAttrs& attrs) -> JoinResult {
                     // Presence, guarded: if this client's gateway dies,
-                    // on_cleanup takes it off the board.
+                    // OnCleanup takes it off the board.
                     absl::Status st = c.LockState(
                         name, [&](json& state) -> absl::StatusOr<Change> {
                           Present(state, Who(c), c.worker_uuid(), +1);

@@ -66,9 +66,9 @@ ABSL_FLAG(absl::Duration, heartbeat_timeout, absl::Seconds(5),
           "up.");
 ABSL_FLAG(absl::Duration, cleanup_interval, absl::Seconds(5),
           "Stateful channels: how often to look for dead workers' guard "
-          "counts and run on_cleanup (0 disables).");
+          "counts and run OnCleanup (0 disables).");
 ABSL_FLAG(absl::Duration, state_lock_timeout, absl::Seconds(3),
-          "Stateful channels: how long lock_state waits for a channel "
+          "Stateful channels: how long LockState waits for a channel "
           "another writer holds. Keep it under the gateway's "
           "--service_timeout, so that a busy channel answers a request with "
           "a failure rather than the gateway giving up on the call.");

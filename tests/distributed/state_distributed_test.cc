@@ -1,12 +1,12 @@
 // Stateful channels across processes: a JetStream-enabled nats-server,
 // cable-service replicas sharing their state through it, cable-gateways
 // each pointed at one replica, real WebSocket clients and gRPC publishers.
-// Checks that lock_state, multi-channel transactions and Publisher's
+// Checks that LockState, multi-channel transactions and Publisher's
 // compare-and-set stay exact when several replicas write at once, that
 // every client sees every revision exactly once, and that a killed
 // gateway's presence is cleaned up.
 //
-// This file: lock_state, transactions and compare-and-set from several
+// This file: LockState, transactions and compare-and-set from several
 // replicas; the gateways' part is in state_distributed_gateways_test.cc
 // (shared parts in state_distributed_fixture.h).
 

@@ -6,7 +6,7 @@
 // nats-server with JetStream (one server for the process, a fresh prefix,
 // so fresh buckets, per test). Updates are recorded from a real
 // InMemoryPubSub, which delivers on the publisher's thread: they are all
-// there when lock_state returns. The suite is instantiated once, in
+// there when LockState returns. The suite is instantiated once, in
 // state_channels_test.cc.
 
 #include <gmock/gmock.h>
@@ -55,7 +55,7 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 // Long enough that no test ever waits for a lease to run out: a lock left
-// behind makes the next lock_state fail after kLockTimeout instead.
+// behind makes the next LockState fail after kLockTimeout instead.
 constexpr absl::Duration kLease = absl::Seconds(60);
 constexpr absl::Duration kLockTimeout = absl::Seconds(2);
 // Bound of every wait for another thread.

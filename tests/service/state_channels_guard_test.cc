@@ -1,5 +1,5 @@
-// StateChannels: guard counts and cleanup, update_state and
-// delete_events, and the handler registry (fixture in
+// StateChannels: guard counts and cleanup, UpdateState and
+// DeleteEvents, and the handler registry (fixture in
 // state_channels_fixture.h).
 
 #include "tests/service/state_channels_fixture.h"
@@ -98,7 +98,7 @@ TEST_P(StateChannelsTest, GuardCountsNeverGoBelowZero) {
   EXPECT_THAT(Guards(), ElementsAre(IsGuard("g", "w1", 1)));
 }
 
-// ---- update_state, delete_events ----
+// ---- UpdateState, DeleteEvents ----
 
 TEST_P(StateChannelsTest, UpdateStateComparesAndSets) {
   Create("doc", json{{"v", 0}});

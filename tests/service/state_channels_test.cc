@@ -1,4 +1,4 @@
-// StateChannels: create_channel, lock_state on one and on several
+// StateChannels: CreateChannel, LockState on one and on several
 // channels, and transactions (fixture in state_channels_fixture.h).
 
 #include "tests/service/state_channels_fixture.h"
@@ -6,7 +6,7 @@
 namespace cable::service::state_channels_testing {
 namespace {
 
-// ---- create_channel ----
+// ---- CreateChannel ----
 
 TEST_P(StateChannelsTest, CreateChannelOnceThenFalseAndListByType) {
   absl::StatusOr<bool> first =
@@ -46,7 +46,7 @@ TEST_P(StateChannelsTest, CreateChannelBoundsTheTypeInCharacters) {
   EXPECT_EQ(MustGet("x").type, type);
 }
 
-// ---- lock_state on one channel ----
+// ---- LockState on one channel ----
 
 TEST_P(StateChannelsTest, LockStatePublishesPatchOfInPlaceChange) {
   Create("doc", json{{"a", 1}, {"keep", true}});
@@ -195,7 +195,7 @@ TEST_P(StateChannelsTest, LockStateThrowIsInternalAndReleasesTheLock) {
   EXPECT_EQ(StateOf("doc"), json({{"a", 3}}));
 }
 
-// ---- lock_state on several channels ----
+// ---- LockState on several channels ----
 
 TEST_P(StateChannelsTest, LockStateOverSeveralChannelsInOrderOfNames) {
   Create("m:a", json{{"n", "a"}});

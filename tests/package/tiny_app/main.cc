@@ -76,6 +76,6 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   int signal = 0;
   sigwait(&stop, &signal);
-  (*server)->shutdown(1000);
+  (*server)->Shutdown(1000);
   return 0;
 }

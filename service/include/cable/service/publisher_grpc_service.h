@@ -31,7 +31,7 @@ class PublisherGrpcService final
         workers_(workers) {}
 
   // INVALID_ARGUMENT for an empty stream name or a stateful channel's
-  // stream ("$state:…", written only by lock_state / UpdateState).
+  // stream ("$state:…", written only by LockState / UpdateState).
   grpc::ServerUnaryReactor* Broadcast(
       grpc::CallbackServerContext* context,
       const cable::v1::BroadcastRequest* request,

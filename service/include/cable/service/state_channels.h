@@ -4,19 +4,19 @@
 // and a type. Clients join it (docs/protocol.md, "Stateful channels"), get
 // the state and a backlog of past events, then every event and state patch
 // live. Handlers registered for a channel path decide who joins and what
-// actions and requests do; `lock_state` changes state atomically per
+// actions and requests do; `LockState` changes state atomically per
 // channel, however many service replicas write at once.
 //
 //   StateChannels& bs = ...;
-//   bs.on_join({"checkers:boards", Pattern(R"(^\d+$)")},
+//   bs.OnJoin({"checkers:boards", Pattern(R"(^\d+$)")},
 //              [](const std::string& name, const StateClient& c,
 //                 const JoinAttrs& attrs) -> JoinResult {
 //                return Join{.limit = 50};
 //              });
-//   bs.on_action({"checkers:boards", Pattern(R"(^\d+$)")}, "move",
+//   bs.OnAction({"checkers:boards", Pattern(R"(^\d+$)")}, "move",
 //       [&bs](const std::string& name, const StateClient& c,
 //             const nlohmann::json& move) {
-//         return c.lock_state(name, [&](nlohmann::json& state)
+//         return c.LockState(name, [&](nlohmann::json& state)
 //                                       -> absl::StatusOr<Change> {
 //           state["board"] = ...;
 //           return Change{.events = {move}};
@@ -84,12 +84,12 @@ class ChannelPath final {
   std::string text_;
 };
 
-// What lock_state's function returns for one channel. The state itself is
+// What LockState's function returns for one channel. The state itself is
 // changed in place; an unchanged state sends no patch.
 struct Change {
   // 0, 1 or more events, in order; the last one travels with the patch.
   std::vector<nlohmann::json> events;
-  // Added to the guard count of (channel, worker); see on_cleanup.
+  // Added to the guard count of (channel, worker); see OnCleanup.
   std::int64_t guard = 0;
 };
 
@@ -116,7 +116,7 @@ class StateClient final {
   }
   std::string identifier(const std::string& key) const;
 
-  // lock_state with guard counts charged to this client's worker.
+  // LockState with guard counts charged to this client's worker.
   absl::Status LockState(const std::string& name, const LockFn& fn) const;
   absl::Status LockState(const std::vector<std::string>& names,
                          const MultiLockFn& fn) const;
@@ -173,7 +173,7 @@ struct ChannelOptions {
 };
 
 struct StateChannelsOptions {
-  // How long lock_state waits for a channel another writer holds (under
+  // How long LockState waits for a channel another writer holds (under
   // the gateway's service_timeout, 5 s by default).
   absl::Duration lock_timeout = absl::Seconds(3);
   // A worker is dead once heartbeat_timeout passes after the heartbeat it
@@ -187,8 +187,8 @@ struct StateChannelsOptions {
   Clock* clock = nullptr;
 };
 
-// A transaction: lock_state calls (nested or not) that commit together or
-// not at all. A nested lock_state may not touch a channel whose function is
+// A transaction: LockState calls (nested or not) that commit together or
+// not at all. A nested LockState may not touch a channel whose function is
 // still running (FailedPrecondition). Channels stay locked until commit or
 // rollback; destroying an uncommitted Txn rolls it back.
 class Txn final {
@@ -201,7 +201,7 @@ class Txn final {
   absl::Status LockState(const std::vector<std::string>& names,
                          const MultiLockFn& fn);
   // Writes everything, publishes the updates, releases the locks. After an
-  // error in any lock_state, commit fails and nothing is written.
+  // error in any LockState, commit fails and nothing is written.
   absl::Status Commit();
   void Rollback();
 
@@ -223,7 +223,7 @@ class Txn final {
   std::string owner_;
   std::string worker_;
   std::map<std::string, Pending> pending_;
-  // Channels whose lock_state function is running (no nesting on those).
+  // Channels whose LockState function is running (no nesting on those).
   std::set<std::string> running_;
   absl::Status failed_;
   bool done_ = false;
@@ -274,7 +274,7 @@ class StateChannels final {
 
   // A worker (gateway) is alive; it sends every `interval`.
   absl::Status Heartbeat(const std::string& worker, absl::Duration interval);
-  // One cleanup pass (the loop runs this every cleanup_interval): on_cleanup
+  // One cleanup pass (the loop runs this every cleanup_interval): OnCleanup
   // for every channel a dead worker still guards. Returns how many ran.
   absl::StatusOr<int> Cleanup();
 

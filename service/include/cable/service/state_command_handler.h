@@ -1,7 +1,7 @@
 #pragma once
 // The stateful-channel half of cable.internal.v1.Cable (docs/protocol.md, "Stateful
 // channels"): join, sync, leave, actions and requests of subscriptions to
-// stateful channels, their on_leave on disconnect, and worker heartbeats.
+// stateful channels, their OnLeave on disconnect, and worker heartbeats.
 // The gateway keeps the subscription's channel name and backlog request in
 // its istate ("$state", "$limit", "$after"), so any replica can answer.
 //
@@ -41,7 +41,7 @@ class StateCommandHandler final {
   // until then.
   void Command(const internal::v1::CommandRequest& request,
                std::function<void(internal::v1::CommandResponse)> done);
-  // on_leave for every stateful subscription of a closed connection.
+  // OnLeave for every stateful subscription of a closed connection.
   // Returns the errors (one string each).
   std::vector<std::string> Leave(const internal::v1::DisconnectRequest& request);
 

@@ -8,7 +8,7 @@
 // and NatsStateStore (NATS JetStream, many replicas).
 //
 // Writers serialise per channel with locks: `Lock` takes the exclusive write
-// lock of one or more channels for an owner (one `lock_state` call or one
+// lock of one or more channels for an owner (one `LockState` call or one
 // transaction), `Commit` writes while holding them, `Unlock` lets go. A lock
 // is a lease: one held longer than the store's lease by a process that died
 // is broken, and its late Commit then fails. Readers (`Get`, `Events`) never
@@ -31,7 +31,7 @@
 
 namespace cable::service {
 
-// What create_channel takes.
+// What CreateChannel takes.
 struct ChannelSpec {
   // Non-empty UTF-8, at most kMaxChannelNameBytes.
   std::string name;
@@ -120,7 +120,7 @@ class StateStore {
   virtual absl::StatusOr<std::vector<std::string>> ListChannels(
       std::optional<std::string> type) = 0;
 
-  // Takes the write locks of `names` for `owner` (a unique id per lock_state
+  // Takes the write locks of `names` for `owner` (a unique id per LockState
   // call or transaction), in sorted order, waiting up to `timeout`; locks
   // the owner already holds are kept. On failure (DeadlineExceeded, or
   // NotFound for a channel that does not exist) the locks this call took
