@@ -318,6 +318,27 @@ def stream_subject():
     }
 
 
+# --- stream_message ---------------------------------------------------------------------
+
+def stream_message():
+    ff, us = b"\xff", b"\x1f"
+    return {
+        "envelope": ff + b"Ab3x9QzZ" + us + b"42" + us + b'{"message":"hi"}',
+        "envelope_empty_data": ff + b"e" + us + b"1" + us,
+        "envelope_max_offset": ff + b"e" + us + b"18446744073709551615" + us + b"x",
+        "overflow": ff + b"e" + us + b"18446744073709551616" + us + b"x",
+        "leading_zero": ff + b"e" + us + b"01" + us + b"x",
+        "empty_epoch": ff + us + b"1" + us + b"x",
+        "cut": ff + b"epoch" + us + b"12",
+        "plain_json": b'{"message":"hi"}',
+        "to_encode": b"Ep0ch\n\x07\x00\x00\x00\x00\x00\x00\x00data",
+        "to_encode_offset_zero": b"Ep0ch\n\x00\x00\x00\x00\x00\x00\x00\x00data",
+        "policy": b"chat:*=1000/1h;ticker:*=0;logs:*=50/30s",
+        "policy_bad": b"chat:*=10/0s;$state:*=1",
+        "globs": b"*a*a*a*b",
+    }
+
+
 # --- json_patch ----------------------------------------------------------------------------
 
 def json_patch():
@@ -414,6 +435,7 @@ TARGETS = {
     "jwt": jwt,
     "signed_stream": signed_stream,
     "stream_subject": stream_subject,
+    "stream_message": stream_message,
     "json_patch": json_patch,
     "state_records": state_records,
 }

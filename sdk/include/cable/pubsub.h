@@ -4,10 +4,11 @@
 // flush(done). Nothing in it waits on the network: liveness and flushes
 // complete through callbacks, so event loops and gRPC callback threads can
 // call it. Implementations: InMemoryPubSub (one process), NatsPubSub
-// (many).
+// (many); HistoryPubSub decorates either with stream history.
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "cable/history.h"
 
 namespace cable {
 
@@ -57,6 +59,17 @@ class PubSub {
   // Publishes `message` to every subscriber of `stream`.
   virtual absl::Status Broadcast(absl::string_view stream,
                                  absl::string_view message) = 0;
+
+  // Broadcast, and the position the message got in `stream`'s history
+  // (history.h), or nullopt when it got none: the stream keeps no history,
+  // or this pub/sub keeps none at all (this default). HistoryPubSub
+  // overrides it.
+  virtual absl::StatusOr<std::optional<StreamPosition>> BroadcastWithPosition(
+      absl::string_view stream, absl::string_view message) {
+    absl::Status status = Broadcast(stream, message);
+    if (!status.ok()) return status;
+    return std::optional<StreamPosition>();
+  }
 
   // `done` runs once every broadcast made before the call has reached the
   // backend, so that a later broadcast from another process cannot
