@@ -67,6 +67,7 @@ class Gateway::Impl {
         acceptor_(loops_[0]->context()),
         ticker_(loops_[0]->context()),
         heartbeat_timer_(loops_[0]->context()) {
+    context_.history = backends_.history;
     routes_.ready = [this] { return Ready(); };
     routes_.static_files = backends_.static_files;
     routes_.full = [this] {

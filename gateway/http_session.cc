@@ -38,12 +38,18 @@ std::unique_ptr<TlsConnection> ReleaseTls(TlsStream& stream) {
 
 std::optional<std::string> SelectSubprotocol(const std::string& offered) {
   bool any = false;
+  bool plain = false;
   for (absl::string_view p : absl::StrSplit(offered, ',')) {
     p = absl::StripAsciiWhitespace(p);
     if (p.empty()) continue;
     any = true;
-    if (p == protocol::kSubprotocol) return std::string(protocol::kSubprotocol);
+    // A client that speaks the extended protocol gets it.
+    if (p == protocol::kExtendedSubprotocol) {
+      return std::string(protocol::kExtendedSubprotocol);
+    }
+    plain = plain || p == protocol::kSubprotocol;
   }
+  if (plain) return std::string(protocol::kSubprotocol);
   if (!any) return std::string();
   return std::nullopt;
 }
@@ -144,7 +150,8 @@ void BasicHttpSession<Stream>::OnRead(beast::error_code ec, std::size_t) {
         std::string(request[http::field::sec_websocket_protocol]));
     if (!subprotocol) {
       respond(http::status::bad_request, "text/plain",
-              "unsupported subprotocol: use actioncable-v1-json\n");
+              "unsupported subprotocol: use actioncable-v1-json or "
+              "actioncable-v1-ext-json\n");
       return;
     }
     if (routes_.full && routes_.full()) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cable/gateway/websocket.h"
+#include "cable/history.h"
 #include "cable/protocol.h"
 
 namespace cable::gateway {
@@ -194,12 +195,43 @@ void Hub::OnMessage(const std::shared_ptr<Stream>& stream,
     }
     return;
   }
-  const std::string message_json = protocol::MessageJson(message);
+  StreamPosition position;
+  absl::string_view data;
+  if (!DecodeStreamMessage(message, &position, &data)) {
+    const std::string message_json = protocol::MessageJson(message);
+    absl::MutexLock stream_lock(&stream->mu);
+    for (const auto& [identifier, sinks] : stream->subscribers) {
+      auto frame = std::make_shared<const std::string>(
+          ws::TextFrame(protocol::DataFrame(identifier, message_json)));
+      for (const auto& sink : sinks) sink->Deliver(frame);
+    }
+    return;
+  }
+  // A stream with history: plain sinks get the plain frame, extended ones
+  // the positioned frame; each is built only if someone needs it.
+  const std::string message_json = protocol::MessageJson(data);
   absl::MutexLock stream_lock(&stream->mu);
   for (const auto& [identifier, sinks] : stream->subscribers) {
-    auto frame = std::make_shared<const std::string>(
-        ws::TextFrame(protocol::DataFrame(identifier, message_json)));
-    for (const auto& sink : sinks) sink->Deliver(frame);
+    SharedFrame plain;
+    SharedFrame positioned;
+    for (const auto& sink : sinks) {
+      if (!sink->extended()) {
+        if (!plain) {
+          plain = std::make_shared<const std::string>(
+              ws::TextFrame(protocol::DataFrame(identifier, message_json)));
+        }
+        sink->Deliver(plain);
+        continue;
+      }
+      if (!positioned) {
+        positioned = std::make_shared<const std::string>(
+            ws::TextFrame(protocol::PositionedDataFrame(
+                identifier, message_json, stream->name, position.epoch,
+                position.offset)));
+      }
+      sink->DeliverPositioned(positioned, identifier, stream->name,
+                              position.offset);
+    }
   }
 }
 

@@ -55,6 +55,7 @@ Session::~Session() {
 void Session::Run(const Request& request, std::string subprotocol,
                   std::string early) {
   const auto& options = context_.options;
+  extended_ = subprotocol == protocol::kExtendedSubprotocol;
   beast::error_code ec;
   // Reads and writes are tried at once and only wait when the socket has
   // nothing (or no room): see read() and write_next().
@@ -255,6 +256,11 @@ void Session::OnClosed() {
     // listed (Disconnect runs its `unsubscribed`); nothing is sent now.
     answer_.reset();
     stream_wait_.Abandon();
+    commands_.Done();
+  }
+  if (replay_) {
+    // A replay being read: its pages will find it gone.
+    replay_.reset();
     commands_.Done();
   }
   write_queue_.DropUnwritten();

@@ -51,8 +51,14 @@ void Session::HandleFrame(absl::string_view text) {
             protocol::DisconnectFrame("rate_limited", false));
       return;
   }
-  const std::optional<internal::v1::CommandKind> kind =
+  // The extended protocol's answer to a ping: reading it was the point.
+  if (extended_ && parsed->command == "pong") return;
+  std::optional<internal::v1::CommandKind> kind =
       protocol::ClientCommandKind(parsed->command);
+  if (kind == internal::v1::COMMAND_KIND_HISTORY &&
+      (!extended_ || !parsed->history)) {
+    kind.reset();  // a plain client's, or nothing to replay
+  }
   if (!kind) {
     context_.metrics.unknown_commands.Increment();
     spdlog::info("session {}: unknown command \"{}\" ignored", sid_,
@@ -68,8 +74,13 @@ void Session::HandleFrame(absl::string_view text) {
                  parsed->identifier.empty() ? "identifier" : "data");
     return;
   }
-  EnqueueCommand(
-      {*kind, std::move(parsed->identifier), std::move(parsed->data)});
+  std::shared_ptr<const protocol::HistoryRequest> history;
+  if (extended_ && parsed->history) {
+    history = std::make_shared<const protocol::HistoryRequest>(
+        *std::move(parsed->history));
+  }
+  EnqueueCommand({*kind, std::move(parsed->identifier), std::move(parsed->data),
+                  std::move(history)});
 }
 
 void Session::EnqueueCommand(Command command) {
@@ -110,6 +121,10 @@ void Session::PumpCommands() {
       commands_.Done();
       continue;
     }
+    if (command->kind == internal::v1::COMMAND_KIND_HISTORY) {
+      StartHistory(*command);  // the gateway's own: no service call
+      return;
+    }
     internal::v1::CommandRequest request;
     request.set_kind(command->kind);
     request.set_identifier(command->identifier);
@@ -129,6 +144,7 @@ void Session::PumpCommands() {
         LeaveStreams(command->identifier, SubscriptionSet::TakeStreams(*sub));
         StopTimers(*sub, command->identifier);
         sub->gate.clear();
+        sub->history.reset();
       } else if (command->kind == internal::v1::COMMAND_KIND_SYNC) {
         // From here until the answer, updates wait: the answer's state
         // tells which of them the client still needs.
@@ -236,6 +252,12 @@ void Session::Apply(Answer answer) {
     // A join: hold the channel's updates from the moment its stream is
     // live (the sync that releases them is queued once it is).
     if (response.sync_after_streams()) sub->gate.Hold();
+    // A subscribe asking for history: hold the live frames from the moment
+    // the streams are live until the replay (queued once they are) ends.
+    if (command.history && Opens(command.kind)) {
+      if (!sub->history) sub->history = std::make_unique<HistoryGate>();
+      sub->history->Hold();
+    }
     if (response.stop_all_streams()) {
       LeaveStreams(command.identifier, SubscriptionSet::TakeStreams(*sub));
     }
@@ -258,7 +280,7 @@ void Session::Apply(Answer answer) {
   // Streams go live before any transmission, so a client that sees
   // confirm_subscription gets every later broadcast. The wait is begun
   // before the first subscribe: its completion is posted, never inline.
-  const std::uint64_t generation = stream_wait_.begin(started.size());
+  const std::uint64_t generation = stream_wait_.Begin(started.size());
   if (started.empty()) {
     FinishCommand();
     return;
@@ -324,6 +346,14 @@ void Session::FinishCommand() {
     // Ask for the state before anything else the client sent.
     commands_.push_front(
         {internal::v1::COMMAND_KIND_SYNC, command.identifier, {}});
+  }
+  if (sub != nullptr && command.history && Opens(command.kind) &&
+      !response.subscription_removed()) {
+    // Replay after confirm_subscription, before anything else.
+    commands_.push_front({internal::v1::COMMAND_KIND_HISTORY,
+                          command.identifier,
+                          {},
+                          command.history});
   }
   if (response.subscription_removed()) {
     RemoveSubscription(command.identifier);
@@ -409,6 +439,34 @@ void Session::ReleaseHeld(SubscriptionSet::Subscription& sub,
 void Session::LeaveStreams(const std::string& identifier,
                            const std::vector<std::string>& streams) {
   for (const auto& s : streams) context_.hub.Unsubscribe(s, identifier, this);
+}
+
+void Session::DeliverPositioned(SharedFrame frame, absl::string_view identifier,
+                                absl::string_view stream,
+                                std::uint64_t offset) {
+  context_.metrics.broadcasts_received.Increment();
+  net::post(
+      socket_.get_executor(),
+      [self = shared_from_this(), frame = std::move(frame),
+       identifier = std::string(identifier), stream = std::string(stream),
+       offset]() mutable {
+        if (self->state_ != State::kOpen) return;
+        auto* sub = self->subscriptions_.find(identifier);
+        if (sub == nullptr) return;  // left meanwhile
+        if (!sub->history) sub->history = std::make_unique<HistoryGate>();
+        switch (sub->history->Offer(stream, offset, frame,
+                                    self->context_.options.max_queue_frames)) {
+          case HistoryGate::Verdict::kSend:
+            self->Send(std::move(frame));
+            return;
+          case HistoryGate::Verdict::kOverflow:
+            self->DisconnectSlow();
+            return;
+          case HistoryGate::Verdict::kHeld:
+          case HistoryGate::Verdict::kDuplicate:
+            return;
+        }
+      });
 }
 
 void Session::DeliverState(SharedFrame frame, absl::string_view identifier,

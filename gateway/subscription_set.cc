@@ -104,7 +104,7 @@ bool SubscriptionSet::timer_current(absl::string_view identifier,
          it->second.timer_generation == generation;
 }
 
-std::uint64_t StreamWait::begin(std::size_t count) {
+std::uint64_t StreamWait::Begin(std::size_t count) {
   ++generation_;
   left_ = count;
   status_ = absl::OkStatus();

@@ -9,7 +9,7 @@ namespace {
 using internal::v1::CommandKind;
 
 // Every kind with its protocol name: the one table both directions read.
-constexpr std::array<std::pair<CommandKind, const char*>, 8> kNames = {{
+constexpr std::array<std::pair<CommandKind, const char*>, 9> kNames = {{
     {internal::v1::COMMAND_KIND_SUBSCRIBE, "subscribe"},
     {internal::v1::COMMAND_KIND_UNSUBSCRIBE, "unsubscribe"},
     {internal::v1::COMMAND_KIND_MESSAGE, "message"},
@@ -20,6 +20,7 @@ constexpr std::array<std::pair<CommandKind, const char*>, 8> kNames = {{
     // A client may send "sync" too (docs/protocol.md: to fetch the state
     // again); the gateway sends it itself after a join.
     {internal::v1::COMMAND_KIND_SYNC, "sync"},
+    {internal::v1::COMMAND_KIND_HISTORY, "history"},
 }};
 
 }  // namespace

@@ -20,6 +20,42 @@ absl::StatusOr<std::string> OptionalString(const json& obj, const char* key) {
   return it->get<std::string>();
 }
 
+absl::StatusOr<HistoryRequest> ParseHistory(const json& history) {
+  if (!history.is_object()) {
+    return absl::InvalidArgumentError("\"history\" must be an object");
+  }
+  HistoryRequest out;
+  auto since = history.find("since");
+  if (since != history.end() && !since->is_null()) {
+    // (The AnyCable client sends `false` for "no time".)
+    if (since->is_number()) {
+      out.since = since->get<std::int64_t>();
+    } else if (!since->is_boolean()) {
+      return absl::InvalidArgumentError(
+          "\"history.since\" must be Unix seconds");
+    }
+  }
+  auto streams = history.find("streams");
+  if (streams == history.end() || streams->is_null()) return out;
+  if (!streams->is_object()) {
+    return absl::InvalidArgumentError("\"history.streams\" must be an object");
+  }
+  for (const auto& [stream, position] : streams->items()) {
+    auto epoch = position.is_object() ? position.find("epoch") : position.end();
+    auto offset =
+        position.is_object() ? position.find("offset") : position.end();
+    if (epoch == position.end() || !epoch->is_string() ||
+        offset == position.end() || !offset->is_number_unsigned()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"history.streams\" entries must be {\"epoch\": string, "
+          "\"offset\": unsigned}"));
+    }
+    out.streams.push_back(
+        {stream, epoch->get<std::string>(), offset->get<std::uint64_t>()});
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<ClientCommand> ParseClientCommand(absl::string_view frame) {
@@ -52,6 +88,12 @@ absl::StatusOr<ClientCommand> ParseClientCommand(absl::string_view frame) {
           "\"data\" must be a string or an object");
     }
   }
+  auto history = parsed.find("history");
+  if (history != parsed.end() && !history->is_null()) {
+    auto request = ParseHistory(*history);
+    if (!request.ok()) return request.status();
+    out.history = *std::move(request);
+  }
   return out;
 }
 
@@ -62,6 +104,26 @@ std::string QuoteJson(absl::string_view s) {
 
 std::string WelcomeFrame(absl::string_view sid) {
   return absl::StrCat(R"({"type":"welcome","sid":)", QuoteJson(sid), "}");
+}
+
+std::string PositionedDataFrame(absl::string_view identifier,
+                                absl::string_view message_json,
+                                absl::string_view stream,
+                                absl::string_view epoch, std::uint64_t offset) {
+  return absl::StrCat(R"({"identifier":)", QuoteJson(identifier),
+                      R"(,"message":)", message_json, R"(,"stream_id":)",
+                      QuoteJson(stream), R"(,"epoch":)", QuoteJson(epoch),
+                      R"(,"offset":)", offset, "}");
+}
+
+std::string ConfirmHistoryFrame(absl::string_view identifier) {
+  return absl::StrCat(R"({"identifier":)", QuoteJson(identifier),
+                      R"(,"type":"confirm_history"})");
+}
+
+std::string RejectHistoryFrame(absl::string_view identifier) {
+  return absl::StrCat(R"({"identifier":)", QuoteJson(identifier),
+                      R"(,"type":"reject_history"})");
 }
 
 std::string PingFrame(std::int64_t unix_seconds) {

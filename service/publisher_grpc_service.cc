@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "cable/control_bus.h"
+#include "cable/history.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
 #include "cable/pubsub.h"
@@ -53,12 +54,23 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Broadcast(
   if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
     return FinishUnary(context, denied);
   absl::Status status = Validate(*request);
-  if (status.ok())
-    status = pubsub_.Broadcast(request->stream(), request->data());
+  std::optional<StreamPosition> position;
+  if (status.ok()) {
+    auto published =
+        pubsub_.BroadcastWithPosition(request->stream(), request->data());
+    status = published.status();
+    if (published.ok()) position = *std::move(published);
+  }
   // Answer only once the backend has it: a broadcast sent next through
   // another replica then cannot overtake this one.
   return FinishAfterFlush(context, pubsub_, status,
-                          [response] { response->set_accepted(1); });
+                          [response, position = std::move(position)] {
+                            response->set_accepted(1);
+                            if (position) {
+                              response->set_offset(position->offset);
+                              response->set_epoch(position->epoch);
+                            }
+                          });
 }
 
 grpc::ServerUnaryReactor* PublisherGrpcService::BroadcastBatch(

@@ -16,6 +16,7 @@
 #include "cable/gateway/gateway.h"
 #include "cable/gateway/gateway_flags.h"
 #include "cable/gateway/reload_signal.h"
+#include "cable/history_flags.h"
 #include "cable/nats_flags.h"
 #include "cable/process.h"
 #include "cable/service/service_flags.h"
@@ -50,9 +51,11 @@ int main(int argc, char** argv) {
   if (!gateway_options.tls_cert_file.empty()) {
     cable::gateway::BlockHangupSignal();
   }
+  const auto history = cable::HistoryPolicyFromFlags();
+  if (!history.ok()) return Fail(std::string(history.status().message()));
   auto backends =
       cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-server",
-                          cable::NatsSecurityFromFlags());
+                          cable::NatsSecurityFromFlags(), *history);
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
 
   auto store = cable::service::MakeStateStore(absl::GetFlag(FLAGS_nats_url),
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
 
   cable::gateway::GatewayBackends gateway_backends;
   gateway_backends.streams = backends->streams.get();
+  gateway_backends.history = backends->history.get();
   gateway_backends.control = backends->control.get();
   gateway_backends.static_files = cable::gateway::FindDemoFile;
   gateway_backends.service = (*service)->in_process_channel();

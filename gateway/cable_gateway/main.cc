@@ -16,6 +16,7 @@
 #include "cable/gateway/gateway_flags.h"
 #include "cable/gateway/reload_signal.h"
 #include "cable/gateway/service_client.h"
+#include "cable/history_flags.h"
 #include "cable/nats_flags.h"
 #include "cable/process.h"
 
@@ -69,9 +70,11 @@ int main(int argc, char** argv) {
       cable::gateway::GatewayOptionsFromFlags();
   // SIGHUP reloads the TLS certificate: blocked before any thread starts.
   if (!options.tls_cert_file.empty()) cable::gateway::BlockHangupSignal();
+  const auto history = cable::HistoryPolicyFromFlags();
+  if (!history.ok()) return Fail(std::string(history.status().message()));
   auto backends =
       cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-gateway",
-                          cable::NatsSecurityFromFlags());
+                          cable::NatsSecurityFromFlags(), *history);
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
   auto channel = cable::gateway::MakeServiceChannel(
       absl::GetFlag(FLAGS_service),
@@ -91,6 +94,7 @@ int main(int argc, char** argv) {
 
   cable::gateway::GatewayBackends gateway_backends;
   gateway_backends.streams = backends->streams.get();
+  gateway_backends.history = backends->history.get();
   gateway_backends.control = backends->control.get();
   gateway_backends.static_files = cable::gateway::FindDemoFile;
   gateway_backends.service = *channel;

@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "cable/backends.h"
+#include "cable/history_flags.h"
 #include "cable/nats_flags.h"
 #include "cable/process.h"
 #include "cable/service/service_flags.h"
@@ -48,9 +49,11 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_nats_url).empty())
     return Fail("--nats_url is required");
 
+  const auto history = cable::HistoryPolicyFromFlags();
+  if (!history.ok()) return Fail(std::string(history.status().message()));
   auto backends =
       cable::MakeBackends(absl::GetFlag(FLAGS_nats_url), "cable-service",
-                          cable::NatsSecurityFromFlags());
+                          cable::NatsSecurityFromFlags(), *history);
   if (!backends.ok()) return Fail(std::string(backends.status().message()));
   auto store = cable::service::MakeStateStore(absl::GetFlag(FLAGS_nats_url),
                                               "cable-service",

@@ -94,7 +94,7 @@ TEST(StateGate, AFailedSyncDropsWhatWasHeldAndOverflowIsReported) {
 
 TEST(StreamWait, SettlesWhenEveryStreamAnswered) {
   StreamWait wait;
-  const auto gen = wait.begin(2);
+  const auto gen = wait.Begin(2);
   EXPECT_TRUE(wait.waiting());
   EXPECT_FALSE(wait.Settle(gen, "a", absl::OkStatus()));
   EXPECT_TRUE(wait.Settle(gen, "b", absl::OkStatus()));
@@ -104,10 +104,10 @@ TEST(StreamWait, SettlesWhenEveryStreamAnswered) {
 
 TEST(StreamWait, RemembersTheFailuresAndIgnoresStaleAnswers) {
   StreamWait wait;
-  const auto old = wait.begin(1);
+  const auto old = wait.Begin(1);
   wait.Abandon();  // the socket closed
   EXPECT_FALSE(wait.Settle(old, "a", absl::OkStatus()));
-  const auto gen = wait.begin(3);
+  const auto gen = wait.Begin(3);
   EXPECT_FALSE(wait.Settle(old, "a", absl::OkStatus()));  // stale
   EXPECT_FALSE(wait.Settle(gen, "a", absl::UnavailableError("down")));
   EXPECT_FALSE(wait.Settle(gen, "b", absl::OkStatus()));
@@ -115,7 +115,7 @@ TEST(StreamWait, RemembersTheFailuresAndIgnoresStaleAnswers) {
   EXPECT_EQ(wait.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(wait.failed(), (std::vector<std::string>{"a", "c"}));
   // A new wait starts clean.
-  wait.begin(1);
+  wait.Begin(1);
   EXPECT_TRUE(wait.status().ok());
   EXPECT_TRUE(wait.failed().empty());
 }

@@ -50,6 +50,63 @@ TEST(Frames, MatchActionCable) {
             R"({"identifier":"i","message":[1,2]})");
 }
 
+TEST(ParseClientCommand, ReadsTheExtendedProtocolsHistoryRequest) {
+  // What @anycable/core sends when it resubscribes after a reconnect.
+  auto c = ParseClientCommand(
+      R"({"command":"subscribe","identifier":"{\"channel\":\"C\"}",)"
+      R"("history":{"since":1733300000,"streams":{"chat:a":{"epoch":"x1",)"
+      R"("offset":41},"chat:b":{"epoch":"y2","offset":0}}}})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->history.has_value());
+  EXPECT_EQ(c->history->since, 1733300000);
+  ASSERT_EQ(c->history->streams.size(), 2u);
+  EXPECT_EQ(c->history->streams[0].stream, "chat:a");
+  EXPECT_EQ(c->history->streams[0].epoch, "x1");
+  EXPECT_EQ(c->history->streams[0].offset, 41u);
+  EXPECT_EQ(c->history->streams[1].offset, 0u);
+
+  // `since: false` (the client's "no time") and no streams.
+  auto bare = ParseClientCommand(
+      R"({"command":"history","identifier":"i","history":{"since":false}})");
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  ASSERT_TRUE(bare->history.has_value());
+  EXPECT_FALSE(bare->history->since.has_value());
+  EXPECT_TRUE(bare->history->streams.empty());
+
+  // No history: none.
+  auto plain =
+      ParseClientCommand(R"({"command":"subscribe","identifier":"i"})");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->history.has_value());
+}
+
+TEST(ParseClientCommand, RejectsAMalformedHistoryRequest) {
+  for (
+      const char* frame : {
+          R"({"command":"history","identifier":"i","history":3})",
+          R"({"command":"history","identifier":"i","history":{"since":"x"}})",
+          R"({"command":"history","identifier":"i","history":{"streams":[]}})",
+          R"({"command":"history","identifier":"i","history":{"streams":{"s":{"epoch":1,"offset":2}}}})",
+          R"({"command":"history","identifier":"i","history":{"streams":{"s":{"epoch":"e","offset":-2}}}})",
+          R"({"command":"history","identifier":"i","history":{"streams":{"s":{"epoch":"e"}}}})",
+      }) {
+    EXPECT_EQ(ParseClientCommand(frame).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << frame;
+  }
+}
+
+TEST(Frames, ExtendedProtocolFrames) {
+  EXPECT_EQ(
+      protocol::PositionedDataFrame("{\"c\":1}", R"({"n":5})", "chat:a", "ep",
+                                    7),
+      R"({"identifier":"{\"c\":1}","message":{"n":5},"stream_id":"chat:a","epoch":"ep","offset":7})");
+  EXPECT_EQ(protocol::ConfirmHistoryFrame("i"),
+            R"({"identifier":"i","type":"confirm_history"})");
+  EXPECT_EQ(protocol::RejectHistoryFrame("i"),
+            R"({"identifier":"i","type":"reject_history"})");
+}
+
 TEST(MessageJson, KeepsValidJsonAndQuotesTheRest) {
   EXPECT_EQ(protocol::MessageJson(R"({"a":1})"), R"({"a":1})");
   EXPECT_EQ(protocol::MessageJson("42"), "42");

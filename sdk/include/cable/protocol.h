@@ -3,7 +3,9 @@
 // Cable's own extensions travel in the same envelope (docs/protocol.md).
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -13,6 +15,26 @@ namespace cable::protocol {
 inline constexpr absl::string_view kSubprotocol = "actioncable-v1-json";
 inline constexpr absl::string_view kUnsupportedSubprotocol =
     "actioncable-unsupported";
+// AnyCable's extended protocol: the same envelope plus stream positions on
+// broadcasts, the `history` request and `pong` (docs/protocol.md).
+inline constexpr absl::string_view kExtendedSubprotocol =
+    "actioncable-v1-ext-json";
+
+// Where a client's copy of one stream ends, as an extended-protocol client
+// remembers it from the broadcasts it got.
+struct HistoryCursor {
+  std::string stream;
+  std::string epoch;
+  std::uint64_t offset = 0;
+};
+
+// A `history` object (on `subscribe`, or the `history` command): replay
+// each listed stream after its cursor, and every other stream of the
+// subscription from `since` (Unix seconds) when given.
+struct HistoryRequest {
+  std::optional<std::int64_t> since;
+  std::vector<HistoryCursor> streams;
+};
 
 // A command a client sent.
 struct ClientCommand {
@@ -22,6 +44,9 @@ struct ClientCommand {
   std::string identifier;
   // For "message": the data string (JSON object with "action").
   std::string data;
+  // The extended protocol's `history` object (on "subscribe" or
+  // "history"), when present.
+  std::optional<HistoryRequest> history;
 };
 
 // Parses one text frame. Errors (InvalidArgument) mean the frame is not a
@@ -39,6 +64,16 @@ std::string DisconnectFrame(absl::string_view reason, bool reconnect);
 // `message_json` must already be JSON (see MessageJson).
 std::string DataFrame(absl::string_view identifier,
                       absl::string_view message_json);
+// The extended protocol's broadcast: DataFrame plus where it is in its
+// stream ({"identifier":…,"message":…,"stream_id":…,"epoch":…,"offset":N}).
+std::string PositionedDataFrame(absl::string_view identifier,
+                                absl::string_view message_json,
+                                absl::string_view stream,
+                                absl::string_view epoch, std::uint64_t offset);
+// The end of a history replay: everything missed was sent (confirm), or
+// could not be (reject: the epoch changed or the history was trimmed).
+std::string ConfirmHistoryFrame(absl::string_view identifier);
+std::string RejectHistoryFrame(absl::string_view identifier);
 
 // The JSON value a broadcast's data becomes in `message`: the data itself
 // when it is valid JSON, otherwise the data as a JSON string.

@@ -1,12 +1,15 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "cable/command_kind.h"
 #include "cable/gateway/small_queue.h"
+#include "cable/protocol.h"
 
 namespace cable::gateway {
 
@@ -14,9 +17,20 @@ namespace cable::gateway {
 // gateway adds (periodic timer ticks, the sync after a join, the leave or
 // unsubscribe that undoes a failed subscription).
 struct Command {
+  Command() = default;
+  Command(internal::v1::CommandKind kind, std::string identifier,
+          std::string data = {},
+          std::shared_ptr<const protocol::HistoryRequest> history = nullptr)
+      : kind(kind),
+        identifier(std::move(identifier)),
+        data(std::move(data)),
+        history(std::move(history)) {}
+
   internal::v1::CommandKind kind = internal::v1::COMMAND_KIND_UNSPECIFIED;
   std::string identifier;
   std::string data;
+  // An extended-protocol client's `history` (on subscribe or history).
+  std::shared_ptr<const protocol::HistoryRequest> history;
 };
 
 // "join" opens a subscription like "subscribe", "leave" closes one like

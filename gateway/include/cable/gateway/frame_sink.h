@@ -31,6 +31,22 @@ class FrameSink {
     (void)ends_commit;
     Deliver(std::move(frame));
   }
+  // Whether this sink speaks the extended protocol: it then gets the
+  // positioned frames of streams with history (PositionedDataFrame)
+  // through DeliverPositioned, and the plain ones otherwise.
+  virtual bool extended() const { return false; }
+  // A broadcast at `offset` of `stream` for the subscription `identifier`
+  // (extended sinks only). A session drops those its client already has
+  // and holds them while it replays that subscription's history.
+  virtual void DeliverPositioned(SharedFrame frame,
+                                 absl::string_view identifier,
+                                 absl::string_view stream,
+                                 std::uint64_t offset) {
+    (void)identifier;
+    (void)stream;
+    (void)offset;
+    Deliver(std::move(frame));
+  }
 };
 
 }  // namespace cable::gateway

@@ -18,6 +18,10 @@ namespace prometheus {
 class Collectable;
 }  // namespace prometheus
 
+namespace cable {
+class History;
+}
+
 namespace cable::gateway {
 
 // What a gateway is connected to.
@@ -39,6 +43,10 @@ struct GatewayBackends {
   std::vector<std::shared_ptr<prometheus::Collectable>> extra_metrics;
   // Whether the pub/sub backends are connected; empty means always.
   std::function<bool()> pubsub_ready;
+  // The streams' history, for extended-protocol clients' replays; null
+  // when history is off (they then get reject_history). Must outlive the
+  // gateway.
+  History* history = nullptr;
 };
 
 // The WebSocket gateway: accepts clients on one port (HTTP and WebSocket),

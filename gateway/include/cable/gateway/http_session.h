@@ -68,7 +68,8 @@ extern template class BasicHttpSession<boost::beast::tcp_stream>;
 extern template class BasicHttpSession<TlsStream>;
 
 // Picks the subprotocol to answer with from a Sec-WebSocket-Protocol
-// header: "actioncable-v1-json" if offered; "" if nothing was offered;
+// header: "actioncable-v1-ext-json" if offered, else "actioncable-v1-json"
+// if offered; "" if nothing was offered;
 // nullopt if only protocols Cable does not speak were offered.
 std::optional<std::string> SelectSubprotocol(const std::string& offered);
 

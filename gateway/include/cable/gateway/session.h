@@ -24,6 +24,7 @@
 #include "cable/gateway/subscription_set.h"
 #include "cable/gateway/websocket.h"
 #include "cable/gateway/write_queue.h"
+#include "cable/history.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
 #include "cable/v1/publisher.pb.h"
@@ -80,6 +81,10 @@ class Session final : public FrameSink,
   void Deliver(SharedFrame frame) override;
   void DeliverState(SharedFrame frame, absl::string_view identifier,
                     std::uint64_t revision, bool ends_commit) override;
+  bool extended() const override { return extended_; }
+  void DeliverPositioned(SharedFrame frame, absl::string_view identifier,
+                         absl::string_view stream,
+                         std::uint64_t offset) override;
   // Called every ping interval by the gateway: sends the shared `ping`
   // frame once the connection is welcomed, a protocol ping to a client
   // silent for half the idle period (max(10 s, 10 pings)), and cuts a
@@ -109,6 +114,16 @@ class Session final : public FrameSink,
   struct Answer {
     Command command;
     internal::v1::CommandResponse response;
+  };
+  // A `history` command's reads, one page per stream, until all are in.
+  struct Replay {
+    std::string identifier;
+    std::vector<std::string> streams;
+    // One per stream; empty: nothing was asked of that stream.
+    std::vector<std::optional<absl::StatusOr<HistoryPage>>> pages;
+    // Per stream: asked from a position (not only `since`).
+    std::vector<bool> positioned;
+    std::size_t left = 0;
   };
 
   // session.cc: the connection's life.
@@ -155,6 +170,14 @@ class Session final : public FrameSink,
                    std::optional<std::uint64_t> after_revision);
   void LeaveStreams(const std::string& identifier,
                     const std::vector<std::string>& streams);
+  // session_history.cc: the extended protocol's replays. Reads every
+  // stream of the subscription from the history (live frames wait in its
+  // HistoryGate meanwhile), then sends what the client missed,
+  // confirm_history (or reject_history) and the held frames it still needs.
+  void StartHistory(const Command& command);
+  void OnHistoryPage(std::uint64_t generation, std::size_t index,
+                     absl::StatusOr<HistoryPage> page);
+  void FinishHistory();
 
   // session_socket.cc: the socket and the WebSocket protocol on it.
   // Waits for the socket to be readable, then reads what is there.
@@ -221,6 +244,9 @@ class Session final : public FrameSink,
   // connection should not carry (it exists only while streams start).
   std::unique_ptr<Answer> answer_;
   StreamWait stream_wait_;
+  // The history replay in flight (it is the pipeline's one call).
+  std::unique_ptr<Replay> replay_;
+  std::uint64_t replay_generation_ = 0;
 
   WriteQueue write_queue_;
   // Waiting for the socket to take more.
@@ -237,6 +263,8 @@ class Session final : public FrameSink,
   // The service ran `connect` for us: it must hear `Disconnect` once.
   bool connected_ = false;
   bool connect_pending_ = false;
+  // The client chose actioncable-v1-ext-json.
+  bool extended_ = false;
 };
 
 }  // namespace cable::gateway

@@ -7,6 +7,10 @@
 
 #include "cable/gateway/clock.h"
 
+namespace cable {
+class History;
+}
+
 namespace cable::gateway {
 
 struct GatewayOptions;
@@ -40,6 +44,8 @@ class SessionContext {
   const std::function<void(const std::string& sid)> forget;
   // What the sessions' heartbeats go by.
   const Clock& clock;
+  // Where extended-protocol replays read from; null: history is off.
+  History* history = nullptr;
   // Sessions whose socket is open, from the upgrade to the close: what
   // --max_connections bounds. (A closed session may stay registered a
   // little longer, until the service has run its Disconnect.)

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "cable/gateway/frame_sink.h"
+#include "cable/gateway/history_gate.h"
 #include "cable/internal/v1/cable.pb.h"
 
 namespace cable::gateway {
@@ -77,6 +79,10 @@ class SubscriptionSet final {
     std::vector<TimerSpec> timers;
     std::uint64_t timer_generation = 0;
     StateGate gate;
+    // Extended-protocol subscriptions of streams with history: what the
+    // client has of each stream, and the live frames held while its
+    // history is replayed. Made on first use.
+    std::unique_ptr<HistoryGate> history;
   };
 
   bool contains(absl::string_view identifier) const {
@@ -125,7 +131,7 @@ class StreamWait final {
  public:
   // Starts a wait for `count` streams (0: nothing to wait for); returns
   // the generation their completions carry.
-  std::uint64_t begin(std::size_t count);
+  std::uint64_t Begin(std::size_t count);
   // One stream's outcome; true when it settled the wait (the last one).
   bool Settle(std::uint64_t generation, absl::string_view stream,
               const absl::Status& status);

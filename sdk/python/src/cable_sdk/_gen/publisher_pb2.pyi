@@ -15,10 +15,14 @@ class BroadcastRequest(_message.Message):
     def __init__(self, stream: _Optional[str] = ..., data: _Optional[str] = ...) -> None: ...
 
 class BroadcastResponse(_message.Message):
-    __slots__ = ("accepted",)
+    __slots__ = ("accepted", "offset", "epoch")
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
     accepted: int
-    def __init__(self, accepted: _Optional[int] = ...) -> None: ...
+    offset: int
+    epoch: str
+    def __init__(self, accepted: _Optional[int] = ..., offset: _Optional[int] = ..., epoch: _Optional[str] = ...) -> None: ...
 
 class BroadcastBatchRequest(_message.Message):
     __slots__ = ("broadcasts",)
