@@ -58,7 +58,7 @@ class Gateway::Impl {
       : options_(std::move(options)),
         id_(options_.gateway_id.empty() ? RandomHex(8) : options_.gateway_id),
         backends_(std::move(backends)),
-        hub_(*backends_.streams),
+        hub_(*backends_.streams, backends_.history),
         service_(backends_.service, options_.service_timeout,
                  backends_.service_in_process, backends_.service_secret),
         context_(options_, hub_, service_, metrics_, id_,

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cable/gateway/stream_sequencer.h"
 #include "cable/gateway/websocket.h"
 #include "cable/history.h"
 #include "cable/protocol.h"
@@ -26,6 +27,8 @@ struct Hub::Stream {
   absl::flat_hash_map<std::string, std::vector<std::shared_ptr<FrameSink>>>
       subscribers ABSL_GUARDED_BY(mu);
   std::size_t count ABSL_GUARDED_BY(mu) = 0;
+  // Positioned messages back in offset order (streams with history).
+  StreamSequencer sequencer ABSL_GUARDED_BY(mu);
 };
 
 namespace {
@@ -34,9 +37,43 @@ void RunAll(std::vector<Hub::OnLive>& waiters, const absl::Status& status) {
   for (auto& waiter : waiters) std::move(waiter)(status);
 }
 
+// Delivers a sequencer's run: plain sinks get the plain frame, extended
+// ones the positioned frame; each is built only if someone needs it, once
+// per (message, identifier).
+template <class Subscribers>
+void DeliverRun(const std::string& stream_name, const Subscribers& subscribers,
+                const StreamSequencer::Step& step) {
+  for (const StreamSequencer::Message& message : step.deliver) {
+    const std::string message_json = protocol::MessageJson(message.data);
+    for (const auto& [identifier, sinks] : subscribers) {
+      SharedFrame plain;
+      SharedFrame positioned;
+      for (const auto& sink : sinks) {
+        if (!sink->extended()) {
+          if (!plain) {
+            plain = std::make_shared<const std::string>(
+                ws::TextFrame(protocol::DataFrame(identifier, message_json)));
+          }
+          sink->Deliver(plain);
+          continue;
+        }
+        if (!positioned) {
+          positioned = std::make_shared<const std::string>(
+              ws::TextFrame(protocol::PositionedDataFrame(
+                  identifier, message_json, stream_name, step.epoch,
+                  message.offset)));
+        }
+        sink->DeliverPositioned(positioned, identifier, stream_name,
+                                message.offset);
+      }
+    }
+  }
+}
+
 }  // namespace
 
-Hub::Hub(PubSub& pubsub) : pubsub_(pubsub) {}
+Hub::Hub(PubSub& pubsub, History* history)
+    : pubsub_(pubsub), history_(history) {}
 
 Hub::~Hub() {
   std::vector<PubSubSubscriptionId> ids;
@@ -90,10 +127,11 @@ void Hub::Subscribe(absl::string_view stream_name, absl::string_view identifier,
   std::weak_ptr<Stream> weak = stream;
   std::weak_ptr<Table> table = table_;
   auto received = messages_received_;
+  History* history = history_;
   const PubSubSubscriptionId id = pubsub_.Subscribe(
       stream_name,
-      [weak, received](absl::string_view, absl::string_view message) {
-        if (auto s = weak.lock()) OnMessage(s, *received, message);
+      [weak, history, received](absl::string_view, absl::string_view message) {
+        if (auto s = weak.lock()) OnMessage(s, history, *received, message);
       },
       [table, stream](absl::Status status) {
         OnStarted(table, stream, std::move(status));
@@ -177,7 +215,7 @@ void Hub::Unsubscribe(absl::string_view stream_name,
   if (drop != 0) pubsub_.Unsubscribe(drop);
 }
 
-void Hub::OnMessage(const std::shared_ptr<Stream>& stream,
+void Hub::OnMessage(const std::shared_ptr<Stream>& stream, History* history,
                     std::atomic<std::uint64_t>& received,
                     absl::string_view message) {
   // Encode once per broadcast, then once per identifier, WebSocket header
@@ -207,32 +245,45 @@ void Hub::OnMessage(const std::shared_ptr<Stream>& stream,
     }
     return;
   }
-  // A stream with history: plain sinks get the plain frame, extended ones
-  // the positioned frame; each is built only if someone needs it.
-  const std::string message_json = protocol::MessageJson(data);
-  absl::MutexLock stream_lock(&stream->mu);
-  for (const auto& [identifier, sinks] : stream->subscribers) {
-    SharedFrame plain;
-    SharedFrame positioned;
-    for (const auto& sink : sinks) {
-      if (!sink->extended()) {
-        if (!plain) {
-          plain = std::make_shared<const std::string>(
-              ws::TextFrame(protocol::DataFrame(identifier, message_json)));
-        }
-        sink->Deliver(plain);
-        continue;
-      }
-      if (!positioned) {
-        positioned = std::make_shared<const std::string>(
-            ws::TextFrame(protocol::PositionedDataFrame(
-                identifier, message_json, stream->name, position.epoch,
-                position.offset)));
-      }
-      sink->DeliverPositioned(positioned, identifier, stream->name,
-                              position.offset);
-    }
+  std::optional<StreamPosition> hole;
+  {
+    absl::MutexLock stream_lock(&stream->mu);
+    StreamSequencer::Step step = stream->sequencer.Offer(position, data);
+    DeliverRun(stream->name, stream->subscribers, step);
+    hole = std::move(step.fetch_after);
   }
+  FillHole(stream, history, std::move(hole));
+}
+
+void Hub::FillHole(const std::shared_ptr<Stream>& stream, History* history,
+                   std::optional<StreamPosition> after) {
+  if (!after) return;
+  if (history == nullptr) {
+    // Nothing to fill it from: the sequencer skips it.
+    absl::MutexLock stream_lock(&stream->mu);
+    StreamSequencer::Step step = stream->sequencer.Fetched(
+        absl::FailedPreconditionError("no history on this gateway"));
+    DeliverRun(stream->name, stream->subscribers, step);
+    return;
+  }
+  HistoryQuery query;
+  query.after = *std::move(after);
+  // (Not under the stream's lock: the page may come inline.)
+  std::weak_ptr<Stream> weak = stream;
+  history->Read(stream->name, std::move(query),
+                [weak, history](absl::StatusOr<HistoryPage> page) {
+                  auto s = weak.lock();
+                  if (!s) return;
+                  std::optional<StreamPosition> next;
+                  {
+                    absl::MutexLock stream_lock(&s->mu);
+                    StreamSequencer::Step step =
+                        s->sequencer.Fetched(std::move(page));
+                    DeliverRun(s->name, s->subscribers, step);
+                    next = std::move(step.fetch_after);
+                  }
+                  FillHole(s, history, std::move(next));
+                });
 }
 
 std::size_t Hub::stream_count() const {

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto app = std::make_unique<cable::service::Application>();
-  app->add<EchoChannel>("EchoChannel").action("shout", &EchoChannel::shout);
+  app->Add<EchoChannel>("EchoChannel").action("shout", &EchoChannel::shout);
   cable::service::InMemoryStateStore store;
   cable::service::ServiceServerOptions options;
   options.host = "127.0.0.1";

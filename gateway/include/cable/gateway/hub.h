@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -12,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "cable/gateway/frame_sink.h"
+#include "cable/history.h"
 #include "cable/pubsub.h"
 
 namespace cable::gateway {
@@ -32,7 +34,9 @@ class Hub final {
   // OK once the stream is live, else why it is not. Must only post.
   using OnLive = absl::AnyInvocable<void(absl::Status) &&>;
 
-  explicit Hub(PubSub& pubsub);
+  // `history` (may be null) fills holes in positioned streams (see
+  // StreamSequencer); it must outlive the Hub.
+  explicit Hub(PubSub& pubsub, History* history = nullptr);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -73,11 +77,16 @@ class Hub final {
   static void OnStarted(const std::weak_ptr<Table>& table,
                         const std::shared_ptr<Stream>& stream,
                         absl::Status status);
-  static void OnMessage(const std::shared_ptr<Stream>& stream,
+  static void OnMessage(const std::shared_ptr<Stream>& stream, History* history,
                         std::atomic<std::uint64_t>& received,
                         absl::string_view message);
+  // Reads the hole after `after` from the history for the stream's
+  // sequencer, and delivers what it lets out.
+  static void FillHole(const std::shared_ptr<Stream>& stream, History* history,
+                       std::optional<StreamPosition> after);
 
   PubSub& pubsub_;
+  History* const history_;
   const std::shared_ptr<std::atomic<std::uint64_t>> messages_received_ =
       std::make_shared<std::atomic<std::uint64_t>>(0);
   const std::shared_ptr<Table> table_ = std::make_shared<Table>();

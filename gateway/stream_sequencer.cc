@@ -1,0 +1,68 @@
+#include "cable/gateway/stream_sequencer.h"
+
+#include <utility>
+
+namespace cable::gateway {
+
+StreamSequencer::Step StreamSequencer::Offer(const StreamPosition& position,
+                                             absl::string_view data) {
+  Step step;
+  if (next_ == 0 || position.epoch != epoch_) {
+    // The first message, or the history was lost and offsets start over:
+    // whatever waited belongs to the old numbering (rare: dropped).
+    waiting_.clear();
+    epoch_ = position.epoch;
+    fetching_ = false;
+    next_ = position.offset;
+  }
+  step.epoch = epoch_;
+  if (position.offset < next_) return step;  // delivered already
+  waiting_.emplace(position.offset, std::string(data));
+  Drain(step);
+  if (waiting_.size() > kMaxWaiting) Skip(step);
+  return step;
+}
+
+StreamSequencer::Step StreamSequencer::Fetched(
+    absl::StatusOr<HistoryPage> page) {
+  Step step;
+  step.epoch = epoch_;
+  fetching_ = false;
+  if (page.ok() && page->epoch == epoch_) {
+    for (HistoryEntry& entry : page->entries) {
+      if (entry.offset >= next_) {
+        waiting_.emplace(entry.offset, std::move(entry.data));
+      }
+    }
+  }
+  const std::uint64_t before = next_;
+  Drain(step);
+  // Nothing came to fill the hole: the history does not have it either.
+  if (!waiting_.empty() && next_ == before) {
+    step.fetch_after.reset();
+    Skip(step);
+  }
+  return step;
+}
+
+void StreamSequencer::Drain(Step& step) {
+  for (auto it = waiting_.begin(); it != waiting_.end() && it->first == next_;
+       it = waiting_.erase(it)) {
+    step.deliver.push_back({it->first, std::move(it->second)});
+    ++next_;
+  }
+  if (!waiting_.empty() && !fetching_) {
+    fetching_ = true;
+    step.fetch_after = StreamPosition{epoch_, next_ - 1};
+  }
+}
+
+void StreamSequencer::Skip(Step& step) {
+  for (auto& [offset, data] : waiting_) {
+    step.deliver.push_back({offset, std::move(data)});
+    next_ = offset + 1;
+  }
+  waiting_.clear();
+}
+
+}  // namespace cable::gateway

@@ -1,0 +1,123 @@
+// StreamSequencer: positioned broadcasts in offset order whatever order the
+// pub/sub brings them in, holes filled from the history or skipped.
+#include "cable/gateway/stream_sequencer.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace cable::gateway {
+namespace {
+
+std::vector<std::uint64_t> Offsets(const StreamSequencer::Step& step) {
+  std::vector<std::uint64_t> out;
+  for (const auto& m : step.deliver) out.push_back(m.offset);
+  return out;
+}
+
+StreamPosition At(std::uint64_t offset, const char* epoch = "e") {
+  return {epoch, offset};
+}
+
+HistoryPage Page(std::vector<std::uint64_t> offsets, const char* epoch = "e") {
+  HistoryPage page;
+  page.epoch = epoch;
+  for (auto o : offsets) page.entries.push_back({o, absl::Now(), "h"});
+  return page;
+}
+
+using Offs = std::vector<std::uint64_t>;
+
+TEST(StreamSequencer, InOrderMessagesPassAtOnce) {
+  StreamSequencer seq;
+  // The first message seen sets where the stream is, whatever its offset.
+  EXPECT_EQ(Offsets(seq.Offer(At(41), "a")), Offs{41});
+  EXPECT_EQ(Offsets(seq.Offer(At(42), "b")), Offs{42});
+  auto step = seq.Offer(At(43), "c");
+  EXPECT_EQ(Offsets(step), Offs{43});
+  EXPECT_EQ(step.deliver[0].data, "c");
+  EXPECT_FALSE(step.fetch_after.has_value());
+  EXPECT_EQ(seq.next(), 44u);
+}
+
+TEST(StreamSequencer, DuplicatesAreDropped) {
+  StreamSequencer seq;
+  seq.Offer(At(1), "a");
+  seq.Offer(At(2), "b");
+  EXPECT_TRUE(seq.Offer(At(2), "b").deliver.empty());
+  EXPECT_TRUE(seq.Offer(At(1), "a").deliver.empty());
+}
+
+TEST(StreamSequencer, ReorderedMessagesWaitAndTheHoleIsFetched) {
+  StreamSequencer seq;
+  seq.Offer(At(1), "1");
+  // 3 overtook 2 (another replica published it): 3 waits, 2 is fetched.
+  auto step = seq.Offer(At(3), "3");
+  EXPECT_TRUE(step.deliver.empty());
+  ASSERT_TRUE(step.fetch_after.has_value());
+  EXPECT_EQ(*step.fetch_after, At(1));
+  // 4 comes meanwhile: waits too, no second fetch.
+  step = seq.Offer(At(4), "4");
+  EXPECT_TRUE(step.deliver.empty());
+  EXPECT_FALSE(step.fetch_after.has_value());
+  // 2 arrives live before the fetch answers: the run goes out.
+  EXPECT_EQ(Offsets(seq.Offer(At(2), "2")), (Offs{2, 3, 4}));
+  // The fetch's page then brings nothing new.
+  EXPECT_TRUE(seq.Fetched(Page({2, 3, 4})).deliver.empty());
+  EXPECT_EQ(Offsets(seq.Offer(At(5), "5")), Offs{5});
+}
+
+TEST(StreamSequencer, TheHistoryFillsAHoleAPublisherLeft) {
+  StreamSequencer seq;
+  seq.Offer(At(1), "1");
+  auto step = seq.Offer(At(3), "3");
+  ASSERT_TRUE(step.fetch_after.has_value());
+  // The publisher of 2 died after keeping it: only the history has it.
+  step = seq.Fetched(Page({2, 3}));
+  EXPECT_EQ(Offsets(step), (Offs{2, 3}));
+  EXPECT_EQ(step.deliver[0].data, "h");
+  EXPECT_EQ(step.deliver[1].data, "3");  // the live copy, already here
+  EXPECT_TRUE(seq.Offer(At(2), "2").deliver.empty());  // late live copy
+}
+
+TEST(StreamSequencer, AHoleTheHistoryCannotFillIsSkipped) {
+  StreamSequencer seq;
+  seq.Offer(At(1), "1");
+  seq.Offer(At(4), "4");
+  seq.Offer(At(5), "5");
+  auto step = seq.Fetched(absl::UnavailableError("no history"));
+  EXPECT_EQ(Offsets(step), (Offs{4, 5}));
+  EXPECT_FALSE(step.fetch_after.has_value());
+  EXPECT_EQ(seq.next(), 6u);
+  // The trimmed case: the page starts past the hole.
+  seq.Offer(At(8), "8");
+  step = seq.Fetched(Page({7, 8}));  // 6 is gone
+  EXPECT_EQ(Offsets(step), (Offs{7, 8}));
+}
+
+TEST(StreamSequencer, ANewEpochStartsOver) {
+  StreamSequencer seq;
+  seq.Offer(At(10), "10");
+  seq.Offer(At(12), "12");  // waits for 11
+  auto step = seq.Offer(At(1, "f"), "new");
+  EXPECT_EQ(Offsets(step), Offs{1});
+  EXPECT_EQ(step.epoch, "f");
+  EXPECT_EQ(seq.next(), 2u);
+  // A page of the old epoch fills nothing.
+  EXPECT_TRUE(seq.Fetched(Page({11, 12}, "e")).deliver.empty());
+}
+
+TEST(StreamSequencer, TooManyWaitingSkipsTheHole) {
+  StreamSequencer seq;
+  seq.Offer(At(1), "1");
+  StreamSequencer::Step step;
+  for (std::uint64_t o = 3; o <= 3 + StreamSequencer::kMaxWaiting; ++o) {
+    step = seq.Offer(At(o), "x");
+  }
+  EXPECT_EQ(step.deliver.size(), StreamSequencer::kMaxWaiting + 1);
+  EXPECT_EQ(seq.next(), 4 + StreamSequencer::kMaxWaiting);
+}
+
+}  // namespace
+}  // namespace cable::gateway
