@@ -257,4 +257,53 @@ grpc::ServerUnaryReactor* PublisherGrpcService::ListChannels(
   });
 }
 
+grpc::ServerUnaryReactor* PublisherGrpcService::History(
+    grpc::CallbackServerContext* context,
+    const cable::v1::HistoryRequest* request,
+    cable::v1::HistoryResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
+  if (request->stream().empty()) {
+    return FinishUnary(context,
+                       absl::InvalidArgumentError("stream must not be empty"));
+  }
+  if (history_ == nullptr) {
+    return FinishUnary(context, absl::FailedPreconditionError(
+                                    "history is off on this service "
+                                    "(--history_limit=0, or not available)"));
+  }
+  HistoryQuery query;
+  if (request->has_after_offset()) {
+    if (request->epoch().empty()) {
+      return FinishUnary(
+          context, absl::InvalidArgumentError(
+                       "after_offset needs the epoch it belongs to (from a "
+                       "BroadcastResponse or an earlier HistoryResponse)"));
+    }
+    query.after = StreamPosition{request->epoch(), request->after_offset()};
+  } else if (request->has_since_unix_ms()) {
+    query.since = absl::FromUnixMillis(request->since_unix_ms());
+  }
+  constexpr std::uint32_t kDefaultLimit = 1000;
+  query.limit = request->limit() == 0 ? kDefaultLimit : request->limit();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // (The page may come inline or on the history's own thread.)
+  history_->Read(
+      request->stream(), std::move(query),
+      [reactor, response](absl::StatusOr<HistoryPage> page) {
+        if (page.ok()) {
+          response->set_epoch(page->epoch);
+          response->set_last_offset(page->last_offset);
+          for (HistoryEntry& entry : page->entries) {
+            auto* message = response->add_messages();
+            message->set_offset(entry.offset);
+            message->set_data(std::move(entry.data));
+            message->set_time_unix_ms(absl::ToUnixMillis(entry.time));
+          }
+        }
+        reactor->Finish(ToGrpcStatus(page.status()));
+      });
+  return reactor;
+}
+
 }  // namespace cable::service

@@ -99,7 +99,7 @@ class AccessMetrics final : public prometheus::Collectable {
 struct ServiceServer::Impl {
   Impl(const ServiceServerOptions& options,
        std::unique_ptr<Application> application, PubSub& pubsub,
-       PubSub& control, StateStore& store)
+       PubSub& control, StateStore& store, History* history)
       : publisher_access("Publisher", options.publisher_api_keys),
         internal_access("internal Cable",
                         std::vector<std::string>{options.gateway_secret}),
@@ -110,7 +110,8 @@ struct ServiceServer::Impl {
         states(store, pubsub, options.state),
         state_handler(states, options.state_threads),
         cable(handler, state_handler, states, internal_access),
-        publisher(pubsub, control, states, state_handler, publisher_access) {}
+        publisher(pubsub, control, states, state_handler, publisher_access,
+                  history) {}
 
   ApiAccess publisher_access;
   ApiAccess internal_access;
@@ -136,12 +137,12 @@ ServiceServer::~ServiceServer() { Shutdown(0); }
 
 absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
     const ServiceServerOptions& options, ServiceApplication app, PubSub& pubsub,
-    PubSub& control, StateStore& store) {
+    PubSub& control, StateStore& store, History* history) {
   if (app.application == nullptr) {
     return absl::InvalidArgumentError("ServiceServer needs an application");
   }
   auto impl = std::make_unique<Impl>(options, std::move(app.application),
-                                     pubsub, control, store);
+                                     pubsub, control, store, history);
   if (app.register_state_channels) {
     absl::Status registered = app.register_state_channels(impl->states);
     if (!registered.ok()) {

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   }
   auto service = cable::service::ServiceServer::Start(
       *service_options, cable::service::DemoApplicationFromFlags(),
-      *backends->streams, *backends->control, **store);
+      *backends->streams, *backends->control, **store, backends->history.get());
   if (!service.ok()) return Fail(std::string(service.status().message()));
   cable::service::WarnWhereOpen(**service);
 

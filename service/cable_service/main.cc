@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   if (!options.ok()) return Fail(std::string(options.status().message()));
   auto service = cable::service::ServiceServer::Start(
       *options, cable::service::DemoApplicationFromFlags(), *backends->streams,
-      *backends->control, **store);
+      *backends->control, **store, backends->history.get());
   if (!service.ok()) return Fail(std::string(service.status().message()));
   cable::service::WarnWhereOpen(**service);
 

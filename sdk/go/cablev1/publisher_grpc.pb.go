@@ -33,6 +33,7 @@ const (
 	Publisher_UpdateState_FullMethodName    = "/cable.v1.Publisher/UpdateState"
 	Publisher_DeleteEvents_FullMethodName   = "/cable.v1.Publisher/DeleteEvents"
 	Publisher_ListChannels_FullMethodName   = "/cable.v1.Publisher/ListChannels"
+	Publisher_History_FullMethodName        = "/cable.v1.Publisher/History"
 )
 
 // PublisherClient is the client API for Publisher service.
@@ -57,6 +58,11 @@ type PublisherClient interface {
 	UpdateState(ctx context.Context, in *UpdateStateRequest, opts ...grpc.CallOption) (*UpdateStateResponse, error)
 	DeleteEvents(ctx context.Context, in *DeleteEventsRequest, opts ...grpc.CallOption) (*DeleteEventsResponse, error)
 	ListChannels(ctx context.Context, in *ListChannelsRequest, opts ...grpc.CallOption) (*ListChannelsResponse, error)
+	// Reliable streams: what a stream keeps for replays (--history_limit,
+	// --history_ttl, --history_policy). FAILED_PRECONDITION when the stream
+	// keeps no history or `epoch` is not its epoch any more; OUT_OF_RANGE
+	// when messages after `after_offset` were already dropped.
+	History(ctx context.Context, in *HistoryRequest, opts ...grpc.CallOption) (*HistoryResponse, error)
 }
 
 type publisherClient struct {
@@ -148,6 +154,15 @@ func (c *publisherClient) ListChannels(ctx context.Context, in *ListChannelsRequ
 	return out, nil
 }
 
+func (c *publisherClient) History(ctx context.Context, in *HistoryRequest, opts ...grpc.CallOption) (*HistoryResponse, error) {
+	out := new(HistoryResponse)
+	err := c.cc.Invoke(ctx, Publisher_History_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PublisherServer is the server API for Publisher service.
 // All implementations must embed UnimplementedPublisherServer
 // for forward compatibility
@@ -170,6 +185,11 @@ type PublisherServer interface {
 	UpdateState(context.Context, *UpdateStateRequest) (*UpdateStateResponse, error)
 	DeleteEvents(context.Context, *DeleteEventsRequest) (*DeleteEventsResponse, error)
 	ListChannels(context.Context, *ListChannelsRequest) (*ListChannelsResponse, error)
+	// Reliable streams: what a stream keeps for replays (--history_limit,
+	// --history_ttl, --history_policy). FAILED_PRECONDITION when the stream
+	// keeps no history or `epoch` is not its epoch any more; OUT_OF_RANGE
+	// when messages after `after_offset` were already dropped.
+	History(context.Context, *HistoryRequest) (*HistoryResponse, error)
 	mustEmbedUnimplementedPublisherServer()
 }
 
@@ -203,6 +223,9 @@ func (UnimplementedPublisherServer) DeleteEvents(context.Context, *DeleteEventsR
 }
 func (UnimplementedPublisherServer) ListChannels(context.Context, *ListChannelsRequest) (*ListChannelsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListChannels not implemented")
+}
+func (UnimplementedPublisherServer) History(context.Context, *HistoryRequest) (*HistoryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method History not implemented")
 }
 func (UnimplementedPublisherServer) mustEmbedUnimplementedPublisherServer() {}
 
@@ -379,6 +402,24 @@ func _Publisher_ListChannels_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Publisher_History_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PublisherServer).History(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Publisher_History_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PublisherServer).History(ctx, req.(*HistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Publisher_ServiceDesc is the grpc.ServiceDesc for Publisher service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -421,6 +462,10 @@ var Publisher_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListChannels",
 			Handler:    _Publisher_ListChannels_Handler,
+		},
+		{
+			MethodName: "History",
+			Handler:    _Publisher_History_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

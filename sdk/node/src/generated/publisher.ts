@@ -12,6 +12,9 @@ import type { DisconnectClientsRequest as _cable_v1_DisconnectClientsRequest, Di
 import type { DisconnectClientsResponse as _cable_v1_DisconnectClientsResponse, DisconnectClientsResponse__Output as _cable_v1_DisconnectClientsResponse__Output } from './cable/v1/DisconnectClientsResponse';
 import type { GetStateRequest as _cable_v1_GetStateRequest, GetStateRequest__Output as _cable_v1_GetStateRequest__Output } from './cable/v1/GetStateRequest';
 import type { GetStateResponse as _cable_v1_GetStateResponse, GetStateResponse__Output as _cable_v1_GetStateResponse__Output } from './cable/v1/GetStateResponse';
+import type { HistoryMessage as _cable_v1_HistoryMessage, HistoryMessage__Output as _cable_v1_HistoryMessage__Output } from './cable/v1/HistoryMessage';
+import type { HistoryRequest as _cable_v1_HistoryRequest, HistoryRequest__Output as _cable_v1_HistoryRequest__Output } from './cable/v1/HistoryRequest';
+import type { HistoryResponse as _cable_v1_HistoryResponse, HistoryResponse__Output as _cable_v1_HistoryResponse__Output } from './cable/v1/HistoryResponse';
 import type { ListChannelsRequest as _cable_v1_ListChannelsRequest, ListChannelsRequest__Output as _cable_v1_ListChannelsRequest__Output } from './cable/v1/ListChannelsRequest';
 import type { ListChannelsResponse as _cable_v1_ListChannelsResponse, ListChannelsResponse__Output as _cable_v1_ListChannelsResponse__Output } from './cable/v1/ListChannelsResponse';
 import type { PublisherClient as _cable_v1_PublisherClient, PublisherDefinition as _cable_v1_PublisherDefinition } from './cable/v1/Publisher';
@@ -38,6 +41,9 @@ export interface ProtoGrpcType {
       DisconnectClientsResponse: MessageTypeDefinition<_cable_v1_DisconnectClientsResponse, _cable_v1_DisconnectClientsResponse__Output>
       GetStateRequest: MessageTypeDefinition<_cable_v1_GetStateRequest, _cable_v1_GetStateRequest__Output>
       GetStateResponse: MessageTypeDefinition<_cable_v1_GetStateResponse, _cable_v1_GetStateResponse__Output>
+      HistoryMessage: MessageTypeDefinition<_cable_v1_HistoryMessage, _cable_v1_HistoryMessage__Output>
+      HistoryRequest: MessageTypeDefinition<_cable_v1_HistoryRequest, _cable_v1_HistoryRequest__Output>
+      HistoryResponse: MessageTypeDefinition<_cable_v1_HistoryResponse, _cable_v1_HistoryResponse__Output>
       ListChannelsRequest: MessageTypeDefinition<_cable_v1_ListChannelsRequest, _cable_v1_ListChannelsRequest__Output>
       ListChannelsResponse: MessageTypeDefinition<_cable_v1_ListChannelsResponse, _cable_v1_ListChannelsResponse__Output>
       /**

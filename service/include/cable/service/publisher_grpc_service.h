@@ -8,6 +8,10 @@ namespace cable {
 class PubSub;
 }  // namespace cable
 
+namespace cable {
+class History;
+}
+
 namespace cable::service {
 
 class ApiAccess;
@@ -22,13 +26,16 @@ class PublisherGrpcService final
   // `states` and `workers` (whose threads run the state-store calls) serve
   // the stateful-channel methods.
   // Every call is checked against `access` first (UNAUTHENTICATED).
+  // `history` (null: history is off) serves History.
   PublisherGrpcService(PubSub& pubsub, PubSub& control, StateChannels& states,
-                       StateCommandHandler& workers, const ApiAccess& access)
+                       StateCommandHandler& workers, const ApiAccess& access,
+                       ::cable::History* history = nullptr)
       : access_(access),
         pubsub_(pubsub),
         control_(control),
         states_(states),
-        workers_(workers) {}
+        workers_(workers),
+        history_(history) {}
 
   // INVALID_ARGUMENT for an empty stream name or a stateful channel's
   // stream ("$state:…", written only by LockState / UpdateState).
@@ -79,6 +86,10 @@ class PublisherGrpcService final
       grpc::CallbackServerContext* context,
       const cable::v1::ListChannelsRequest* request,
       cable::v1::ListChannelsResponse* response) override;
+  grpc::ServerUnaryReactor* History(
+      grpc::CallbackServerContext* context,
+      const cable::v1::HistoryRequest* request,
+      cable::v1::HistoryResponse* response) override;
 
  private:
   const ApiAccess& access_;
@@ -92,6 +103,7 @@ class PublisherGrpcService final
   PubSub& control_;
   StateChannels& states_;
   StateCommandHandler& workers_;
+  ::cable::History* const history_;
 };
 
 }  // namespace cable::service

@@ -23,6 +23,10 @@ namespace cable {
 class PubSub;
 }  // namespace cable
 
+namespace cable {
+class History;
+}
+
 namespace cable::service {
 
 class StateStore;
@@ -74,10 +78,12 @@ struct ServiceApplication {
 class ServiceServer final {
  public:
   // `pubsub` carries streams, `control` the gateways' control bus, `store`
-  // the stateful channels; all must outlive the server.
+  // the stateful channels, `history` the streams' history (null: off; it
+  // serves Publisher.History); all must outlive the server.
   static absl::StatusOr<std::unique_ptr<ServiceServer>> Start(
       const ServiceServerOptions& options, ServiceApplication app,
-      PubSub& pubsub, PubSub& control, StateStore& store);
+      PubSub& pubsub, PubSub& control, StateStore& store,
+      History* history = nullptr);
   ~ServiceServer();
 
   // The Publisher listener's port, and the internal listener's (-1 when

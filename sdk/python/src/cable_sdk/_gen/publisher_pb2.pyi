@@ -137,6 +137,40 @@ class DeleteEventsResponse(_message.Message):
     deleted: int
     def __init__(self, deleted: _Optional[int] = ...) -> None: ...
 
+class HistoryRequest(_message.Message):
+    __slots__ = ("stream", "after_offset", "epoch", "since_unix_ms", "limit")
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    AFTER_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    SINCE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    stream: str
+    after_offset: int
+    epoch: str
+    since_unix_ms: int
+    limit: int
+    def __init__(self, stream: _Optional[str] = ..., after_offset: _Optional[int] = ..., epoch: _Optional[str] = ..., since_unix_ms: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class HistoryMessage(_message.Message):
+    __slots__ = ("offset", "data", "time_unix_ms")
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    TIME_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    offset: int
+    data: str
+    time_unix_ms: int
+    def __init__(self, offset: _Optional[int] = ..., data: _Optional[str] = ..., time_unix_ms: _Optional[int] = ...) -> None: ...
+
+class HistoryResponse(_message.Message):
+    __slots__ = ("epoch", "messages", "last_offset")
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    LAST_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    epoch: str
+    messages: _containers.RepeatedCompositeFieldContainer[HistoryMessage]
+    last_offset: int
+    def __init__(self, epoch: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[HistoryMessage, _Mapping]]] = ..., last_offset: _Optional[int] = ...) -> None: ...
+
 class ListChannelsRequest(_message.Message):
     __slots__ = ("type",)
     TYPE_FIELD_NUMBER: _ClassVar[int]

@@ -80,6 +80,11 @@ class PublisherStub:
                 request_serializer=cable_dot_v1_dot_publisher__pb2.ListChannelsRequest.SerializeToString,
                 response_deserializer=cable_dot_v1_dot_publisher__pb2.ListChannelsResponse.FromString,
                 _registered_method=True)
+        self.History = channel.unary_unary(
+                '/cable.v1.Publisher/History',
+                request_serializer=cable_dot_v1_dot_publisher__pb2.HistoryRequest.SerializeToString,
+                response_deserializer=cable_dot_v1_dot_publisher__pb2.HistoryResponse.FromString,
+                _registered_method=True)
 
 
 class PublisherServicer:
@@ -149,6 +154,16 @@ class PublisherServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def History(self, request, context):
+        """Reliable streams: what a stream keeps for replays (--history_limit,
+        --history_ttl, --history_policy). FAILED_PRECONDITION when the stream
+        keeps no history or `epoch` is not its epoch any more; OUT_OF_RANGE
+        when messages after `after_offset` were already dropped.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PublisherServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -196,6 +211,11 @@ def add_PublisherServicer_to_server(servicer, server):
                     servicer.ListChannels,
                     request_deserializer=cable_dot_v1_dot_publisher__pb2.ListChannelsRequest.FromString,
                     response_serializer=cable_dot_v1_dot_publisher__pb2.ListChannelsResponse.SerializeToString,
+            ),
+            'History': grpc.unary_unary_rpc_method_handler(
+                    servicer.History,
+                    request_deserializer=cable_dot_v1_dot_publisher__pb2.HistoryRequest.FromString,
+                    response_serializer=cable_dot_v1_dot_publisher__pb2.HistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -442,6 +462,33 @@ class Publisher:
             '/cable.v1.Publisher/ListChannels',
             cable_dot_v1_dot_publisher__pb2.ListChannelsRequest.SerializeToString,
             cable_dot_v1_dot_publisher__pb2.ListChannelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def History(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cable.v1.Publisher/History',
+            cable_dot_v1_dot_publisher__pb2.HistoryRequest.SerializeToString,
+            cable_dot_v1_dot_publisher__pb2.HistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,6 +13,8 @@ import type { DisconnectClientsRequest as _cable_v1_DisconnectClientsRequest, Di
 import type { DisconnectClientsResponse as _cable_v1_DisconnectClientsResponse, DisconnectClientsResponse__Output as _cable_v1_DisconnectClientsResponse__Output } from '../../cable/v1/DisconnectClientsResponse';
 import type { GetStateRequest as _cable_v1_GetStateRequest, GetStateRequest__Output as _cable_v1_GetStateRequest__Output } from '../../cable/v1/GetStateRequest';
 import type { GetStateResponse as _cable_v1_GetStateResponse, GetStateResponse__Output as _cable_v1_GetStateResponse__Output } from '../../cable/v1/GetStateResponse';
+import type { HistoryRequest as _cable_v1_HistoryRequest, HistoryRequest__Output as _cable_v1_HistoryRequest__Output } from '../../cable/v1/HistoryRequest';
+import type { HistoryResponse as _cable_v1_HistoryResponse, HistoryResponse__Output as _cable_v1_HistoryResponse__Output } from '../../cable/v1/HistoryResponse';
 import type { ListChannelsRequest as _cable_v1_ListChannelsRequest, ListChannelsRequest__Output as _cable_v1_ListChannelsRequest__Output } from '../../cable/v1/ListChannelsRequest';
 import type { ListChannelsResponse as _cable_v1_ListChannelsResponse, ListChannelsResponse__Output as _cable_v1_ListChannelsResponse__Output } from '../../cable/v1/ListChannelsResponse';
 import type { TransmitRequest as _cable_v1_TransmitRequest, TransmitRequest__Output as _cable_v1_TransmitRequest__Output } from '../../cable/v1/TransmitRequest';
@@ -108,6 +110,27 @@ export interface PublisherClient extends grpc.Client {
   getState(argument: _cable_v1_GetStateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cable_v1_GetStateResponse__Output>): grpc.ClientUnaryCall;
   getState(argument: _cable_v1_GetStateRequest, callback: grpc.requestCallback<_cable_v1_GetStateResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Reliable streams: what a stream keeps for replays (--history_limit,
+   * --history_ttl, --history_policy). FAILED_PRECONDITION when the stream
+   * keeps no history or `epoch` is not its epoch any more; OUT_OF_RANGE
+   * when messages after `after_offset` were already dropped.
+   */
+  History(argument: _cable_v1_HistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cable_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  History(argument: _cable_v1_HistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cable_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  History(argument: _cable_v1_HistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cable_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  History(argument: _cable_v1_HistoryRequest, callback: grpc.requestCallback<_cable_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Reliable streams: what a stream keeps for replays (--history_limit,
+   * --history_ttl, --history_policy). FAILED_PRECONDITION when the stream
+   * keeps no history or `epoch` is not its epoch any more; OUT_OF_RANGE
+   * when messages after `after_offset` were already dropped.
+   */
+  history(argument: _cable_v1_HistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cable_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  history(argument: _cable_v1_HistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cable_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  history(argument: _cable_v1_HistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cable_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  history(argument: _cable_v1_HistoryRequest, callback: grpc.requestCallback<_cable_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  
   ListChannels(argument: _cable_v1_ListChannelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cable_v1_ListChannelsResponse__Output>): grpc.ClientUnaryCall;
   ListChannels(argument: _cable_v1_ListChannelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cable_v1_ListChannelsResponse__Output>): grpc.ClientUnaryCall;
   ListChannels(argument: _cable_v1_ListChannelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cable_v1_ListChannelsResponse__Output>): grpc.ClientUnaryCall;
@@ -184,6 +207,14 @@ export interface PublisherHandlers extends grpc.UntypedServiceImplementation {
    */
   GetState: grpc.handleUnaryCall<_cable_v1_GetStateRequest__Output, _cable_v1_GetStateResponse>;
   
+  /**
+   * Reliable streams: what a stream keeps for replays (--history_limit,
+   * --history_ttl, --history_policy). FAILED_PRECONDITION when the stream
+   * keeps no history or `epoch` is not its epoch any more; OUT_OF_RANGE
+   * when messages after `after_offset` were already dropped.
+   */
+  History: grpc.handleUnaryCall<_cable_v1_HistoryRequest__Output, _cable_v1_HistoryResponse>;
+  
   ListChannels: grpc.handleUnaryCall<_cable_v1_ListChannelsRequest__Output, _cable_v1_ListChannelsResponse>;
   
   /**
@@ -207,6 +238,7 @@ export interface PublisherDefinition extends grpc.ServiceDefinition {
   DeleteEvents: MethodDefinition<_cable_v1_DeleteEventsRequest, _cable_v1_DeleteEventsResponse, _cable_v1_DeleteEventsRequest__Output, _cable_v1_DeleteEventsResponse__Output>
   Disconnect: MethodDefinition<_cable_v1_DisconnectClientsRequest, _cable_v1_DisconnectClientsResponse, _cable_v1_DisconnectClientsRequest__Output, _cable_v1_DisconnectClientsResponse__Output>
   GetState: MethodDefinition<_cable_v1_GetStateRequest, _cable_v1_GetStateResponse, _cable_v1_GetStateRequest__Output, _cable_v1_GetStateResponse__Output>
+  History: MethodDefinition<_cable_v1_HistoryRequest, _cable_v1_HistoryResponse, _cable_v1_HistoryRequest__Output, _cable_v1_HistoryResponse__Output>
   ListChannels: MethodDefinition<_cable_v1_ListChannelsRequest, _cable_v1_ListChannelsResponse, _cable_v1_ListChannelsRequest__Output, _cable_v1_ListChannelsResponse__Output>
   Transmit: MethodDefinition<_cable_v1_TransmitRequest, _cable_v1_TransmitResponse, _cable_v1_TransmitRequest__Output, _cable_v1_TransmitResponse__Output>
   UpdateState: MethodDefinition<_cable_v1_UpdateStateRequest, _cable_v1_UpdateStateResponse, _cable_v1_UpdateStateRequest__Output, _cable_v1_UpdateStateResponse__Output>
