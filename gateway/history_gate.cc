@@ -5,25 +5,30 @@
 namespace cable::gateway {
 
 HistoryGate::Verdict HistoryGate::Offer(absl::string_view stream,
+                                        absl::string_view epoch,
                                         std::uint64_t offset, SharedFrame frame,
                                         std::size_t max_held) {
   if (held_) {
     if (held_frames_.size() >= max_held) return Verdict::kOverflow;
-    held_frames_.push_back({std::string(stream), offset, std::move(frame)});
+    held_frames_.push_back(
+        {std::string(stream), std::string(epoch), offset, std::move(frame)});
     return Verdict::kHeld;
   }
-  return Advance(stream, offset) ? Verdict::kSend : Verdict::kDuplicate;
+  return Advance(stream, epoch, offset) ? Verdict::kSend : Verdict::kDuplicate;
 }
 
-bool HistoryGate::Replay(absl::string_view stream, std::uint64_t offset) {
-  return Advance(stream, offset);
+bool HistoryGate::Replay(absl::string_view stream, absl::string_view epoch,
+                         std::uint64_t offset) {
+  return Advance(stream, epoch, offset);
 }
 
 std::vector<SharedFrame> HistoryGate::Release() {
   held_ = false;
   std::vector<SharedFrame> out;
   for (Held& h : held_frames_) {
-    if (Advance(h.stream, h.offset)) out.push_back(std::move(h.frame));
+    if (Advance(h.stream, h.epoch, h.offset)) {
+      out.push_back(std::move(h.frame));
+    }
   }
   held_frames_.clear();
   held_frames_.shrink_to_fit();
@@ -37,14 +42,16 @@ std::uint64_t HistoryGate::sent(absl::string_view stream) const {
   return 0;
 }
 
-bool HistoryGate::Advance(absl::string_view stream, std::uint64_t offset) {
+bool HistoryGate::Advance(absl::string_view stream, absl::string_view epoch,
+                          std::uint64_t offset) {
   for (Cursor& c : cursors_) {
     if (c.stream != stream) continue;
-    if (offset <= c.offset) return false;
+    if (c.epoch == epoch && offset <= c.offset) return false;
+    c.epoch = std::string(epoch);
     c.offset = offset;
     return true;
   }
-  cursors_.push_back({std::string(stream), offset});
+  cursors_.push_back({std::string(stream), std::string(epoch), offset});
   return true;
 }
 

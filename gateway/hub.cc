@@ -63,7 +63,7 @@ void DeliverRun(const std::string& stream_name, const Subscribers& subscribers,
                   identifier, message_json, stream_name, step.epoch,
                   message.offset)));
         }
-        sink->DeliverPositioned(positioned, identifier, stream_name,
+        sink->DeliverPositioned(positioned, identifier, stream_name, step.epoch,
                                 message.offset);
       }
     }

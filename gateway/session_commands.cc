@@ -443,18 +443,18 @@ void Session::LeaveStreams(const std::string& identifier,
 
 void Session::DeliverPositioned(SharedFrame frame, absl::string_view identifier,
                                 absl::string_view stream,
-                                std::uint64_t offset) {
+                                absl::string_view epoch, std::uint64_t offset) {
   context_.metrics.broadcasts_received.Increment();
   net::post(
       socket_.get_executor(),
       [self = shared_from_this(), frame = std::move(frame),
        identifier = std::string(identifier), stream = std::string(stream),
-       offset]() mutable {
+       epoch = std::string(epoch), offset]() mutable {
         if (self->state_ != State::kOpen) return;
         auto* sub = self->subscriptions_.find(identifier);
         if (sub == nullptr) return;  // left meanwhile
         if (!sub->history) sub->history = std::make_unique<HistoryGate>();
-        switch (sub->history->Offer(stream, offset, frame,
+        switch (sub->history->Offer(stream, epoch, offset, frame,
                                     self->context_.options.max_queue_frames)) {
           case HistoryGate::Verdict::kSend:
             self->Send(std::move(frame));

@@ -112,7 +112,9 @@ void Session::FinishHistory() {
       continue;
     }
     for (const HistoryEntry& entry : (*page)->entries) {
-      if (!sub->history->Replay(stream, entry.offset)) continue;
+      if (!sub->history->Replay(stream, (*page)->epoch, entry.offset)) {
+        continue;
+      }
       Send(std::make_shared<const std::string>(
           ws::TextFrame(protocol::PositionedDataFrame(
               replay->identifier, protocol::MessageJson(entry.data), stream,

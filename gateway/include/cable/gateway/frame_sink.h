@@ -35,15 +35,18 @@ class FrameSink {
   // positioned frames of streams with history (PositionedDataFrame)
   // through DeliverPositioned, and the plain ones otherwise.
   virtual bool extended() const { return false; }
-  // A broadcast at `offset` of `stream` for the subscription `identifier`
-  // (extended sinks only). A session drops those its client already has
-  // and holds them while it replays that subscription's history.
+  // A broadcast at `offset` of `stream`'s `epoch` for the subscription
+  // `identifier` (extended sinks only). A session drops those its client
+  // already has and holds them while it replays that subscription's
+  // history.
   virtual void DeliverPositioned(SharedFrame frame,
                                  absl::string_view identifier,
                                  absl::string_view stream,
+                                 absl::string_view epoch,
                                  std::uint64_t offset) {
     (void)identifier;
     (void)stream;
+    (void)epoch;
     (void)offset;
     Deliver(std::move(frame));
   }

@@ -24,13 +24,15 @@ class HistoryGate final {
   // From now until Release(), live frames wait.
   void Hold() { held_ = true; }
   bool held() const { return held_; }
-  // A live broadcast at `offset` of `stream`: send it (and note it), keep
-  // it (held), drop it (the client has it), or the held frames are over
-  // `max_held`.
-  Verdict Offer(absl::string_view stream, std::uint64_t offset,
-                SharedFrame frame, std::size_t max_held);
+  // A live broadcast at `offset` of `stream`'s `epoch`: send it (and note
+  // it), keep it (held), drop it (the client has it), or the held frames
+  // are over `max_held`. Offsets compare within an epoch only: a new epoch
+  // (the history was lost, offsets start over) resets what the client has.
+  Verdict Offer(absl::string_view stream, absl::string_view epoch,
+                std::uint64_t offset, SharedFrame frame, std::size_t max_held);
   // A replayed entry: whether the client needs it (and notes it if so).
-  bool Replay(absl::string_view stream, std::uint64_t offset);
+  bool Replay(absl::string_view stream, absl::string_view epoch,
+              std::uint64_t offset);
   // The replay ended: returns the held frames the client still needs, in
   // the order they came, and lets live frames through.
   std::vector<SharedFrame> Release();
@@ -40,15 +42,19 @@ class HistoryGate final {
  private:
   struct Cursor {
     std::string stream;
+    std::string epoch;
     std::uint64_t offset = 0;
   };
   struct Held {
     std::string stream;
+    std::string epoch;
     std::uint64_t offset = 0;
     SharedFrame frame;
   };
-  // Notes `offset` as sent if it is past the cursor; false if not.
-  bool Advance(absl::string_view stream, std::uint64_t offset);
+  // Notes `offset` as sent if it is past the cursor (or of another
+  // epoch); false if not.
+  bool Advance(absl::string_view stream, absl::string_view epoch,
+               std::uint64_t offset);
 
   bool held_ = false;
   // Few streams per subscription: a vector beats a map.

@@ -83,7 +83,7 @@ class Session final : public FrameSink,
                     std::uint64_t revision, bool ends_commit) override;
   bool extended() const override { return extended_; }
   void DeliverPositioned(SharedFrame frame, absl::string_view identifier,
-                         absl::string_view stream,
+                         absl::string_view stream, absl::string_view epoch,
                          std::uint64_t offset) override;
   // Called every ping interval by the gateway: sends the shared `ping`
   // frame once the connection is welcomed, a protocol ping to a client
