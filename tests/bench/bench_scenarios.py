@@ -9,9 +9,10 @@ import time
 
 import bench_table
 from bench_processes import Nats, Server, metric, proc_sample
-from bench_steps import Harness
+from bench_steps import P99_LIMIT_MS, Harness
 
-SCENARIOS = ["idle", "fanout", "knee", "streams", "slow", "nats", "floor"]
+SCENARIOS = ["idle", "fanout", "knee", "streams", "slow", "nats", "floor",
+             "history"]
 
 
 class Bench(Harness):
@@ -57,6 +58,20 @@ class Bench(Harness):
         return self.one_server_fanout(
             "fanout", 10000, [1, 10, 50, 100, 200, 300, 500, 1000],
             300, [10, 100])
+
+    def scenario_history(self):
+        """The fan-out row at 10 msg/s twice, one run each: with the
+        server's default history (every broadcast appended and enveloped)
+        and with history off."""
+        out = {}
+        for name, limit in (("hist-on", 100), ("hist-off", 0)):
+            res = self.one_server_fanout(
+                name, 10000, [10], 300, [10],
+                server_flags=[f"--history_limit={limit}"])
+            res["history_limit"] = limit
+            bench_table.summary(name, res, P99_LIMIT_MS)
+            out[name] = res
+        return out
 
     def scenario_knee(self):
         return self.one_server_fanout(

@@ -61,12 +61,13 @@ class Harness:
         return ["--host=127.0.0.1", "--port=0", "--log_level=warn",
                 "--handshake_timeout=60s"]
 
-    def start_server(self):
+    def start_server(self, extra=()):
+        """cable-server with the gateway flags and `extra`."""
         binary = self.binary("CABLE_SERVER", "gateway", "all_in_one",
                              "cable-server")
         return Server("cable-server",
-                      [binary, "--grpc_port=0"] + self.gateway_flags(),
-                      self.logdir)
+                      [binary, "--grpc_port=0"] + self.gateway_flags()
+                      + list(extra), self.logdir)
 
     def start_generators(self, clients, ports, subs=1, streams=1, slow=0.0,
                          procs=None, connect_rate=6000, extra=()):
@@ -227,9 +228,10 @@ class Harness:
                 "max_lossless_deliveries_per_s": self.max_lossless}
 
     def one_server_fanout(self, name, clients, rates, quick_clients,
-                          quick_rates):
-        """Fan-out on one stream of one cable-server."""
-        server = self.start_server()
+                          quick_rates, server_flags=()):
+        """Fan-out on one stream of one cable-server (started with
+        `server_flags`)."""
+        server = self.start_server(server_flags)
         try:
             if self.quick:
                 return self.fanout(name, quick_clients, quick_rates, (

@@ -25,6 +25,10 @@ Scenarios (default: all but smoke, in this order):
   floor    no Cable: cable-floor writes a 300-byte frame to 9,000
            loopback sockets from one thread (1 and 4 frames per write):
            what the kernel alone costs per delivery on this machine.
+  history  the fanout row at 10 msg/s (10k subscribers) twice, one run
+           each: hist-on with the server's default history
+           (--history_limit=100: every broadcast appended to the stream's
+           history and enveloped), hist-off with --history_limit=0.
   smoke    200 clients for a few seconds (the ctest bench_smoke); fails on
            any loss.
 
