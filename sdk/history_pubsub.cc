@@ -8,21 +8,7 @@ namespace cable {
 
 HistoryPubSub::HistoryPubSub(PubSub& inner, History& history,
                              HistoryPolicy policy)
-    : inner_(inner), history_(history), policy_(std::move(policy)) {}
-
-PubSubSubscriptionId HistoryPubSub::Subscribe(absl::string_view stream,
-                                              PubSubCallback callback,
-                                              PubSubDone on_live) {
-  return inner_.Subscribe(stream, std::move(callback), std::move(on_live));
-}
-
-void HistoryPubSub::Unsubscribe(PubSubSubscriptionId id) {
-  inner_.Unsubscribe(id);
-}
-
-void HistoryPubSub::Flush(PubSubDone done) { inner_.Flush(std::move(done)); }
-
-bool HistoryPubSub::connected() const { return inner_.connected(); }
+    : ForwardingPubSub(inner), history_(history), policy_(std::move(policy)) {}
 
 absl::Mutex& HistoryPubSub::StripeOf(absl::string_view stream) {
   return stripes_[absl::Hash<absl::string_view>{}(stream) % kStripes];
@@ -37,7 +23,7 @@ absl::StatusOr<std::optional<StreamPosition>>
 HistoryPubSub::BroadcastWithPosition(absl::string_view stream,
                                      absl::string_view message) {
   if (policy_.For(stream).limit == 0) {
-    absl::Status status = inner_.Broadcast(stream, message);
+    absl::Status status = inner().Broadcast(stream, message);
     if (!status.ok()) return status;
     return std::optional<StreamPosition>();
   }
@@ -45,7 +31,7 @@ HistoryPubSub::BroadcastWithPosition(absl::string_view stream,
   absl::StatusOr<StreamPosition> pos = history_.Append(stream, message);
   if (!pos.ok()) return pos.status();
   absl::Status status =
-      inner_.Broadcast(stream, EncodeStreamMessage(*pos, message));
+      inner().Broadcast(stream, EncodeStreamMessage(*pos, message));
   if (!status.ok()) return status;
   return std::optional<StreamPosition>(*std::move(pos));
 }

@@ -1,16 +1,19 @@
 #include "cable/service/command_handler.h"
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "cable/command_kind.h"
+#include "cable/forwarding_pubsub.h"
 #include "cable/internal/v1/cable.pb.h"
 #include "cable/protocol.h"
 #include "cable/pubsub.h"
@@ -324,27 +327,23 @@ void RemoveSubscription(internal::v1::CommandResponse& response) {
 namespace {
 
 // Passes broadcasts through and remembers whether there were any.
-class RecordingPubSub final : public PubSub {
+class RecordingPubSub final : public ForwardingPubSub {
  public:
-  explicit RecordingPubSub(PubSub& inner) : inner_(inner) {}
-  PubSubSubscriptionId Subscribe(absl::string_view stream,
-                                 PubSubCallback callback,
-                                 PubSubDone on_live) override {
-    return inner_.Subscribe(stream, std::move(callback), std::move(on_live));
-  }
-  void Unsubscribe(PubSubSubscriptionId id) override { inner_.Unsubscribe(id); }
+  using ForwardingPubSub::ForwardingPubSub;
   absl::Status Broadcast(absl::string_view stream,
                          absl::string_view message) override {
     published_ = true;
-    return inner_.Broadcast(stream, message);
+    return ForwardingPubSub::Broadcast(stream, message);
   }
-  void Flush(PubSubDone done) override { inner_.Flush(std::move(done)); }
-  bool connected() const override { return inner_.connected(); }
+  absl::StatusOr<std::optional<StreamPosition>> BroadcastWithPosition(
+      absl::string_view stream, absl::string_view message) override {
+    published_ = true;
+    return ForwardingPubSub::BroadcastWithPosition(stream, message);
+  }
 
   bool published() const { return published_; }
 
  private:
-  PubSub& inner_;
   bool published_ = false;
 };
 

@@ -5,7 +5,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <jwt.h>
 #include <openssl/hmac.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -20,6 +19,7 @@
 #include "tests/support/must.h"
 #include "tests/support/publisher_client.h"
 #include "tests/support/server_process.h"
+#include "tests/support/test_jwt.h"
 #include "tests/support/ws_client.h"
 
 namespace cable::testing::cable_server {
@@ -76,23 +76,6 @@ inline json NextMessage(WsClient& client, const std::string& identifier) {
 inline std::string Identifier(const std::string& channel,
                               const std::string& room) {
   return json{{"channel", channel}, {"room", room}}.dump();
-}
-
-inline std::string MakeJwt(const std::string& secret,
-                           const std::string& subject,
-                           long expires_in_seconds) {
-  jwt_t* token = nullptr;
-  jwt_new(&token);
-  jwt_add_grant(token, "sub", subject.c_str());
-  jwt_add_grant_int(token, "exp", time(nullptr) + expires_in_seconds);
-  jwt_set_alg(token, JWT_ALG_HS256,
-              reinterpret_cast<const unsigned char*>(secret.data()),
-              static_cast<int>(secret.size()));
-  char* encoded = jwt_encode_str(token);
-  std::string out = encoded ? encoded : "";
-  free(encoded);
-  jwt_free(token);
-  return out;
 }
 
 }  // namespace cable::testing::cable_server

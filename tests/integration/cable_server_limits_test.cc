@@ -294,12 +294,15 @@ TEST(CableServer, ExpiredTokenDisconnectsTheOpenSocket) {
   // is open: the client is told token_expired (AnyCable's behaviour).
   auto server = StartServer({"--jwt_secret=s3cret", "--ping_interval=100ms"});
   WsClient::Options options;
-  options.path = "/cable?token=" + MakeJwt("s3cret", "ann", 2);
+  options.path = "/cable?token=" +
+                 MintJwt("s3cret", "ann", UnixTimeIn(std::chrono::seconds(2)));
   auto client = Welcomed(server, options);
   ASSERT_TRUE(client);
   ASSERT_EQ(*client->Subscribe(kLobby), "confirm_subscription");
   // A long-lived token on the same server is left alone.
-  options.path = "/cable?token=" + MakeJwt("s3cret", "bob", 3600);
+  options.path =
+      "/cable?token=" +
+      MintJwt("s3cret", "bob", UnixTimeIn(std::chrono::seconds(3600)));
   auto bob = Welcomed(server, options);
   ASSERT_TRUE(bob);
   json disconnect;

@@ -48,8 +48,10 @@ TEST(CableServer, RejectsConnectionsWithoutAValidToken) {
   auto server = StartServer({"--jwt_secret=s3cret"});
   for (const std::string& path :
        {std::string("/cable"), std::string("/cable?token=garbage"),
-        "/cable?token=" + MakeJwt("other", "ann", 60),
-        "/cable?token=" + MakeJwt("s3cret", "ann", -60)}) {
+        "/cable?token=" +
+            MintJwt("other", "ann", UnixTimeIn(std::chrono::seconds(60))),
+        "/cable?token=" +
+            MintJwt("s3cret", "ann", UnixTimeIn(std::chrono::seconds(-60)))}) {
     WsClient::Options options;
     options.path = path;
     auto client = Client(server, options);
@@ -64,7 +66,8 @@ TEST(CableServer, RejectsConnectionsWithoutAValidToken) {
     EXPECT_EQ(*code, 1000) << path;
   }
   WsClient::Options options;
-  options.path = "/cable?token=" + MakeJwt("s3cret", "ann", 60);
+  options.path = "/cable?token=" +
+                 MintJwt("s3cret", "ann", UnixTimeIn(std::chrono::seconds(60)));
   auto client = Welcomed(server, options);
   ASSERT_TRUE(client);
   ASSERT_EQ(*client->Subscribe(kLobby), "confirm_subscription");

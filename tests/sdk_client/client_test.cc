@@ -5,7 +5,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <jwt.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include "tests/support/must.h"
 #include "tests/support/publisher_client.h"
 #include "tests/support/server_process.h"
+#include "tests/support/test_jwt.h"
 
 namespace cable::testing {
 namespace {
@@ -56,21 +56,6 @@ absl::StatusOr<json> Await(std::future<absl::StatusOr<json>> future) {
     return absl::DeadlineExceededError("no reply");
   }
   return future.get();
-}
-
-std::string MakeJwt(const std::string& secret, const std::string& subject) {
-  jwt_t* token = nullptr;
-  jwt_new(&token);
-  jwt_add_grant(token, "sub", subject.c_str());
-  jwt_add_grant_int(token, "exp", time(nullptr) + 600);
-  jwt_set_alg(token, JWT_ALG_HS256,
-              reinterpret_cast<const unsigned char*>(secret.data()),
-              static_cast<int>(secret.size()));
-  char* encoded = jwt_encode_str(token);
-  std::string out = encoded ? encoded : "";
-  free(encoded);
-  jwt_free(token);
-  return out;
 }
 
 bool Present(const json& state, const std::string& user) {
@@ -306,7 +291,8 @@ TEST(Client, SendsHeadersForAuthentication) {
   Recorder board, refused;
   auto carol = Connect(
       {.url = Url(server),
-       .headers = {{"Authorization", "Bearer " + MakeJwt("s3cret", "carol")}}});
+       .headers = {{"Authorization", "Bearer " + MintJwt("s3cret", "carol",
+                                                         UnixTimeIn(600s))}}});
   Must(carol->join("board:demo", board.ChannelHandlers()));
   ASSERT_TRUE(board.WaitForCount("initial_state", 1, kWait));
   EXPECT_TRUE(Present(board.Values("initial_state")[0], "carol"));

@@ -2,7 +2,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <jwt.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -17,12 +16,16 @@
 #include "cable/service/jwt_authenticator.h"
 #include "cable/service/signed_stream_verifier.h"
 #include "tests/service/test_util.h"
+#include "tests/support/test_jwt.h"
 
 namespace cable::service {
 namespace {
 
 using ::cable::service::testing::StatusIs;
 using ::cable::service::testing::StreamRecorder;
+using ::cable::testing::JwtAlgorithm;
+using ::cable::testing::MintJwt;
+using ::cable::testing::UnixTimeIn;
 using ::nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -31,59 +34,30 @@ using ::testing::IsEmpty;
 constexpr char kJwtSecret[] = "jwt-secret";
 constexpr char kStreamsSecret[] = "streams-secret";
 
-long NowPlus(std::chrono::seconds offset) {
-  return static_cast<long>(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          (std::chrono::system_clock::now() + offset).time_since_epoch())
-          .count());
-}
-
-// An HS256 (or `alg`) token made with libjwt.
-std::string MakeToken(const std::string& secret, const std::string& sub,
-                      std::optional<long> exp, jwt_alg_t alg = JWT_ALG_HS256) {
-  jwt_t* jwt = nullptr;
-  EXPECT_EQ(jwt_new(&jwt), 0);
-  if (!sub.empty()) jwt_add_grant(jwt, "sub", sub.c_str());
-  if (exp) jwt_add_grant_int(jwt, "exp", *exp);
-  if (alg == JWT_ALG_NONE) {
-    jwt_set_alg(jwt, JWT_ALG_NONE, nullptr, 0);
-  } else {
-    jwt_set_alg(jwt, alg, reinterpret_cast<const unsigned char*>(secret.data()),
-                static_cast<int>(secret.size()));
-  }
-  char* encoded = jwt_encode_str(jwt);
-  EXPECT_NE(encoded, nullptr);
-  std::string token = encoded ? encoded : "";
-  std::free(encoded);
-  jwt_free(jwt);
-  return token;
-}
-
 TEST(JwtTest, ValidTokenGivesSubject) {
   const std::string token =
-      MakeToken(kJwtSecret, "user-1", NowPlus(std::chrono::hours(1)));
+      MintJwt(kJwtSecret, "user-1", UnixTimeIn(std::chrono::hours(1)));
   EXPECT_EQ(VerifyJwtSubject(token, kJwtSecret).value_or(""), "user-1");
-  EXPECT_EQ(
-      VerifyJwtSubject(MakeToken(kJwtSecret, "u", std::nullopt), kJwtSecret)
-          .value_or(""),
-      "u");
+  EXPECT_EQ(VerifyJwtSubject(MintJwt(kJwtSecret, "u", std::nullopt), kJwtSecret)
+                .value_or(""),
+            "u");
 }
 
 TEST(JwtTest, InvalidTokensAreUnauthenticated) {
   const auto hour = std::chrono::hours(1);
-  const std::string good = MakeToken(kJwtSecret, "user-1", NowPlus(hour));
+  const std::string good = MintJwt(kJwtSecret, "user-1", UnixTimeIn(hour));
   std::string tampered = good;
   tampered[tampered.find('.') + 2] ^= 1;  // change the payload
   const std::vector<std::string> bad = {
       "",
       "garbage",
       tampered,
-      good.substr(0, good.rfind('.')),                     // no signature
-      MakeToken("other-secret", "user-1", NowPlus(hour)),  // wrong key
-      MakeToken(kJwtSecret, "user-1", NowPlus(-hour)),     // expired
-      MakeToken(kJwtSecret, "", NowPlus(hour)),            // no sub
-      MakeToken(kJwtSecret, "user-1", NowPlus(hour), JWT_ALG_NONE),
-      MakeToken(kJwtSecret, "user-1", NowPlus(hour), JWT_ALG_HS512),
+      good.substr(0, good.rfind('.')),                      // no signature
+      MintJwt("other-secret", "user-1", UnixTimeIn(hour)),  // wrong key
+      MintJwt(kJwtSecret, "user-1", UnixTimeIn(-hour)),     // expired
+      MintJwt(kJwtSecret, "", UnixTimeIn(hour)),            // no sub
+      MintJwt(kJwtSecret, "user-1", UnixTimeIn(hour), JwtAlgorithm::kNone),
+      MintJwt(kJwtSecret, "user-1", UnixTimeIn(hour), JwtAlgorithm::kHs512),
   };
   for (const auto& token : bad) {
     EXPECT_THAT(VerifyJwtSubject(token, kJwtSecret),
@@ -95,8 +69,8 @@ TEST(JwtTest, InvalidTokensAreUnauthenticated) {
 }
 
 TEST(JwtTest, ExpiryIsCheckedAgainstTheGivenClock) {
-  const long exp = NowPlus(std::chrono::hours(1));
-  const std::string token = MakeToken(kJwtSecret, "u", exp);
+  const std::int64_t exp = UnixTimeIn(std::chrono::hours(1));
+  const std::string token = MintJwt(kJwtSecret, "u", exp);
   const auto at = [](long t) {
     return std::chrono::system_clock::time_point(std::chrono::seconds(t));
   };
@@ -109,7 +83,7 @@ TEST(JwtTest, ExpiryIsCheckedAgainstTheGivenClock) {
 TEST(JwtTest, ExpiryFarInTheFutureIsClampedNotOverflowed) {
   // 19,700,000,010 s (year 2594) in nanoseconds does not fit system_clock;
   // found by the jwt fuzzer (tests/fuzz/regressions/jwt).
-  const std::string token = MakeToken(kJwtSecret, "u", 19700000010L);
+  const std::string token = MintJwt(kJwtSecret, "u", 19700000010L);
   absl::StatusOr<JwtClaims> claims = VerifyJwt(token, kJwtSecret);
   ASSERT_TRUE(claims.ok()) << claims.status();
   ASSERT_TRUE(claims->expires_at.has_value());
@@ -165,7 +139,7 @@ TEST_F(DefaultApplicationTest, RegistersShippedChannels) {
 
 TEST_F(DefaultApplicationTest, JwtFromQueryParameter) {
   const std::string token =
-      MakeToken(kJwtSecret, "user-7", NowPlus(std::chrono::hours(1)));
+      MintJwt(kJwtSecret, "user-7", UnixTimeIn(std::chrono::hours(1)));
   internal::v1::ConnectResponse response = Connect("/cable?token=" + token);
   EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
       << response.error_msg();
@@ -176,7 +150,7 @@ TEST_F(DefaultApplicationTest, JwtFromQueryParameter) {
 
 TEST_F(DefaultApplicationTest, JwtFromBearerHeader) {
   const std::string token =
-      MakeToken(kJwtSecret, "user-8", NowPlus(std::chrono::hours(1)));
+      MintJwt(kJwtSecret, "user-8", UnixTimeIn(std::chrono::hours(1)));
   internal::v1::ConnectResponse response = Connect("/cable", "Bearer " + token);
   EXPECT_EQ(response.status(), internal::v1::STATUS_SUCCESS)
       << response.error_msg();
@@ -185,12 +159,12 @@ TEST_F(DefaultApplicationTest, JwtFromBearerHeader) {
 
 TEST_F(DefaultApplicationTest, BadJwtIsUnauthorized) {
   const auto hour = std::chrono::hours(1);
-  std::string tampered = MakeToken(kJwtSecret, "user-7", NowPlus(hour));
+  std::string tampered = MintJwt(kJwtSecret, "user-7", UnixTimeIn(hour));
   tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
   for (const std::string& url :
        {std::string("/cable"), std::string("/cable?token="),
         std::string("/cable?user=mallory"), "/cable?token=" + tampered,
-        "/cable?token=" + MakeToken(kJwtSecret, "user-7", NowPlus(-hour))}) {
+        "/cable?token=" + MintJwt(kJwtSecret, "user-7", UnixTimeIn(-hour))}) {
     internal::v1::ConnectResponse response = Connect(url);
     EXPECT_EQ(response.status(), internal::v1::STATUS_FAILURE) << url;
     EXPECT_THAT(response.identifiers(), IsEmpty());

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "cable/command_kind.h"
+#include "cable/forwarding_pubsub.h"
 #include "cable/in_memory_pubsub.h"
 #include "cable/internal/v1/cable.grpc.pb.h"
 #include "cable/service/api_access.h"
@@ -33,19 +34,17 @@ namespace {
 
 constexpr absl::Duration kWait = absl::Seconds(10);
 
+// The InMemoryPubSub under HeldFlushPubSub: a base, so that it is built
+// before ForwardingPubSub takes it.
+struct InMemoryBackend {
+  InMemoryPubSub backend;
+};
+
 // InMemoryPubSub whose flushes wait until the test completes them.
-class HeldFlushPubSub final : public PubSub {
+class HeldFlushPubSub final : private InMemoryBackend, public ForwardingPubSub {
  public:
-  PubSubSubscriptionId Subscribe(absl::string_view stream,
-                                 PubSubCallback callback,
-                                 PubSubDone on_live) override {
-    return inner_.Subscribe(stream, std::move(callback), std::move(on_live));
-  }
-  void Unsubscribe(PubSubSubscriptionId id) override { inner_.Unsubscribe(id); }
-  absl::Status Broadcast(absl::string_view stream,
-                         absl::string_view message) override {
-    return inner_.Broadcast(stream, message);
-  }
+  HeldFlushPubSub() : ForwardingPubSub(backend) {}
+
   void Flush(PubSubDone done) override {
     absl::MutexLock lock(&mu_);
     held_.push_back(std::move(done));
@@ -74,7 +73,6 @@ class HeldFlushPubSub final : public PubSub {
   }
 
  private:
-  InMemoryPubSub inner_;
   absl::Mutex mu_;
   std::vector<PubSubDone> held_ ABSL_GUARDED_BY(mu_);
 };

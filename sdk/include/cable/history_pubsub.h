@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "absl/synchronization/mutex.h"
+#include "cable/forwarding_pubsub.h"
 #include "cable/history.h"
 #include "cable/pubsub.h"
 
@@ -21,19 +22,13 @@ namespace cable {
 // so subscribers see them in offset order, without gaps while connected.
 // That holds for the broadcasts of this process: two processes sharing a
 // stream need a shared History that orders them (JetStream).
-class HistoryPubSub final : public PubSub {
+class HistoryPubSub final : public ForwardingPubSub {
  public:
   // `inner` and `history` must outlive this. `policy` should be the one
   // `history` applies (InMemoryHistory::policy()): it decides which
   // broadcasts get a position.
   HistoryPubSub(PubSub& inner, History& history, HistoryPolicy policy);
-  HistoryPubSub(const HistoryPubSub&) = delete;
-  HistoryPubSub& operator=(const HistoryPubSub&) = delete;
 
-  PubSubSubscriptionId Subscribe(absl::string_view stream,
-                                 PubSubCallback callback,
-                                 PubSubDone on_live) override;
-  void Unsubscribe(PubSubSubscriptionId id) override;
   // BroadcastWithPosition's status.
   absl::Status Broadcast(absl::string_view stream,
                          absl::string_view message) override;
@@ -45,21 +40,18 @@ class HistoryPubSub final : public PubSub {
   // publish error is returned.
   absl::StatusOr<std::optional<StreamPosition>> BroadcastWithPosition(
       absl::string_view stream, absl::string_view message) override;
-  void Flush(PubSubDone done) override;
-  bool connected() const override;
 
  private:
   static constexpr std::size_t kStripes = 64;
 
   absl::Mutex& StripeOf(absl::string_view stream);
 
-  PubSub& inner_;
   History& history_;
   const HistoryPolicy policy_;
   // Order the append and the publish of one stream's broadcasts (nothing
   // else to guard). Striped by stream name, so that memory stays fixed
   // however many streams there are; unrelated streams that share a stripe
-  // merely take turns. Held across inner_.Broadcast: a subscriber callback
+  // merely take turns. Held across inner().Broadcast: a subscriber callback
   // that broadcasts inline (InMemoryPubSub) would deadlock, as it already
   // does on InMemoryPubSub's own delivery lock.
   std::array<absl::Mutex, kStripes> stripes_;
