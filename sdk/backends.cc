@@ -9,9 +9,18 @@
 #include "cable/history_pubsub.h"
 #include "cable/in_memory_history.h"
 #include "cable/in_memory_pubsub.h"
+#include "cable/jetstream_client.h"
+#include "cable/jetstream_history.h"
 #include "cable/nats_pubsub.h"
 
 namespace cable {
+namespace {
+
+// Bounds each JetStream request of the history: an Append (two of them)
+// holds up its broadcast, so a stalled NATS should fail it soon.
+constexpr absl::Duration kHistoryRequestTimeout = absl::Seconds(2);
+
+}  // namespace
 
 // Calls InMemoryHistory::Sweep every second on a thread of its own, so that
 // the history of streams nobody writes to any more is forgotten.
@@ -81,17 +90,33 @@ absl::StatusOr<Backends> MakeBackends(const std::string& nats_url,
     return backends;
   }
   if (!nats_url.empty()) {
-    // Every gateway must see the same offsets, so history on NATS belongs
-    // in JetStream, which this build does not do yet.
-    spdlog::warn(
-        "stream history is not available with --nats_url yet: extended "
-        "clients get reject_history when they ask to replay a stream");
-    backends.streams = std::move(backends.stream_backend);
-    return backends;
+    // Every gateway and service replica must see the same offsets: history
+    // lives in JetStream, on a connection of its own.
+    JetStreamClient::Options client_options;
+    client_options.url = nats_url;
+    client_options.name = name + " history";
+    client_options.request_timeout = kHistoryRequestTimeout;
+    client_options.security = security;
+    auto client = JetStreamClient::Connect(client_options);
+    if (!client.ok()) return client.status();
+    auto jetstream = JetStreamHistory::Create(*std::move(client), history);
+    if (absl::IsFailedPrecondition(jetstream.status())) {
+      // A NATS without JetStream served Cable before history existed: keep
+      // serving, without history.
+      spdlog::warn(
+          "stream history is off: {}; extended clients get reject_history "
+          "when they ask to replay a stream",
+          std::string(jetstream.status().message()));
+      backends.streams = std::move(backends.stream_backend);
+      return backends;
+    }
+    if (!jetstream.ok()) return jetstream.status();
+    backends.history = *std::move(jetstream);
+  } else {
+    auto in_memory = std::make_unique<InMemoryHistory>(history);
+    backends.sweeper = std::make_unique<HistorySweeper>(*in_memory);
+    backends.history = std::move(in_memory);
   }
-  auto in_memory = std::make_unique<InMemoryHistory>(history);
-  backends.sweeper = std::make_unique<HistorySweeper>(*in_memory);
-  backends.history = std::move(in_memory);
   backends.streams = std::make_unique<HistoryPubSub>(
       *backends.stream_backend, *backends.history, history);
   return backends;

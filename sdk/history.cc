@@ -91,11 +91,24 @@ absl::StatusOr<HistoryPolicy::Override> ParseOverride(absl::string_view item,
 }  // namespace
 
 HistoryLimits HistoryPolicy::For(absl::string_view stream) const {
-  if (!stream.empty() && stream[0] == '$') return HistoryLimits{0, ttl};
-  for (const Override& o : overrides) {
-    if (GlobMatch(o.pattern, stream)) return o.limits;
+  const std::optional<std::size_t> entry = EntryOf(stream);
+  if (!entry) return HistoryLimits{0, ttl};
+  return EntryLimits(*entry);
+}
+
+std::optional<std::size_t> HistoryPolicy::EntryOf(
+    absl::string_view stream) const {
+  if (!stream.empty() && stream[0] == '$') return std::nullopt;
+  for (std::size_t i = 0; i < overrides.size(); ++i) {
+    if (GlobMatch(overrides[i].pattern, stream)) return i + 1;
   }
-  return HistoryLimits{limit, ttl};
+  return 0;
+}
+
+HistoryLimits HistoryPolicy::EntryLimits(std::size_t entry) const {
+  if (entry == 0) return HistoryLimits{limit, ttl};
+  if (entry <= overrides.size()) return overrides[entry - 1].limits;
+  return HistoryLimits{0, ttl};
 }
 
 absl::StatusOr<HistoryPolicy> ParseHistoryPolicy(std::size_t limit,

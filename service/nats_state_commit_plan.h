@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "cable/service/jetstream_client.h"
+#include "cable/jetstream_client.h"
 #include "cable/service/state_store.h"
 #include "nats_state_layout.h"
 #include "nats_state_records.h"

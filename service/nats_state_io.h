@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "cable/service/jetstream_client.h"
+#include "cable/jetstream_client.h"
 #include "nats_state_layout.h"
 #include "nats_state_records.h"
 

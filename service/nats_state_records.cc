@@ -6,8 +6,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cable/json_fields.h"
 #include "cable/stream_subject.h"
-#include "json_fields.h"
 #include "nlohmann/json.hpp"
 
 namespace cable::service::nats_state {

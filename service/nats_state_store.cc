@@ -18,7 +18,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "cable/service/jetstream_client.h"
+#include "cable/jetstream_client.h"
 #include "cable/stream_subject.h"
 #include "nats_state_commit.h"
 #include "nats_state_events.h"

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "tests/support/must.h"
 #include "tests/support/nats_server.h"
@@ -346,6 +348,94 @@ TEST(Distributed, SigtermRunsUnsubscribedForEveryClient) {
   bob_reader.join();
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(next_event(), json::parse(R"({"event":"leave","who":"bob"})"));
+}
+
+// With --nats_url, history lives in JetStream: service replicas broadcasting
+// to one stream concurrently hand out one sequence of offsets, a replica
+// started later continues it, and an extended client on any gateway
+// replays it.
+TEST(Distributed, HistoryIsSharedByEveryProcess) {
+  Cluster cluster(/*services=*/2, /*gateways=*/2);
+  const std::string stream = "chat:history";
+  constexpr int kEach = 50;
+  absl::Mutex mu;
+  std::set<std::uint64_t> offsets;
+  std::set<std::string> epochs;
+  std::vector<std::thread> publishers;
+  for (auto& service : cluster.services()) {
+    publishers.emplace_back([&, port = service.grpc_port()] {
+      for (int i = 0; i < kEach; ++i) {
+        absl::StatusOr<v1::BroadcastResponse> r = BroadcastWithResponse(
+            port, stream, json{{"port", port}, {"i", i}}.dump());
+        ASSERT_TRUE(r.ok()) << r.status();
+        absl::MutexLock lock(&mu);
+        EXPECT_TRUE(offsets.insert(r->offset()).second) << r->offset();
+        epochs.insert(r->epoch());
+      }
+    });
+  }
+  for (auto& t : publishers) t.join();
+  ASSERT_EQ(epochs.size(), 1u);
+  const std::string epoch = *epochs.begin();
+  ASSERT_EQ(offsets.size(), 2u * kEach);
+  EXPECT_EQ(*offsets.begin(), 1u);
+  EXPECT_EQ(*offsets.rbegin(), 2u * kEach);
+
+  // A replica dies, a new one continues the sequence.
+  ASSERT_TRUE(
+      cluster.services()[0].Stop(SIGKILL, std::chrono::seconds(20)).ok());
+  ServerProcess fresh = cluster.StartService();
+  absl::StatusOr<v1::BroadcastResponse> next =
+      BroadcastWithResponse(fresh.grpc_port(), stream, R"("last")");
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->epoch(), epoch);
+  constexpr std::uint64_t kLast = 2 * kEach + 1;
+  EXPECT_EQ(next->offset(), kLast);
+
+  // An extended client asks each gateway for what followed offset kLast-3.
+  WsClient::Options options;
+  options.subprotocols = {"actioncable-v1-ext-json"};
+  options.timeout = std::chrono::seconds(20);
+  for (auto& gateway : cluster.gateways()) {
+    auto client = Must(WsClient::Connect(gateway.http_port(), options));
+    ASSERT_TRUE(client->ReceiveNonPing().ok());  // welcome
+    const std::string identifier = Room("history");
+    ASSERT_TRUE(
+        client
+            ->Send(json{
+                {"command", "subscribe"},
+                {"identifier", identifier},
+                {"history",
+                 {{"streams",
+                   {{stream, {{"epoch", epoch}, {"offset", kLast - 3}}}}}}}}
+                       .dump())
+            .ok());
+    json frame = Must(client->ReceiveNonPing());
+    EXPECT_EQ(frame.value("type", ""), "confirm_subscription") << frame;
+    for (std::uint64_t offset = kLast - 2; offset <= kLast; ++offset) {
+      frame = Must(client->ReceiveNonPing());
+      EXPECT_EQ(frame.value("offset", std::uint64_t{0}), offset) << frame;
+      EXPECT_EQ(frame.value("epoch", ""), epoch) << frame;
+      EXPECT_EQ(frame.value("stream_id", ""), stream) << frame;
+    }
+    EXPECT_EQ(frame["message"], "last");
+    frame = Must(client->ReceiveNonPing());
+    EXPECT_EQ(frame.value("type", ""), "confirm_history") << frame;
+
+    // A position under another epoch cannot be replayed.
+    ASSERT_TRUE(
+        client
+            ->Send(
+                json{{"command", "history"},
+                     {"identifier", identifier},
+                     {"history",
+                      {{"streams",
+                        {{stream, {{"epoch", epoch + "x"}, {"offset", 1}}}}}}}}
+                    .dump())
+            .ok());
+    frame = Must(client->ReceiveNonPing());
+    EXPECT_EQ(frame.value("type", ""), "reject_history") << frame;
+  }
 }
 
 TEST(Distributed, DeliveryResumesAfterNatsRestarts) {

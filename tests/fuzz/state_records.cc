@@ -23,7 +23,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "cable/service/jetstream_client.h"
+#include "cable/jetstream_client.h"
 #include "fuzz_support.h"
 #include "service/nats_state_records.h"
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -44,6 +45,19 @@ TEST(HistoryPolicy, OverridesByPatternElseTheDefaults) {
   ExpectLimits(policy, "xchat:1", 100, absl::Minutes(5));
   ASSERT_EQ(policy.overrides.size(), 3u);
   EXPECT_EQ(policy.overrides[0].pattern, "chat:*");
+}
+
+TEST(HistoryPolicy, EntryOfNumbersTheDefaultsThenTheOverrides) {
+  const HistoryPolicy policy =
+      MustParse(100, absl::Minutes(5), "chat:*=1000/1h;ticker:*=0");
+  EXPECT_EQ(policy.EntryOf("other"), std::optional<std::size_t>(0));
+  EXPECT_EQ(policy.EntryOf("chat:1"), std::optional<std::size_t>(1));
+  EXPECT_EQ(policy.EntryOf("ticker:AAPL"), std::optional<std::size_t>(2));
+  EXPECT_EQ(policy.EntryOf("$state:x"), std::nullopt);
+  EXPECT_EQ(policy.EntryLimits(0).limit, 100u);
+  EXPECT_EQ(policy.EntryLimits(1).ttl, absl::Hours(1));
+  EXPECT_EQ(policy.EntryLimits(2).limit, 0u);
+  EXPECT_EQ(policy.EntryLimits(3).limit, 0u);
 }
 
 TEST(HistoryPolicy, ALimitAloneKeepsTheDefaultTtl) {

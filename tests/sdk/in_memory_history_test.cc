@@ -1,5 +1,6 @@
-// InMemoryHistory: offsets, epochs, trimming by limit and age, queries,
-// expiry and Sweep, driven by a manual clock.
+// InMemoryHistory's own behaviour, driven by a manual clock: entry times,
+// trimming by age, expiry and Sweep, memory accounting, inline reads. The
+// cases every History shares are in history_contract_test.cc.
 
 #include "cable/in_memory_history.h"
 
@@ -15,8 +16,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "tests/sdk/history_test_util.h"
 
-namespace cable {
+namespace cable::history_testing {
 namespace {
 
 // Time moves only when a test says so.
@@ -31,57 +33,6 @@ class ManualClock {
  private:
   absl::Time now_ = absl::FromUnixSeconds(1700000000);
 };
-
-HistoryPolicy Policy(std::size_t limit, absl::Duration ttl,
-                     absl::string_view overrides = "") {
-  absl::StatusOr<HistoryPolicy> policy =
-      ParseHistoryPolicy(limit, ttl, overrides);
-  EXPECT_TRUE(policy.ok()) << policy.status();
-  return policy.ok() ? *std::move(policy) : HistoryPolicy{};
-}
-
-// InMemoryHistory completes reads inline.
-absl::StatusOr<HistoryPage> ReadNow(History& history, absl::string_view stream,
-                                    HistoryQuery query) {
-  absl::StatusOr<HistoryPage> result = absl::UnknownError("not completed");
-  bool ran = false;
-  history.Read(stream, std::move(query), [&](absl::StatusOr<HistoryPage> page) {
-    result = std::move(page);
-    ran = true;
-  });
-  EXPECT_TRUE(ran) << "Read did not complete inline";
-  return result;
-}
-
-HistoryQuery After(std::string epoch, std::uint64_t offset,
-                   std::size_t limit = 0) {
-  HistoryQuery q;
-  q.after = StreamPosition{std::move(epoch), offset};
-  q.limit = limit;
-  return q;
-}
-
-HistoryQuery Since(absl::Time since, std::size_t limit = 0) {
-  HistoryQuery q;
-  q.since = since;
-  q.limit = limit;
-  return q;
-}
-
-std::vector<std::uint64_t> Offsets(const HistoryPage& page) {
-  std::vector<std::uint64_t> out;
-  for (const HistoryEntry& e : page.entries) out.push_back(e.offset);
-  return out;
-}
-
-StreamPosition MustAppend(History& history, absl::string_view stream,
-                          absl::string_view data) {
-  absl::StatusOr<StreamPosition> pos = history.Append(stream, data);
-  EXPECT_TRUE(pos.ok()) << pos.status();
-  return pos.ok() ? *pos : StreamPosition{};
-}
-
-using Offs = std::vector<std::uint64_t>;
 
 TEST(InMemoryHistory, OffsetsCountFromOnePerStream) {
   ManualClock clock;
@@ -137,47 +88,6 @@ TEST(InMemoryHistory, ReadsWhatFollowsAPosition) {
   page = ReadNow(history, "chat", HistoryQuery{});
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_EQ(Offsets(*page), (Offs{1, 2, 3}));
-}
-
-TEST(InMemoryHistory, ADifferentEpochIsFailedPrecondition) {
-  InMemoryHistory history(Policy(100, absl::Minutes(5)));
-  const std::string epoch = MustAppend(history, "chat", "one").epoch;
-  absl::StatusOr<HistoryPage> page =
-      ReadNow(history, "chat", After(epoch + "x", 1));
-  EXPECT_EQ(page.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StartsWith(page.status().message(), "epoch changed"))
-      << page.status();
-}
-
-TEST(InMemoryHistory, TrimmedByLimitIsOutOfRange) {
-  InMemoryHistory history(Policy(3, absl::Minutes(5)));
-  std::string epoch;
-  for (int i = 1; i <= 5; ++i) {
-    epoch = MustAppend(history, "chat", absl::StrCat("m", i)).epoch;
-  }
-  absl::StatusOr<HistoryPage> page = ReadNow(history, "chat", HistoryQuery{});
-  ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_EQ(Offsets(*page), (Offs{3, 4, 5}));
-  EXPECT_EQ(page->entries[0].data, "m3");
-
-  // After 2 the reader needs 3 onwards: all kept.
-  page = ReadNow(history, "chat", After(epoch, 2));
-  ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_EQ(Offsets(*page), (Offs{3, 4, 5}));
-  // After 1 it needs 2, gone.
-  for (std::uint64_t offset : {0, 1}) {
-    page = ReadNow(history, "chat", After(epoch, offset));
-    EXPECT_EQ(page.status().code(), absl::StatusCode::kOutOfRange) << offset;
-    EXPECT_TRUE(absl::StartsWith(page.status().message(), "history trimmed"))
-        << page.status();
-  }
-}
-
-TEST(InMemoryHistory, AnOffsetAheadOfTheStreamIsOutOfRange) {
-  InMemoryHistory history(Policy(3, absl::Minutes(5)));
-  const std::string epoch = MustAppend(history, "chat", "one").epoch;
-  absl::StatusOr<HistoryPage> page = ReadNow(history, "chat", After(epoch, 2));
-  EXPECT_EQ(page.status().code(), absl::StatusCode::kOutOfRange);
 }
 
 TEST(InMemoryHistory, EntriesExpireByAge) {
@@ -297,24 +207,6 @@ TEST(InMemoryHistory, SinceSelectsByTime) {
   EXPECT_EQ(since(t0 + absl::Seconds(21)), (Offs{}));
   EXPECT_EQ(since(absl::InfiniteFuture()), (Offs{}));
   EXPECT_EQ(since(t0, 2), (Offs{1, 2}));
-}
-
-TEST(InMemoryHistory, QueryLimitGivesTheOldestMatches) {
-  InMemoryHistory history(Policy(100, absl::Minutes(5)));
-  std::string epoch;
-  for (int i = 1; i <= 5; ++i) epoch = MustAppend(history, "chat", "m").epoch;
-  absl::StatusOr<HistoryPage> page =
-      ReadNow(history, "chat", After(epoch, 1, 2));
-  ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_EQ(Offsets(*page), (Offs{2, 3}));
-  EXPECT_EQ(page->last_offset, 5u);
-  // The next page continues after the last entry.
-  page = ReadNow(history, "chat", After(epoch, 3, 2));
-  ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_EQ(Offsets(*page), (Offs{4, 5}));
-  page = ReadNow(history, "chat", After(epoch, 0, 100));
-  ASSERT_TRUE(page.ok()) << page.status();
-  EXPECT_EQ(Offsets(*page), (Offs{1, 2, 3, 4, 5}));
 }
 
 TEST(InMemoryHistory, StreamsWithoutHistoryRefuseBoth) {
@@ -450,4 +342,4 @@ TEST(InMemoryHistory, ConcurrentAppendsGetDistinctConsecutiveOffsets) {
 }
 
 }  // namespace
-}  // namespace cable
+}  // namespace cable::history_testing

@@ -37,6 +37,23 @@ absl::Status Broadcast(int grpc_port, const std::string& stream,
   return ToAbsl(Stub(grpc_port)->Broadcast(&context, request, &response));
 }
 
+absl::StatusOr<v1::BroadcastResponse> BroadcastWithResponse(
+    int grpc_port, const std::string& stream, const std::string& data) {
+  v1::BroadcastRequest request;
+  request.set_stream(stream);
+  request.set_data(data);
+  v1::BroadcastResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  if (absl::Status s =
+          ToAbsl(Stub(grpc_port)->Broadcast(&context, request, &response));
+      !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
 absl::Status BroadcastBatch(
     int grpc_port,
     const std::vector<std::pair<std::string, std::string>>& broadcasts) {

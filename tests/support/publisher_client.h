@@ -43,6 +43,10 @@ class StatePublisher final {
 // Calls cable.v1.Publisher on 127.0.0.1:port over real gRPC.
 absl::Status Broadcast(int grpc_port, const std::string& stream,
                        const std::string& data);
+// Broadcast, with the server's answer: the message's offset and epoch on a
+// stream that keeps history.
+absl::StatusOr<v1::BroadcastResponse> BroadcastWithResponse(
+    int grpc_port, const std::string& stream, const std::string& data);
 absl::Status BroadcastBatch(
     int grpc_port,
     const std::vector<std::pair<std::string, std::string>>& broadcasts);

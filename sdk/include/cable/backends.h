@@ -37,8 +37,9 @@ struct Backends {
 // streams under subject prefix "cable.s" and the control bus under
 // "cable.ctl". `name` names the NATS connections. With a `history` policy
 // that keeps anything, every broadcast of a stream it covers gets an
-// offset and is kept for replays (in memory; not yet on NATS, where it is
-// off with a warning).
+// offset and is kept for replays: in memory, or on NATS in JetStream
+// (JetStreamHistory, on a third connection, shared by every process; off
+// with a warning when the server has no JetStream).
 absl::StatusOr<Backends> MakeBackends(const std::string& nats_url,
                                       const std::string& name,
                                       const NatsSecurity& security = {},

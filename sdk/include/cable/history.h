@@ -7,8 +7,9 @@
 // under another epoch, and a client holding one learns it must start over.
 //
 // This header stays light (pubsub.h includes it): the seam, the policy and
-// the pub/sub envelope. Implementations: InMemoryHistory (one process);
-// JetStream later, which is why Read completes through a callback.
+// the pub/sub envelope. Implementations: InMemoryHistory (one process) and
+// JetStreamHistory (shared by every process on one NATS), which is why Read
+// completes through a callback.
 
 #include <cstddef>
 #include <cstdint>
@@ -106,6 +107,14 @@ struct HistoryPolicy {
   // The limits of `stream`. Internal streams (names starting with '$', such
   // as "$state:...") never keep history.
   HistoryLimits For(absl::string_view stream) const;
+
+  // Which entry decides For(stream): 0 the defaults, i + 1 overrides[i];
+  // nullopt for internal streams. (JetStreamHistory keeps each entry's
+  // streams in a JetStream stream of their own, with that entry's limits.)
+  std::optional<std::size_t> EntryOf(absl::string_view stream) const;
+  // The limits of entry `entry` (as EntryOf numbers them); no history past
+  // the last.
+  HistoryLimits EntryLimits(std::size_t entry) const;
 };
 
 // Builds the policy from its flags: the default `limit` and `ttl`, and

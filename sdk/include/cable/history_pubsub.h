@@ -21,7 +21,9 @@ namespace cable {
 // `inner` (the append and the publish happen under one lock per stream),
 // so subscribers see them in offset order, without gaps while connected.
 // That holds for the broadcasts of this process: two processes sharing a
-// stream need a shared History that orders them (JetStream).
+// stream need a shared History that orders them (JetStreamHistory), and
+// even then one's publish of offset n may overtake the other's of n - 1,
+// so subscribers reorder by offset (the gateway's StreamSequencer).
 class HistoryPubSub final : public ForwardingPubSub {
  public:
   // `inner` and `history` must outlive this. `policy` should be the one

@@ -4,7 +4,7 @@
 // connect), how it reads nats.c's statuses (FromNatsStatus), its
 // connection-state callbacks, and the workaround for nats.c 3.4's
 // subscription-freeing bug. NatsPubSub and the JetStream client
-// (service/jetstream_client.h) both build on it.
+// (cable/jetstream_client.h) both build on it.
 //
 // Connect:
 //  - The first attempt runs without nats.c's retry-on-failed-connect, so

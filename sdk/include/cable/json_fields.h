@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace cable::service::json_fields {
+namespace cable::json_fields {
 
 inline const nlohmann::json* Field(const nlohmann::json& object,
                                    std::string_view key) {
@@ -63,4 +63,4 @@ inline std::optional<bool> Bool(const nlohmann::json& object,
   return f->get<bool>();
 }
 
-}  // namespace cable::service::json_fields
+}  // namespace cable::json_fields

@@ -1,4 +1,4 @@
-#include "cable/service/jetstream_client.h"
+#include "cable/jetstream_client.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,13 +10,19 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "json_fields.h"
+#include "cable/json_fields.h"
+#include "jetstream_messages.h"
 #include "nlohmann/json.hpp"
 
-namespace cable::service {
+namespace cable {
 namespace {
 
 using Json = nlohmann::json;
+using jetstream_messages::ApiError;
+using jetstream_messages::MsgData;
+using jetstream_messages::NoResponders;
+using jetstream_messages::ParseJson;
+using jetstream_messages::ReplyStatus;
 
 // Requests in flight per call: bounds what one call queues in nats.c and
 // in the server.
@@ -24,68 +30,7 @@ constexpr std::size_t kWindow = 256;
 // How long the destructor waits for nats.c to finish with the
 // subscriptions and the connection.
 constexpr absl::Duration kCloseWait = absl::Seconds(10);
-// JetStream's error code for a failed Nats-Expected-Last-Subject-Sequence.
-constexpr int kWrongLastSequence = 10071;
-
-// Parses JSON without exceptions; a discarded value on error.
-Json ParseJson(absl::string_view text) {
-  return Json::parse(text.begin(), text.end(), nullptr, false);
-}
-
-absl::string_view MsgData(natsMsg* m) {
-  const char* data = natsMsg_GetData(m);
-  if (data == nullptr) return {};
-  return absl::string_view(data,
-                           static_cast<std::size_t>(natsMsg_GetDataLength(m)));
-}
-
-std::optional<absl::string_view> MsgHeader(natsMsg* m, const char* name) {
-  const char* value = nullptr;
-  if (natsMsgHeader_Get(m, name, &value) != NATS_OK || value == nullptr) {
-    return std::nullopt;
-  }
-  return absl::string_view(value);
-}
-
-// The status of a reply without a body ("503" no responders, "404"...),
-// or empty.
-absl::string_view ReplyStatus(natsMsg* m) {
-  if (natsMsg_GetDataLength(m) != 0) return {};
-  return MsgHeader(m, "Status").value_or(absl::string_view());
-}
-
-// The JetStream API error in a reply's JSON, if any.
-absl::Status ApiError(const Json& reply, absl::string_view what) {
-  if (reply.is_discarded() || !reply.is_object()) {
-    return absl::InternalError(
-        absl::StrCat("JetStream ", what, ": reply is not JSON"));
-  }
-  auto it = reply.find("error");
-  if (it == reply.end() || !it->is_object()) return absl::OkStatus();
-  const int code = json_fields::Int(*it, "code").value_or(0);
-  const std::string description =
-      json_fields::String(*it, "description").value_or("(no description)");
-  const std::string message =
-      absl::StrCat("JetStream ", what, ": ", description, " (", code, ")");
-  if (code == 404) return absl::NotFoundError(message);
-  if (code == 503) return absl::UnavailableError(message);
-  return absl::InternalError(message);
-}
-
-absl::Status NoResponders(absl::string_view what) {
-  return absl::UnavailableError(
-      absl::StrCat("JetStream ", what,
-                   ": no responders (JetStream disabled, or the stream is "
-                   "missing)"));
-}
-
 }  // namespace
-
-absl::string_view StoredMsg::data() const { return MsgData(msg.get()); }
-
-std::optional<absl::string_view> StoredMsg::header(const char* name) const {
-  return MsgHeader(msg.get(), name);
-}
 
 // One call: reply slots filled by the reply subscription, and for a
 // listing the deliveries of its consumer.
@@ -94,8 +39,12 @@ struct JetStreamClient::Call {
   std::vector<NatsMsgPtr> replies ABSL_GUARDED_BY(mu);
   std::size_t missing ABSL_GUARDED_BY(mu) = 0;
   std::vector<NatsMsgPtr> deliveries ABSL_GUARDED_BY(mu);
-  // A delivery said nothing is pending after it.
+  // A delivery said nothing is pending after it, or met a stop of the
+  // listing's options.
   bool delivered_all ABSL_GUARDED_BY(mu) = false;
+  // A listing's stops (ListOptions); set before its consumer exists.
+  std::uint64_t stop_at_seq ABSL_GUARDED_BY(mu) = 0;
+  std::size_t max_msgs ABSL_GUARDED_BY(mu) = 0;
 };
 
 absl::StatusOr<std::unique_ptr<JetStreamClient>> JetStreamClient::Connect(
@@ -248,8 +197,12 @@ void JetStreamClient::OnDelivery(natsConnection*, natsSubscription*,
   const std::size_t base = tokens.size() == 9 ? 2 : 4;
   if (base + 6 >= tokens.size()) return;
   const std::string consumer(tokens[base + 1]);
+  std::uint64_t seq = 0;
   std::uint64_t pending = 0;
-  if (!absl::SimpleAtoi(tokens[base + 6], &pending)) return;
+  if (!absl::SimpleAtoi(tokens[base + 3], &seq) ||
+      !absl::SimpleAtoi(tokens[base + 6], &pending)) {
+    return;
+  }
   std::shared_ptr<Call> call;
   {
     absl::MutexLock lock(&self->mu_);
@@ -258,8 +211,12 @@ void JetStreamClient::OnDelivery(natsConnection*, natsSubscription*,
     call = it->second;
   }
   absl::MutexLock lock(&call->mu);
+  if (call->delivered_all) return;  // Past a stop: not wanted.
   call->deliveries.push_back(std::move(msg));
-  if (pending == 0) call->delivered_all = true;
+  if (pending == 0 || (call->stop_at_seq != 0 && seq >= call->stop_at_seq) ||
+      (call->max_msgs != 0 && call->deliveries.size() >= call->max_msgs)) {
+    call->delivered_all = true;
+  }
 }
 
 std::pair<std::uint64_t, std::shared_ptr<JetStreamClient::Call>>
@@ -381,7 +338,21 @@ void JetStreamClient::Send(absl::Span<const JsRequest> requests) {
 
 absl::StatusOr<std::vector<StoredMsg>> JetStreamClient::LastPerSubject(
     const std::string& stream, const std::string& filter, bool headers_only) {
+  ListOptions options;
+  options.filter = filter;
+  options.start = ListOptions::Start::kLastPerSubject;
+  options.headers_only = headers_only;
+  return List(stream, options);
+}
+
+absl::StatusOr<std::vector<StoredMsg>> JetStreamClient::List(
+    const std::string& stream, const ListOptions& options) {
   auto [id, call] = NewCall(1);
+  {
+    absl::MutexLock lock(&call->mu);
+    call->stop_at_seq = options.stop_at_seq;
+    call->max_msgs = options.max_msgs;
+  }
   const std::string consumer =
       absl::StrCat(inbox_.substr(inbox_.rfind('.') + 1), "_", id);
   {
@@ -398,14 +369,30 @@ absl::StatusOr<std::vector<StoredMsg>> JetStreamClient::LastPerSubject(
   Json config = {
       {"name", consumer},
       {"deliver_subject", absl::StrCat(inbox_, ".d")},
-      {"deliver_policy", "last_per_subject"},
       {"ack_policy", "none"},
-      {"filter_subject", filter},
-      {"headers_only", headers_only},
+      {"filter_subject", options.filter},
+      {"headers_only", options.headers_only},
       {"mem_storage", true},
       {"num_replicas", 1},
       // Cleans up after a crash between create and delete.
       {"inactive_threshold", absl::ToInt64Nanoseconds(absl::Minutes(1))}};
+  switch (options.start) {
+    case ListOptions::Start::kAll:
+      config["deliver_policy"] = "all";
+      break;
+    case ListOptions::Start::kLastPerSubject:
+      config["deliver_policy"] = "last_per_subject";
+      break;
+    case ListOptions::Start::kSequence:
+      config["deliver_policy"] = "by_start_sequence";
+      config["opt_start_seq"] = std::max<std::uint64_t>(1, options.start_seq);
+      break;
+    case ListOptions::Start::kTime:
+      config["deliver_policy"] = "by_start_time";
+      config["opt_start_time"] = absl::FormatTime(
+          absl::RFC3339_full, options.start_time, absl::UTCTimeZone());
+      break;
+  }
   JsRequest create{
       absl::StrCat("$JS.API.CONSUMER.CREATE.", stream, ".", consumer),
       Json{{"stream_name", stream}, {"config", config}}.dump(),
@@ -465,8 +452,8 @@ absl::StatusOr<std::vector<StoredMsg>> JetStreamClient::LastPerSubject(
   end();
   if (!complete) {
     return absl::DeadlineExceededError(
-        absl::StrCat("nats ", name_, ": listing ", filter, " in ", stream,
-                     " did not finish in time"));
+        absl::StrCat("nats ", name_, ": listing ", options.filter, " in ",
+                     stream, " did not finish in time"));
   }
   std::vector<StoredMsg> out;
   out.reserve(raw.size());
@@ -486,97 +473,4 @@ absl::StatusOr<std::vector<StoredMsg>> JetStreamClient::LastPerSubject(
   return out;
 }
 
-JsRequest JetStreamClient::Publish(std::string subject, std::string data,
-                                   std::optional<std::uint64_t> expected_last) {
-  JsRequest r{std::move(subject), std::move(data), {}};
-  if (expected_last) {
-    r.headers.emplace_back("Nats-Expected-Last-Subject-Sequence",
-                           absl::StrCat(*expected_last));
-  }
-  return r;
-}
-
-JsRequest JetStreamClient::GetLast(const std::string& stream,
-                                   const std::string& subject) {
-  return JsRequest{absl::StrCat("$JS.API.DIRECT.GET.", stream),
-                   Json{{"last_by_subj", subject}}.dump(),
-                   {}};
-}
-
-JsRequest JetStreamClient::GetNext(const std::string& stream,
-                                   const std::string& filter,
-                                   std::uint64_t seq) {
-  return JsRequest{absl::StrCat("$JS.API.DIRECT.GET.", stream),
-                   Json{{"seq", seq}, {"next_by_subj", filter}}.dump(),
-                   {}};
-}
-
-JsRequest JetStreamClient::Purge(const std::string& stream,
-                                 const std::string& filter,
-                                 std::optional<std::uint64_t> below_seq) {
-  Json body = {{"filter", filter}};
-  if (below_seq) body["seq"] = *below_seq;
-  return JsRequest{
-      absl::StrCat("$JS.API.STREAM.PURGE.", stream), body.dump(), {}};
-}
-
-absl::StatusOr<std::uint64_t> JetStreamClient::PubAck(const NatsMsgPtr& reply) {
-  if (ReplyStatus(reply.get()) == "503") return NoResponders("publish");
-  const Json ack = ParseJson(MsgData(reply.get()));
-  if (ack.is_object()) {
-    auto it = ack.find("error");
-    if (it != ack.end() && it->is_object() &&
-        json_fields::Int(*it, "err_code") == kWrongLastSequence) {
-      return absl::AbortedError(absl::StrCat(
-          "JetStream publish: ", json_fields::String(*it, "description")
-                                     .value_or("wrong last sequence")));
-    }
-  }
-  if (absl::Status s = ApiError(ack, "publish"); !s.ok()) return s;
-  std::optional<std::uint64_t> seq = json_fields::Unsigned(ack, "seq");
-  if (!seq) {
-    return absl::InternalError(
-        "JetStream publish: acknowledgement without a sequence");
-  }
-  return *seq;
-}
-
-absl::StatusOr<std::optional<StoredMsg>> JetStreamClient::Got(
-    NatsMsgPtr reply) {
-  const absl::string_view status = ReplyStatus(reply.get());
-  if (status == "404") return std::nullopt;
-  if (status == "503") return NoResponders("direct get");
-  if (!status.empty()) {
-    return absl::InternalError(
-        absl::StrCat("JetStream direct get: status ", status, " ",
-                     MsgHeader(reply.get(), "Description").value_or("")));
-  }
-  StoredMsg stored;
-  const std::optional<absl::string_view> subject =
-      MsgHeader(reply.get(), "Nats-Subject");
-  const std::optional<absl::string_view> seq =
-      MsgHeader(reply.get(), "Nats-Sequence");
-  const std::optional<absl::string_view> time =
-      MsgHeader(reply.get(), "Nats-Time-Stamp");
-  std::string error;
-  if (!subject || !seq || !absl::SimpleAtoi(*seq, &stored.seq) || !time ||
-      !absl::ParseTime(absl::RFC3339_full, *time, &stored.time, &error)) {
-    return absl::InternalError(
-        "JetStream direct get: reply without subject, sequence or time");
-  }
-  stored.subject = std::string(*subject);
-  stored.msg = std::move(reply);
-  return stored;
-}
-
-absl::Status JetStreamClient::Purged(const NatsMsgPtr& reply) {
-  if (ReplyStatus(reply.get()) == "503") return NoResponders("purge");
-  const Json r = ParseJson(MsgData(reply.get()));
-  if (absl::Status s = ApiError(r, "purge"); !s.ok()) return s;
-  if (!json_fields::Bool(r, "success").value_or(false)) {
-    return absl::InternalError("JetStream purge: not successful");
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace cable::service
+}  // namespace cable

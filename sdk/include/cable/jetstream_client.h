@@ -2,7 +2,9 @@
 // A NATS connection that talks to JetStream's API directly, pipelined: a
 // batch of publishes, direct gets and purges goes out in one write and the
 // replies are collected together, so a commit costs a few round trips
-// however many messages it writes. NatsStateStore's transport.
+// however many messages it writes. The transport of the service's
+// NatsStateStore and of JetStreamHistory (cable/jetstream_history.h), which
+// the gateway uses too, hence here in the SDK.
 //
 // Replies of a batch arrive on ONE long-lived wildcard subscription
 // `<inbox>.r.>`, demultiplexed by call id, and the messages of listing
@@ -33,16 +35,12 @@
 #include "cable/nats_connection.h"
 #include "cable/nats_security.h"
 
-namespace cable::service {
+namespace cable {
 
 struct NatsMsgDeleter {
   void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
 };
 using NatsMsgPtr = std::unique_ptr<natsMsg, NatsMsgDeleter>;
-
-// FromNatsStatus (cable/nats_connection.h) maps nats.c's statuses, for
-// this client and NatsPubSub alike.
-using ::cable::FromNatsStatus;
 
 // One message of a batch. `data` is copied when the batch is sent.
 struct JsRequest {
@@ -98,9 +96,38 @@ class JetStreamClient final {
   // Publishes without asking for replies (best-effort cleanup).
   void Send(absl::Span<const JsRequest> requests);
 
+  // What List delivers.
+  struct ListOptions {
+    enum class Start {
+      kAll,             // every message
+      kLastPerSubject,  // each subject's last message
+      kSequence,        // from `start_seq` on
+      kTime,            // from the first stored at or after `start_time`
+    };
+    // The subjects listed (wildcards allowed).
+    std::string filter;
+    Start start = Start::kAll;
+    std::uint64_t start_seq = 0;
+    absl::Time start_time;
+    // Data dropped, headers only.
+    bool headers_only = false;
+    // Stop at the first message whose sequence is at least this (0: none):
+    // a reader that knows the last sequence it wants need not wait for the
+    // server to count nothing pending, which never happens while others
+    // keep appending.
+    std::uint64_t stop_at_seq = 0;
+    // Stop after this many messages (0: no bound).
+    std::size_t max_msgs = 0;
+  };
+
+  // The messages of `stream` that match `options`, in stream order, through
+  // a temporary push consumer: up to the last one pending when it started
+  // (the server's count at each delivery), or to a stop of `options`.
+  absl::StatusOr<std::vector<StoredMsg>> List(const std::string& stream,
+                                              const ListOptions& options);
+
   // Every subject's last message in `stream` matching `filter`, in stream
-  // order, through a temporary push consumer (data dropped with
-  // headers_only).
+  // order (data dropped with headers_only): List with kLastPerSubject.
   absl::StatusOr<std::vector<StoredMsg>> LastPerSubject(
       const std::string& stream, const std::string& filter, bool headers_only);
 
@@ -173,4 +200,4 @@ class JetStreamClient final {
   int completed_subs_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace cable::service
+}  // namespace cable
