@@ -25,7 +25,6 @@ void Session::StartHistory(const Command& command) {
   replay_->identifier = command.identifier;
   replay_->streams = sub->streams;
   replay_->pages.resize(sub->streams.size());
-  replay_->positioned.resize(sub->streams.size());
   const std::uint64_t generation = ++replay_generation_;
   if (context_.history == nullptr) {
     // History is off here: nothing can be replayed, say so.
@@ -49,7 +48,6 @@ void Session::StartHistory(const Command& command) {
       if (!request.since) continue;  // nothing asked of this stream
       query.since = absl::FromUnixSeconds(*request.since);
     }
-    replay_->positioned[i] = query.after.has_value();
     queries.emplace_back(i, std::move(query));
   }
   replay_->left = queries.size();
@@ -98,14 +96,9 @@ void Session::FinishHistory() {
     if (!page) continue;
     const std::string& stream = replay->streams[i];
     if (!page->ok()) {
-      // A stream without history asked only `since`: nothing was missed
-      // that could be replayed, and nothing the client had is lost.
-      if (!replay->positioned[i] &&
-          page->status().code() == absl::StatusCode::kFailedPrecondition) {
-        continue;
-      }
-      // The epoch changed or the history was trimmed past the client's
-      // position: it must reload what it shows (reject_history).
+      // The epoch changed, the history was trimmed past the client's
+      // position, or the stream keeps none: what the client missed cannot
+      // be replayed, so it must reload what it shows (reject_history).
       complete = false;
       spdlog::info("session {}: no history of {} for {}: {}", sid_, stream,
                    replay->identifier, page->status().ToString());

@@ -36,12 +36,24 @@ StreamSequencer::Step StreamSequencer::Fetched(
     }
   }
   const std::uint64_t before = next_;
-  Drain(step);
-  // Nothing came to fill the hole: the history does not have it either.
-  if (!waiting_.empty() && next_ == before) {
-    step.fetch_after.reset();
-    Skip(step);
+  Drain(step);  // (asks for the next hole, if one is left)
+  if (waiting_.empty() || next_ != before) {
+    failed_fetches_ = 0;
+    return step;
   }
+  // Nothing came to fill the hole. The page may predate it (a second hole
+  // opened while the read was out), or the history was slow or
+  // unreachable: ask again, a few times. A history that says it cannot
+  // have it (another epoch, trimmed) is not asked again.
+  const bool hopeless =
+      !page.ok() &&
+      (page.status().code() == absl::StatusCode::kFailedPrecondition ||
+       page.status().code() == absl::StatusCode::kOutOfRange);
+  if (!hopeless && ++failed_fetches_ < kFetchAttempts) return step;
+  failed_fetches_ = 0;
+  fetching_ = false;
+  step.fetch_after.reset();
+  Skip(step);
   return step;
 }
 

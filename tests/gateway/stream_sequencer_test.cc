@@ -86,14 +86,41 @@ TEST(StreamSequencer, AHoleTheHistoryCannotFillIsSkipped) {
   seq.Offer(At(1), "1");
   seq.Offer(At(4), "4");
   seq.Offer(At(5), "5");
-  auto step = seq.Fetched(absl::UnavailableError("no history"));
+  // An unreachable history is asked again, then the hole is given up.
+  for (int attempt = 1; attempt < StreamSequencer::kFetchAttempts; ++attempt) {
+    auto retry = seq.Fetched(absl::UnavailableError("history unreachable"));
+    EXPECT_TRUE(retry.deliver.empty());
+    ASSERT_TRUE(retry.fetch_after.has_value());
+    EXPECT_EQ(*retry.fetch_after, At(1));
+  }
+  auto step = seq.Fetched(absl::UnavailableError("history unreachable"));
   EXPECT_EQ(Offsets(step), (Offs{4, 5}));
   EXPECT_FALSE(step.fetch_after.has_value());
   EXPECT_EQ(seq.next(), 6u);
-  // The trimmed case: the page starts past the hole.
+  // The trimmed case: the history says so.
   seq.Offer(At(8), "8");
-  step = seq.Fetched(Page({7, 8}));  // 6 is gone
-  EXPECT_EQ(Offsets(step), (Offs{7, 8}));
+  step = seq.Fetched(absl::OutOfRangeError("history trimmed"));
+  EXPECT_EQ(Offsets(step), (Offs{8}));
+  EXPECT_EQ(seq.next(), 9u);
+}
+
+TEST(StreamSequencer, APageOlderThanANewHoleIsNotTakenForItsAnswer) {
+  StreamSequencer seq;
+  seq.Offer(At(1), "1");
+  auto step = seq.Offer(At(3), "3");  // hole at 2: fetch
+  ASSERT_TRUE(step.fetch_after.has_value());
+  EXPECT_EQ(Offsets(seq.Offer(At(2), "2")), (Offs{2, 3}));  // filled live
+  // A second hole opens (5 came before 4) while the first read is out.
+  step = seq.Offer(At(5), "5");
+  EXPECT_TRUE(step.deliver.empty());
+  EXPECT_FALSE(step.fetch_after.has_value());  // one read at a time
+  // The first read answers with what was kept when it ran: up to 3. It
+  // says nothing about 4, which is asked for, not skipped.
+  step = seq.Fetched(Page({2, 3}));
+  EXPECT_TRUE(step.deliver.empty());
+  ASSERT_TRUE(step.fetch_after.has_value());
+  EXPECT_EQ(*step.fetch_after, At(3));
+  EXPECT_EQ(Offsets(seq.Fetched(Page({4, 5}))), (Offs{4, 5}));
 }
 
 TEST(StreamSequencer, ANewEpochStartsOver) {

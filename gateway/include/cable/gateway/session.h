@@ -121,8 +121,6 @@ class Session final : public FrameSink,
     std::vector<std::string> streams;
     // One per stream; empty: nothing was asked of that stream.
     std::vector<std::optional<absl::StatusOr<HistoryPage>>> pages;
-    // Per stream: asked from a position (not only `since`).
-    std::vector<bool> positioned;
     std::size_t left = 0;
   };
 

@@ -39,6 +39,9 @@ class StreamSequencer final {
   };
   // How many messages may wait behind one hole before it is skipped.
   static constexpr std::size_t kMaxWaiting = 1024;
+  // How many failed reads of one hole (the history unreachable, a read
+  // timing out) before it is skipped.
+  static constexpr int kFetchAttempts = 3;
 
   Step Offer(const StreamPosition& position, absl::string_view data);
   Step Fetched(absl::StatusOr<HistoryPage> page);
@@ -57,6 +60,7 @@ class StreamSequencer final {
   std::uint64_t next_ = 0;
   std::map<std::uint64_t, std::string> waiting_;
   bool fetching_ = false;
+  int failed_fetches_ = 0;
 };
 
 }  // namespace cable::gateway
