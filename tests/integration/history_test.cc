@@ -10,6 +10,7 @@
 
 #include "cable/v1/publisher.grpc.pb.h"
 #include "tests/support/must.h"
+#include "tests/support/publisher_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/ws_client.h"
 
@@ -29,20 +30,14 @@ ServerProcess Start(std::vector<std::string> extra = {}) {
 class Publisher {
  public:
   explicit Publisher(int port)
-      : stub_(v1::Publisher::NewStub(
+      : port_(port),
+        stub_(v1::Publisher::NewStub(
             grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                 grpc::InsecureChannelCredentials()))) {}
 
   v1::BroadcastResponse Broadcast(const std::string& stream,
                                   const std::string& data) {
-    v1::BroadcastRequest request;
-    request.set_stream(stream);
-    request.set_data(data);
-    v1::BroadcastResponse response;
-    grpc::ClientContext context;
-    grpc::Status status = stub_->Broadcast(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response;
+    return Must(BroadcastWithResponse(port_, stream, data));
   }
 
   grpc::Status History(const v1::HistoryRequest& request,
@@ -52,6 +47,7 @@ class Publisher {
   }
 
  private:
+  int port_;
   std::unique_ptr<v1::Publisher::Stub> stub_;
 };
 

@@ -7,15 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "tests/sdk/history_test_util.h"
 
 namespace cable::history_testing {
@@ -311,34 +308,6 @@ TEST(InMemoryHistory, ReadCompletesInlineAndMayCallBack) {
     ran = true;
   });
   EXPECT_TRUE(ran);
-}
-
-TEST(InMemoryHistory, ConcurrentAppendsGetDistinctConsecutiveOffsets) {
-  InMemoryHistory history(Policy(100000, absl::Minutes(1)));
-  constexpr int kThreads = 4;
-  constexpr int kEach = 2000;
-  absl::Mutex mu;
-  std::set<std::uint64_t> offsets;
-  std::set<std::string> epochs;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kEach; ++i) {
-        const StreamPosition pos = MustAppend(history, "chat", "m");
-        // Other streams, to cross shards.
-        MustAppend(history, absl::StrCat("other:", t, ":", i % 50), "o");
-        absl::MutexLock lock(&mu);
-        offsets.insert(pos.offset);
-        epochs.insert(pos.epoch);
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(offsets.size(), std::size_t{kThreads * kEach});
-  EXPECT_EQ(*offsets.begin(), 1u);
-  EXPECT_EQ(*offsets.rbegin(), std::uint64_t{kThreads * kEach});
-  EXPECT_EQ(epochs.size(), 1u);
-  EXPECT_EQ(history.stream_count(), 1u + kThreads * 50);
 }
 
 }  // namespace

@@ -25,18 +25,6 @@ absl::Status ToAbsl(const grpc::Status& s) {
 
 }  // namespace
 
-absl::Status Broadcast(int grpc_port, const std::string& stream,
-                       const std::string& data) {
-  v1::BroadcastRequest request;
-  request.set_stream(stream);
-  request.set_data(data);
-  v1::BroadcastResponse response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  return ToAbsl(Stub(grpc_port)->Broadcast(&context, request, &response));
-}
-
 absl::StatusOr<v1::BroadcastResponse> BroadcastWithResponse(
     int grpc_port, const std::string& stream, const std::string& data) {
   v1::BroadcastRequest request;
@@ -52,6 +40,11 @@ absl::StatusOr<v1::BroadcastResponse> BroadcastWithResponse(
     return s;
   }
   return response;
+}
+
+absl::Status Broadcast(int grpc_port, const std::string& stream,
+                       const std::string& data) {
+  return BroadcastWithResponse(grpc_port, stream, data).status();
 }
 
 absl::Status BroadcastBatch(
