@@ -53,7 +53,9 @@ void Session::OnReadable(beast::error_code ec) {
     OnClosed();
     return;
   }
-  const std::size_t bytes = read_some(ec);
+  // (The loop's buffer: parsed below before any other session reads.)
+  const absl::Span<char> buffer = loop_.read_buffer();
+  const std::size_t bytes = read_some(buffer, ec);
   if (bytes > 0) heartbeat_.Heard(context_.clock.now());
   if (ec == net::error::would_block || ec == net::error::try_again) {
     Read();
@@ -64,16 +66,16 @@ void Session::OnReadable(beast::error_code ec) {
     OnClosed();
     return;
   }
-  if (!Consume(absl::MakeSpan(read_chunk_.data(), bytes))) {
+  if (!Consume(buffer.subspan(0, bytes))) {
     OnClosed();
     return;
   }
   Read();
 }
 
-std::size_t Session::read_some(beast::error_code& ec) {
-  if (tls_) return tls_->Read(socket_, absl::MakeSpan(read_chunk_), ec);
-  return socket_.read_some(net::buffer(read_chunk_), ec);
+std::size_t Session::read_some(absl::Span<char> buffer, beast::error_code& ec) {
+  if (tls_) return tls_->Read(socket_, buffer, ec);
+  return socket_.read_some(net::buffer(buffer.data(), buffer.size()), ec);
 }
 
 std::size_t Session::write_some(std::span<const net::const_buffer> buffers,

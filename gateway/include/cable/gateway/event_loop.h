@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <memory>
@@ -7,6 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "cable/gateway/frame_sink.h"
 
 namespace cable::gateway {
@@ -38,6 +40,12 @@ class EventLoop final {
   // Any thread: `frame` goes to `session` in the next batch.
   void Deliver(std::shared_ptr<Session> session, SharedFrame frame);
 
+  // Loop thread only: where this loop's sessions read their sockets into.
+  // A read is parsed before the next one starts (the WebSocket reader
+  // copies what it keeps), so one buffer serves every session on the loop
+  // and an idle connection holds none.
+  absl::Span<char> read_buffer() { return absl::MakeSpan(read_buffer_); }
+
  private:
   struct Delivery {
     std::shared_ptr<Session> session;
@@ -53,6 +61,7 @@ class EventLoop final {
   // Loop thread only: the batch being handed out, kept for its capacity.
   std::vector<Delivery> batch_;
   std::vector<Session*> to_flush_;
+  std::array<char, 16 * 1024> read_buffer_;
 };
 
 }  // namespace cable::gateway

@@ -196,9 +196,9 @@ class Session final : public FrameSink,
   // Writes as much of the queue as the socket takes without blocking; if
   // it takes less, waits for writability.
   void WriteNext();
-  // Reads into read_chunk_ / writes `buffers` without blocking, through
-  // TLS if the connection has it.
-  std::size_t read_some(boost::beast::error_code& ec);
+  // Reads into the loop's read buffer / writes `buffers` without blocking,
+  // through TLS if the connection has it.
+  std::size_t read_some(absl::Span<char> buffer, boost::beast::error_code& ec);
   std::size_t write_some(std::span<const boost::asio::const_buffer> buffers,
                          boost::beast::error_code& ec);
   // What the kernel holds for the client (Heartbeat's stall check).
@@ -220,10 +220,6 @@ class Session final : public FrameSink,
   SessionContext& context_;
   const std::string sid_;
   State state_ = State::kHandshake;
-  // Reads land here and are parsed in place; the reader keeps only a
-  // message split over reads. Inline, so an idle connection holds no read
-  // buffer on the heap.
-  std::array<char, 512> read_chunk_;
   ws::Reader reader_;
   // The cable.internal.v1.Env of the upgrade request, serialized: every
   // call to the service carries it, and the bytes cost an idle connection
