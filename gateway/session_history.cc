@@ -25,7 +25,6 @@ void Session::StartHistory(const Command& command) {
   replay_->identifier = command.identifier;
   replay_->streams = sub->streams;
   replay_->pages.resize(sub->streams.size());
-  const std::uint64_t generation = ++replay_generation_;
   if (context_.history == nullptr) {
     // History is off here: nothing can be replayed, say so.
     for (auto& page : replay_->pages) {
@@ -61,23 +60,22 @@ void Session::StartHistory(const Command& command) {
     // either way, so the replay never runs inside this loop.)
     context_.history->Read(
         replay_->streams[index], std::move(query),
-        [weak, generation,
-         index = index](absl::StatusOr<HistoryPage> page) mutable {
+        [weak, index = index](absl::StatusOr<HistoryPage> page) mutable {
           auto self = weak.lock();
           if (!self) return;
-          net::post(
-              self->socket_.get_executor(),
-              [self, generation, index, page = std::move(page)]() mutable {
-                self->OnHistoryPage(generation, index, std::move(page));
-              });
+          net::post(self->socket_.get_executor(),
+                    [self, index, page = std::move(page)]() mutable {
+                      self->OnHistoryPage(index, std::move(page));
+                    });
         });
   }
 }
 
-void Session::OnHistoryPage(std::uint64_t generation, std::size_t index,
+void Session::OnHistoryPage(std::size_t index,
                             absl::StatusOr<HistoryPage> page) {
-  // (Closed meanwhile: on_closed dropped the replay.)
-  if (!replay_ || generation != replay_generation_) return;
+  // (Closed meanwhile: OnClosed dropped the replay, and a closed session
+  // starts no other, so a page with no replay is that one's.)
+  if (!replay_) return;
   replay_->pages[index] = std::move(page);
   if (--replay_->left == 0) FinishHistory();
 }

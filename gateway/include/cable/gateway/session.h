@@ -173,8 +173,7 @@ class Session final : public FrameSink,
   // HistoryGate meanwhile), then sends what the client missed,
   // confirm_history (or reject_history) and the held frames it still needs.
   void StartHistory(const Command& command);
-  void OnHistoryPage(std::uint64_t generation, std::size_t index,
-                     absl::StatusOr<HistoryPage> page);
+  void OnHistoryPage(std::size_t index, absl::StatusOr<HistoryPage> page);
   void FinishHistory();
 
   // session_socket.cc: the socket and the WebSocket protocol on it.
@@ -240,7 +239,6 @@ class Session final : public FrameSink,
   StreamWait stream_wait_;
   // The history replay in flight (it is the pipeline's one call).
   std::unique_ptr<Replay> replay_;
-  std::uint64_t replay_generation_ = 0;
 
   WriteQueue write_queue_;
   // Waiting for the socket to take more.
