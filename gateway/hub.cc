@@ -221,6 +221,16 @@ void Hub::OnMessage(const std::shared_ptr<Stream>& stream, History* history,
   // Encode once per broadcast, then once per identifier, WebSocket header
   // included; every sink of an identifier shares the same bytes.
   received.fetch_add(1, std::memory_order_relaxed);
+  if (protocol::IsPresenceStream(stream->name)) {
+    // Presence events: only extended-protocol subscriptions stream these.
+    absl::MutexLock stream_lock(&stream->mu);
+    for (const auto& [identifier, sinks] : stream->subscribers) {
+      auto frame = std::make_shared<const std::string>(
+          ws::TextFrame(protocol::PresenceFrame(identifier, message)));
+      for (const auto& sink : sinks) sink->Deliver(frame);
+    }
+    return;
+  }
   if (protocol::IsStateStream(stream->name)) {
     const std::uint64_t revision = protocol::StateMessageRevision(message);
     const bool ends_commit = protocol::StateMessageEndsCommit(message);

@@ -59,11 +59,25 @@ void Session::HandleFrame(absl::string_view text) {
       (!extended_ || !parsed->history)) {
     kind.reset();  // a plain client's, or nothing to replay
   }
+  if (kind == internal::v1::COMMAND_KIND_PRESENCE_INFO && !extended_) {
+    kind.reset();  // a plain client's
+  }
   if (!kind) {
     context_.metrics.unknown_commands.Increment();
     spdlog::info("session {}: unknown command \"{}\" ignored", sid_,
                  parsed->command.substr(0, 64));
     return;
+  }
+  if (extended_ && parsed->presence) {
+    // A "join" with `presence` joins the presence set of a subscription
+    // (a stateful channel's join has none); a "subscribe" with one joins
+    // it once subscribed (a client coming back after a reconnect).
+    if (*kind == internal::v1::COMMAND_KIND_JOIN) {
+      kind = internal::v1::COMMAND_KIND_PRESENCE_JOIN;
+      parsed->data = *std::move(parsed->presence);
+    } else if (*kind == internal::v1::COMMAND_KIND_SUBSCRIBE) {
+      parsed->data = *std::move(parsed->presence);
+    }
   }
   if (parsed->identifier.empty() ||
       ((*kind == internal::v1::COMMAND_KIND_MESSAGE ||
@@ -125,10 +139,20 @@ void Session::PumpCommands() {
       StartHistory(*command);  // the gateway's own: no service call
       return;
     }
+    if (extended_ && command->kind == internal::v1::COMMAND_KIND_LEAVE) {
+      // "leave" of a subscription made by "subscribe": its presence set's.
+      if (const auto* sub = subscriptions_.find(command->identifier);
+          sub != nullptr && !sub->stateful) {
+        command->kind = internal::v1::COMMAND_KIND_PRESENCE_LEAVE;
+      }
+    }
     internal::v1::CommandRequest request;
     request.set_kind(command->kind);
     request.set_identifier(command->identifier);
-    request.set_data(command->data);
+    // (A subscribe's data is the presence it joins once subscribed.)
+    if (command->kind != internal::v1::COMMAND_KIND_SUBSCRIBE) {
+      request.set_data(command->data);
+    }
     request.mutable_env()->ParseFromString(env_);
     request.set_sid(sid_);
     request.set_gateway_id(context_.gateway_id);
@@ -346,6 +370,13 @@ void Session::FinishCommand() {
     // Ask for the state before anything else the client sent.
     commands_.push_front(
         {internal::v1::COMMAND_KIND_SYNC, command.identifier, {}});
+  }
+  if (sub != nullptr && extended_ &&
+      command.kind == internal::v1::COMMAND_KIND_SUBSCRIBE &&
+      !command.data.empty() && !response.subscription_removed()) {
+    // Join the presence set it came with, after the replay below.
+    commands_.push_front({internal::v1::COMMAND_KIND_PRESENCE_JOIN,
+                          command.identifier, command.data});
   }
   if (sub != nullptr && command.history && Opens(command.kind) &&
       !response.subscription_removed()) {

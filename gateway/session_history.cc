@@ -37,6 +37,9 @@ void Session::StartHistory(const Command& command) {
   std::vector<std::pair<std::size_t, HistoryQuery>> queries;
   for (std::size_t i = 0; i < replay_->streams.size(); ++i) {
     const std::string& stream = replay_->streams[i];
+    // Internal streams ("$state:…", "$presence:…") keep no history and
+    // are nothing the client could have missed.
+    if (!stream.empty() && stream[0] == '$') continue;
     HistoryQuery query;
     for (const auto& cursor : request.streams) {
       if (cursor.stream == stream) {

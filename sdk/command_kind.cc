@@ -9,7 +9,7 @@ namespace {
 using internal::v1::CommandKind;
 
 // Every kind with its protocol name: the one table both directions read.
-constexpr std::array<std::pair<CommandKind, const char*>, 9> kNames = {{
+constexpr std::array<std::pair<CommandKind, const char*>, 12> kNames = {{
     {internal::v1::COMMAND_KIND_SUBSCRIBE, "subscribe"},
     {internal::v1::COMMAND_KIND_UNSUBSCRIBE, "unsubscribe"},
     {internal::v1::COMMAND_KIND_MESSAGE, "message"},
@@ -21,6 +21,12 @@ constexpr std::array<std::pair<CommandKind, const char*>, 9> kNames = {{
     // again); the gateway sends it itself after a join.
     {internal::v1::COMMAND_KIND_SYNC, "sync"},
     {internal::v1::COMMAND_KIND_HISTORY, "history"},
+    {internal::v1::COMMAND_KIND_PRESENCE_INFO, "presence"},
+    // The extended protocol's "join" and "leave" of a presence set: the
+    // gateway tells them from a stateful channel's by the subscription
+    // (docs/protocol.md, "Presence"); no client sends these names.
+    {internal::v1::COMMAND_KIND_PRESENCE_JOIN, "presence join"},
+    {internal::v1::COMMAND_KIND_PRESENCE_LEAVE, "presence leave"},
 }};
 
 }  // namespace
@@ -34,8 +40,13 @@ std::optional<CommandKind> CommandKindNamed(absl::string_view name) {
 
 std::optional<CommandKind> ClientCommandKind(absl::string_view name) {
   std::optional<CommandKind> kind = CommandKindNamed(name);
-  // "periodic" is the gateway's own, never a client's.
-  if (kind == internal::v1::COMMAND_KIND_PERIODIC) return std::nullopt;
+  // "periodic" is the gateway's own, never a client's; so are the names
+  // of a presence join and leave.
+  if (kind == internal::v1::COMMAND_KIND_PERIODIC ||
+      kind == internal::v1::COMMAND_KIND_PRESENCE_JOIN ||
+      kind == internal::v1::COMMAND_KIND_PRESENCE_LEAVE) {
+    return std::nullopt;
+  }
   return kind;
 }
 

@@ -32,12 +32,6 @@ constexpr std::size_t kMaxStreamPrefix = 32;
 // per stream, and waits this long for the answer.
 constexpr absl::Duration kStreamCheckInterval = absl::Seconds(10);
 constexpr std::int64_t kStreamCheckWaitMs = 1000;
-// JetStream's errors: a stream name in use with another configuration;
-// JetStream off for the server or the account.
-constexpr int kStreamNameInUse = 10058;
-constexpr int kJetStreamNotEnabledForAccount = 10039;
-constexpr int kJetStreamNotEnabled = 10076;
-
 absl::Status NoHistory(absl::string_view stream) {
   return absl::FailedPreconditionError(absl::StrCat(
       "no history: stream \"", stream, "\" keeps none (history policy)"));
@@ -197,15 +191,15 @@ absl::Status JetStreamHistory::EnsureStream(std::size_t entry) {
   jsStreamInfo* info = nullptr;
   jsErrCode error = static_cast<jsErrCode>(0);
   natsStatus s = js_AddStream(&info, client_->js(), &config, nullptr, &error);
-  if (s != NATS_OK && error == kStreamNameInUse) {
+  if (s != NATS_OK && error == kJsStreamNameInUse) {
     // It exists with other limits (the policy changed, or another process
     // runs another one): this process's policy wins, as the last started.
     error = static_cast<jsErrCode>(0);
     s = js_UpdateStream(&info, client_->js(), &config, nullptr, &error);
   }
   if (info != nullptr) jsStreamInfo_Destroy(info);
-  if (s == NATS_NO_RESPONDERS || error == kJetStreamNotEnabled ||
-      error == kJetStreamNotEnabledForAccount) {
+  if (s == NATS_NO_RESPONDERS || error == kJsNotEnabled ||
+      error == kJsNotEnabledForAccount) {
     return absl::FailedPreconditionError(absl::StrCat(
         "JetStream history stream ", name,
         ": JetStream is not enabled on the NATS server (start it with -js)"));

@@ -88,6 +88,13 @@ absl::StatusOr<ClientCommand> ParseClientCommand(absl::string_view frame) {
           "\"data\" must be a string or an object");
     }
   }
+  // (Anything but an object is no presence: plain clients never sent one,
+  // and a frame that parsed before still does.)
+  auto presence = parsed.find("presence");
+  if (presence != parsed.end() && presence->is_object()) {
+    out.presence = presence->dump(-1, ' ', false,
+                                  json::error_handler_t::replace);
+  }
   auto history = parsed.find("history");
   if (history != parsed.end() && !history->is_null()) {
     auto request = ParseHistory(*history);
@@ -194,6 +201,20 @@ std::string RequestFailureFrame(absl::string_view identifier,
       R"({"identifier":)", QuoteJson(identifier), R"(,"type":"reply","id":)",
       id.dump(-1, ' ', false, json::error_handler_t::replace),
       R"(,"status":"failure","error":)", QuoteJson(message), "}");
+}
+
+std::string PresenceStream(absl::string_view stream) {
+  return absl::StrCat(kPresenceStreamPrefix, stream);
+}
+
+bool IsPresenceStream(absl::string_view stream) {
+  return absl::StartsWith(stream, kPresenceStreamPrefix);
+}
+
+std::string PresenceFrame(absl::string_view identifier,
+                          absl::string_view message) {
+  return absl::StrCat(R"({"type":"presence","identifier":)",
+                      QuoteJson(identifier), R"(,"message":)", message, "}");
 }
 
 bool StateMessageEndsCommit(absl::string_view message) {

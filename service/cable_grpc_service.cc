@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "cable/service/command_handler.h"
 #include "cable/service/grpc_status.h"
+#include "cable/service/presence_command_handler.h"
 #include "cable/service/state_channels.h"
 #include "cable/service/state_command_handler.h"
 
@@ -39,9 +40,14 @@ grpc::ServerUnaryReactor* CableGrpcService::Command(
     *response = std::move(r);
     reactor->Finish(grpc::Status::OK);
   };
-  if (StateCommandHandler::Handles(*request)) {
+  if (PresenceCommandHandler::Handles(*request)) {
+    presence_.Command(*request, std::move(finish));
+  } else if (StateCommandHandler::Handles(*request)) {
     state_handler_.Command(*request, std::move(finish));
   } else {
+    if (request->kind() == cable::internal::v1::COMMAND_KIND_UNSUBSCRIBE) {
+      presence_.Unsubscribed(*request);
+    }
     handler_.Command(*request, std::move(finish));
   }
   return reactor;
@@ -53,6 +59,7 @@ grpc::ServerUnaryReactor* CableGrpcService::Disconnect(
     cable::internal::v1::DisconnectResponse* response) {
   if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
     return FinishUnary(context, denied);
+  presence_.Disconnected(*request);
   bool stateful = false;
   for (const auto& sub : request->subscriptions()) {
     stateful = stateful || StateCommandHandler::IsStateful(sub);

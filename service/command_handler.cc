@@ -250,6 +250,11 @@ internal::v1::CommandResponse RunCommand(
     response.add_transmissions(protocol::ConfirmFrame(request.identifier()));
     CopyTransmissions(channel->effects(), response);
     CopyStreamEffects(channel->effects(), response);
+    if (channel_class->presence() && response.streams_size() > 0 &&
+        request.env().subprotocol() == protocol::kExtendedSubprotocol) {
+      // Its presence events come with the subscription.
+      response.add_streams(protocol::PresenceStream(response.streams(0)));
+    }
     response.set_timers_set(true);
     for (const TimerSpec& timer : channel_class->timers()) {
       internal::v1::Timer* out = response.add_timers();

@@ -56,9 +56,6 @@ constexpr std::size_t kMinChunkBytes = 1024;
 constexpr std::size_t kMaxPrefixBytes = 32;
 // Reads that find a value's chunks gone (replaced meanwhile) start over.
 constexpr int kReadAttempts = 5;
-// JetStream: "stream name already in use".
-constexpr int kStreamNameInUse = 10058;
-
 // Runs `f`, turning an escaped exception into Internal: nothing throws out
 // of the store.
 template <typename F>
@@ -138,7 +135,7 @@ absl::Status EnsureStream(jsCtx* js, const std::string& name,
     config.Replicas = options.replicas;
     config.AllowDirect = true;
     s = js_AddStream(&info, js, &config, nullptr, &error);
-    if (s != NATS_OK && error == kStreamNameInUse) s = NATS_OK;
+    if (s != NATS_OK && error == kJsStreamNameInUse) s = NATS_OK;
   }
   if (info != nullptr) jsStreamInfo_Destroy(info);
   return FromNatsStatus(s, absl::StrCat("stream ", name));

@@ -8,6 +8,7 @@
 #include "cable/protocol.h"
 #include "cable/pubsub.h"
 #include "cable/service/grpc_status.h"
+#include "cable/service/presence.h"
 #include "cable/service/state_channels.h"
 #include "cable/service/state_command_handler.h"
 
@@ -23,6 +24,11 @@ absl::Status Validate(const cable::v1::BroadcastRequest& broadcast) {
         absl::StrCat("streams starting with \"", protocol::kStateStreamPrefix,
                      "\" carry stateful channels' updates; change the "
                      "state with UpdateState"));
+  }
+  if (protocol::IsPresenceStream(broadcast.stream())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "streams starting with \"", protocol::kPresenceStreamPrefix,
+        "\" carry presence events, which only the service publishes"));
   }
   return absl::OkStatus();
 }
@@ -304,6 +310,57 @@ grpc::ServerUnaryReactor* PublisherGrpcService::History(
         reactor->Finish(ToGrpcStatus(page.status()));
       });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::Presence(
+    grpc::CallbackServerContext* context,
+    const cable::v1::PresenceRequest* request,
+    cable::v1::PresenceResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
+  if (request->stream().empty()) {
+    return FinishUnary(context,
+                       absl::InvalidArgumentError("stream must not be empty"));
+  }
+  if (presence_ == nullptr) {
+    return FinishUnary(context, absl::UnimplementedError(
+                                    "presence is off on this service"));
+  }
+  return Async(context, [this, request, response]() -> absl::Status {
+    absl::StatusOr<std::vector<PresenceMember>> members =
+        presence_->Members(request->stream());
+    if (!members.ok()) return members.status();
+    for (PresenceMember& m : *members) {
+      auto* record = response->add_records();
+      record->set_id(std::move(m.id));
+      record->set_info(std::move(m.info));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::PresenceStats(
+    grpc::CallbackServerContext* context,
+    const cable::v1::PresenceStatsRequest* request,
+    cable::v1::PresenceStatsResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
+  if (request->stream().empty()) {
+    return FinishUnary(context,
+                       absl::InvalidArgumentError("stream must not be empty"));
+  }
+  if (presence_ == nullptr) {
+    return FinishUnary(context, absl::UnimplementedError(
+                                    "presence is off on this service"));
+  }
+  return Async(context, [this, request, response]() -> absl::Status {
+    absl::StatusOr<::cable::service::PresenceStats> stats =
+        presence_->Stats(request->stream());
+    if (!stats.ok()) return stats.status();
+    response->set_num_clients(stats->num_clients);
+    response->set_num_users(stats->num_users);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace cable::service

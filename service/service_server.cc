@@ -16,7 +16,10 @@
 #include "cable/service/cable_grpc_service.h"
 #include "cable/service/command_handler.h"
 #include "cable/service/in_memory_state_store.h"
+#include "cable/service/jetstream_presence_store.h"
 #include "cable/service/nats_state_store.h"
+#include "cable/service/presence_command_handler.h"
+#include "cable/service/presence_store.h"
 #include "cable/service/publisher_grpc_service.h"
 #include "cable/service/state_command_handler.h"
 
@@ -99,8 +102,12 @@ class AccessMetrics final : public prometheus::Collectable {
 struct ServiceServer::Impl {
   Impl(const ServiceServerOptions& options,
        std::unique_ptr<Application> application, PubSub& pubsub,
-       PubSub& control, StateStore& store, History* history)
-      : publisher_access("Publisher", options.publisher_api_keys),
+       PubSub& control, StateStore& store, History* history,
+       PresenceStore* presence_store)
+      : own_presence_store(presence_store == nullptr
+                               ? std::make_unique<InMemoryPresenceStore>()
+                               : nullptr),
+        publisher_access("Publisher", options.publisher_api_keys),
         internal_access("internal Cable",
                         std::vector<std::string>{options.gateway_secret}),
         metrics(
@@ -108,18 +115,31 @@ struct ServiceServer::Impl {
         app(std::move(application)),
         handler(*app, pubsub),
         states(store, pubsub, options.state),
+        presence(presence_store != nullptr ? *presence_store
+                                           : *own_presence_store,
+                 pubsub, [&store] { return store.AliveWorkers(); },
+                 options.presence),
         state_handler(states, options.state_threads),
-        cable(handler, state_handler, states, internal_access),
+        presence_handler(presence,
+                         [this](std::function<void()> work) {
+                           state_handler.Post(std::move(work));
+                         }),
+        cable(handler, state_handler, states, presence_handler,
+              internal_access),
         publisher(pubsub, control, states, state_handler, publisher_access,
-                  history) {}
+                  history, &presence) {}
 
+  std::unique_ptr<PresenceStore> own_presence_store;
   ApiAccess publisher_access;
   ApiAccess internal_access;
   std::shared_ptr<AccessMetrics> metrics;
   std::unique_ptr<Application> app;
   CommandHandler handler;
   StateChannels states;
+  // (Before the threads its work is posted to, so it outlives them.)
+  Presence presence;
   StateCommandHandler state_handler;
+  PresenceCommandHandler presence_handler;
   CableGrpcService cable;
   PublisherGrpcService publisher;
   // The Publisher listener, and the internal one (which also serves the
@@ -137,12 +157,14 @@ ServiceServer::~ServiceServer() { Shutdown(0); }
 
 absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
     const ServiceServerOptions& options, ServiceApplication app, PubSub& pubsub,
-    PubSub& control, StateStore& store, History* history) {
+    PubSub& control, StateStore& store, History* history,
+    PresenceStore* presence) {
   if (app.application == nullptr) {
     return absl::InvalidArgumentError("ServiceServer needs an application");
   }
   auto impl = std::make_unique<Impl>(options, std::move(app.application),
-                                     pubsub, control, store, history);
+                                     pubsub, control, store, history,
+                                     presence);
   if (app.register_state_channels) {
     absl::Status registered = app.register_state_channels(impl->states);
     if (!registered.ok()) {

@@ -15,6 +15,7 @@
 #include "cable/history_flags.h"
 #include "cable/nats_flags.h"
 #include "cable/process.h"
+#include "cable/service/jetstream_presence_store.h"
 #include "cable/service/service_flags.h"
 #include "cable/service/service_server.h"
 
@@ -59,12 +60,17 @@ int main(int argc, char** argv) {
                                               "cable-service",
                                               cable::NatsSecurityFromFlags());
   if (!store.ok()) return Fail(std::string(store.status().message()));
+  auto presence = cable::service::JetStreamPresenceStore::Connect(
+      absl::GetFlag(FLAGS_nats_url),
+      {.name = "cable-service presence",
+       .security = cable::NatsSecurityFromFlags()});
+  if (!presence.ok()) return Fail(std::string(presence.status().message()));
   const auto options = cable::service::ServiceServerOptionsFromFlags(
       absl::GetFlag(FLAGS_host), /*default_internal_port=*/50052);
   if (!options.ok()) return Fail(std::string(options.status().message()));
   auto service = cable::service::ServiceServer::Start(
       *options, cable::service::DemoApplicationFromFlags(), *backends->streams,
-      *backends->control, **store, backends->history.get());
+      *backends->control, **store, backends->history.get(), presence->get());
   if (!service.ok()) return Fail(std::string(service.status().message()));
   cable::service::WarnWhereOpen(**service);
 

@@ -16,7 +16,9 @@ std::unique_ptr<Application> MakeDefaultApplication(
      })
       .identified_by({std::string(AppConnection::kCurrentUser)});
 
-  app->Add<ChatChannel>("ChatChannel").action("speak", &ChatChannel::speak);
+  app->Add<ChatChannel>("ChatChannel")
+      .action("speak", &ChatChannel::speak)
+      .presence();
   app->Add<PresenceChannel>("PresenceChannel")
       .periodically("ping", &PresenceChannel::ping,
                     options.presence_ping_interval);

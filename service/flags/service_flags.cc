@@ -72,6 +72,13 @@ ABSL_FLAG(absl::Duration, state_lock_timeout, absl::Seconds(3),
           "another writer holds. Keep it under the gateway's "
           "--service_timeout, so that a busy channel answers a request with "
           "a failure rather than the gateway giving up on the call.");
+ABSL_FLAG(absl::Duration, presence_ttl, absl::Seconds(15),
+          "Presence: how long a connection that closed without leaving stays "
+          "in the presence sets it joined (a reconnecting client does not "
+          "flap out and in); 0 ends it at once.");
+ABSL_FLAG(absl::Duration, presence_sweep_interval, absl::Seconds(1),
+          "Presence: how often to end expired presence and that of dead "
+          "gateways (those --heartbeat_timeout past a missed heartbeat).");
 ABSL_FLAG(int, state_threads, 8,
           "Threads running stateful-channel calls and the Publisher's state "
           "methods.");
@@ -124,6 +131,17 @@ absl::StatusOr<ServiceServerOptions> ServiceServerOptionsFromFlags(
   o.state.heartbeat_timeout = absl::GetFlag(FLAGS_heartbeat_timeout);
   o.state.cleanup_interval = absl::GetFlag(FLAGS_cleanup_interval);
   o.state.lock_timeout = absl::GetFlag(FLAGS_state_lock_timeout);
+  o.presence.ttl = absl::GetFlag(FLAGS_presence_ttl);
+  o.presence.sweep_interval = absl::GetFlag(FLAGS_presence_sweep_interval);
+  // A gateway's first heartbeat may come after its clients' first joins:
+  // give it a heartbeat's worth of time before judging it.
+  o.presence.gateway_grace = 2 * o.state.heartbeat_timeout;
+  if (o.presence.ttl < absl::ZeroDuration() ||
+      o.presence.sweep_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--presence_ttl must not be negative and --presence_sweep_interval "
+        "must be positive");
+  }
   o.state_threads =
       static_cast<unsigned>(std::max(1, absl::GetFlag(FLAGS_state_threads)));
   return o;

@@ -37,6 +37,11 @@
 
 namespace cable {
 
+// JetStream API error codes Cable tells apart (jsErrCode values).
+inline constexpr int kJsStreamNameInUse = 10058;
+inline constexpr int kJsNotEnabledForAccount = 10039;
+inline constexpr int kJsNotEnabled = 10076;
+
 struct NatsMsgDeleter {
   void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
 };

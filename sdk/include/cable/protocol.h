@@ -47,6 +47,9 @@ struct ClientCommand {
   // The extended protocol's `history` object (on "subscribe" or
   // "history"), when present.
   std::optional<HistoryRequest> history;
+  // The extended protocol's `presence` object on "join" (and on
+  // "subscribe", to join again after a reconnect), as JSON text.
+  std::optional<std::string> presence;
 };
 
 // Parses one text frame. Errors (InvalidArgument) mean the frame is not a
@@ -107,6 +110,17 @@ std::string ErrorFrame(absl::string_view identifier, absl::string_view message);
 std::string RequestFailureFrame(absl::string_view identifier,
                                 absl::string_view request_data,
                                 absl::string_view message);
+// Presence (docs/protocol.md, "Presence"): the events of stream S's
+// presence set travel on stream kPresenceStreamPrefix + S, each a JSON
+// object ({"type":"join","id":…,"info":…} or {"type":"leave","id":…});
+// the gateway sends them to extended-protocol subscribers as PresenceFrame.
+inline constexpr absl::string_view kPresenceStreamPrefix = "$presence:";
+std::string PresenceStream(absl::string_view stream);
+bool IsPresenceStream(absl::string_view stream);
+// {"type":"presence","identifier":I,"message":message}; `message` must be
+// JSON.
+std::string PresenceFrame(absl::string_view identifier,
+                          absl::string_view message);
 // R of a state-stream message, 0 if it has none.
 std::uint64_t StateMessageRevision(absl::string_view message);
 // Whether a state-stream message is the last of its commit ("event_patch";

@@ -28,6 +28,8 @@ struct Command {
 
   internal::v1::CommandKind kind = internal::v1::COMMAND_KIND_UNSPECIFIED;
   std::string identifier;
+  // What the service gets as `data`; on a subscribe, the presence object
+  // an extended-protocol client joins once subscribed (not sent).
   std::string data;
   // An extended-protocol client's `history` (on subscribe or history).
   std::shared_ptr<const protocol::HistoryRequest> history;

@@ -1,7 +1,8 @@
 #pragma once
 // cable.internal.v1.Cable over gRPC: a thin adapter from the generated callback
-// service to CommandHandler (Action Cable channels, answered inline) and
-// StateCommandHandler (stateful channels, answered from its threads).
+// service to CommandHandler (Action Cable channels, answered inline),
+// StateCommandHandler (stateful channels, answered from its threads) and
+// PresenceCommandHandler (presence, answered from the same threads).
 
 #include "cable/internal/v1/cable.grpc.pb.h"
 
@@ -9,19 +10,21 @@ namespace cable::service {
 
 class ApiAccess;
 class CommandHandler;
+class PresenceCommandHandler;
 class StateChannels;
 class StateCommandHandler;
 
 class CableGrpcService final : public cable::internal::v1::Cable::CallbackService {
  public:
-  // All four must outlive the service. Every call is checked against
-  // `access` (the gateways' shared secret) before it reaches channel code.
+  // All must outlive the service. Every call is checked against `access`
+  // (the gateways' shared secret) before it reaches channel code.
   CableGrpcService(const CommandHandler& handler,
                    StateCommandHandler& state_handler, StateChannels& states,
-                   const ApiAccess& access)
+                   PresenceCommandHandler& presence, const ApiAccess& access)
       : handler_(handler),
         state_handler_(state_handler),
         states_(states),
+        presence_(presence),
         access_(access) {}
 
   grpc::ServerUnaryReactor* Connect(
@@ -45,6 +48,7 @@ class CableGrpcService final : public cable::internal::v1::Cable::CallbackServic
   const CommandHandler& handler_;
   StateCommandHandler& state_handler_;
   StateChannels& states_;
+  PresenceCommandHandler& presence_;
   const ApiAccess& access_;
 };
 

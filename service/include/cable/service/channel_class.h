@@ -47,6 +47,10 @@ class ChannelClass final {
   void AddTimer(std::string action, std::chrono::milliseconds every,
                 Action periodic);
   void SetCoder(std::shared_ptr<const Coder> coder);
+  // Extended-protocol subscribers may join the presence set of the
+  // subscription's first stream (docs/protocol.md, "Presence").
+  void EnablePresence() { presence_ = true; }
+  bool presence() const { return presence_; }
 
   // Null when `name` is not a registered action.
   const Action* FindAction(absl::string_view name) const;
@@ -64,6 +68,7 @@ class ChannelClass final {
   std::map<std::string, Action, std::less<>> actions_;
   std::map<std::string, Action, std::less<>> periodic_only_;
   std::vector<TimerSpec> timers_;
+  bool presence_ = false;
 };
 
 // Typed registration for channel class T:
@@ -95,6 +100,15 @@ class ChannelClassBuilder final {
   ChannelClassBuilder& periodically(std::string action, Method method,
                                     std::chrono::milliseconds every) {
     channel_class_.AddTimer(std::move(action), every, Wrap(method));
+    return *this;
+  }
+
+  // AnyCable's presence for this channel's subscriptions: an
+  // extended-protocol client joins the presence set of the first stream the
+  // channel streams from in `subscribed`, and gets its join and leave
+  // events (docs/protocol.md, "Presence").
+  ChannelClassBuilder& presence() {
+    channel_class_.EnablePresence();
     return *this;
   }
 

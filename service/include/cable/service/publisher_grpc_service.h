@@ -15,6 +15,7 @@ class History;
 namespace cable::service {
 
 class ApiAccess;
+class Presence;
 class StateChannels;
 class StateCommandHandler;
 
@@ -26,16 +27,19 @@ class PublisherGrpcService final
   // `states` and `workers` (whose threads run the state-store calls) serve
   // the stateful-channel methods.
   // Every call is checked against `access` first (UNAUTHENTICATED).
-  // `history` (null: history is off) serves History.
+  // `history` (null: history is off) serves History, `presence` (null:
+  // none) Presence and PresenceStats.
   PublisherGrpcService(PubSub& pubsub, PubSub& control, StateChannels& states,
                        StateCommandHandler& workers, const ApiAccess& access,
-                       ::cable::History* history = nullptr)
+                       ::cable::History* history = nullptr,
+                       ::cable::service::Presence* presence = nullptr)
       : access_(access),
         pubsub_(pubsub),
         control_(control),
         states_(states),
         workers_(workers),
-        history_(history) {}
+        history_(history),
+        presence_(presence) {}
 
   // INVALID_ARGUMENT for an empty stream name or a stateful channel's
   // stream ("$state:…", written only by LockState / UpdateState).
@@ -90,6 +94,15 @@ class PublisherGrpcService final
       grpc::CallbackServerContext* context,
       const cable::v1::HistoryRequest* request,
       cable::v1::HistoryResponse* response) override;
+  // INVALID_ARGUMENT for an empty stream name.
+  grpc::ServerUnaryReactor* Presence(
+      grpc::CallbackServerContext* context,
+      const cable::v1::PresenceRequest* request,
+      cable::v1::PresenceResponse* response) override;
+  grpc::ServerUnaryReactor* PresenceStats(
+      grpc::CallbackServerContext* context,
+      const cable::v1::PresenceStatsRequest* request,
+      cable::v1::PresenceStatsResponse* response) override;
 
  private:
   const ApiAccess& access_;
@@ -104,6 +117,7 @@ class PublisherGrpcService final
   StateChannels& states_;
   StateCommandHandler& workers_;
   ::cable::History* const history_;
+  ::cable::service::Presence* const presence_;
 };
 
 }  // namespace cable::service

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cable/nats_security.h"
+#include "cable/service/presence.h"
 #include "cable/service/registry.h"
 #include "cable/service/state_channels.h"
 
@@ -29,6 +30,7 @@ class History;
 
 namespace cable::service {
 
+class PresenceStore;
 class StateStore;
 
 // TLS for one gRPC listener: PEM files. No cert: plaintext. A client CA
@@ -58,6 +60,8 @@ struct ServiceServerOptions {
   ServerTlsOptions publisher_tls = {};
   ServerTlsOptions internal_tls = {};
   StateChannelsOptions state = {};
+  // Presence (docs/protocol.md, "Presence"): its ttl and sweep.
+  PresenceOptions presence = {};
   // Threads running stateful-channel calls (state-store round trips).
   unsigned state_threads = 8;
 };
@@ -78,12 +82,14 @@ struct ServiceApplication {
 class ServiceServer final {
  public:
   // `pubsub` carries streams, `control` the gateways' control bus, `store`
-  // the stateful channels, `history` the streams' history (null: off; it
-  // serves Publisher.History); all must outlive the server.
+  // the stateful channels (and the gateways' heartbeats), `history` the
+  // streams' history (null: off; it serves Publisher.History), `presence`
+  // the presence sets (null: in this process's memory); all must outlive
+  // the server.
   static absl::StatusOr<std::unique_ptr<ServiceServer>> Start(
       const ServiceServerOptions& options, ServiceApplication app,
       PubSub& pubsub, PubSub& control, StateStore& store,
-      History* history = nullptr);
+      History* history = nullptr, PresenceStore* presence = nullptr);
   ~ServiceServer();
 
   // The Publisher listener's port, and the internal listener's (-1 when
