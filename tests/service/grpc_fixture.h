@@ -15,6 +15,9 @@
 #include "cable/service/command_handler.h"
 #include "cable/service/demo/default_application.h"
 #include "cable/service/in_memory_state_store.h"
+#include "cable/service/presence.h"
+#include "cable/service/presence_command_handler.h"
+#include "cable/service/presence_store.h"
 #include "cable/service/publisher_grpc_service.h"
 #include "cable/service/state_channels.h"
 #include "cable/service/state_command_handler.h"
@@ -31,9 +34,18 @@ class GrpcServicesOver : public ::testing::Test {
       : app_(MakeDefaultApplication({})),
         handler_(*app_, pubsub_),
         states_(store_, pubsub_, {.cleanup_interval = absl::ZeroDuration()}),
+        presence_(presence_store_, pubsub_,
+                  [this] { return store_.AliveWorkers(); },
+                  {.sweep_interval = absl::ZeroDuration()}),
         state_handler_(states_, 2),
-        cable_service_(handler_, state_handler_, states_, open_),
-        publisher_service_(pubsub_, control_, states_, state_handler_, open_) {
+        presence_handler_(presence_,
+                          [this](std::function<void()> work) {
+                            state_handler_.Post(std::move(work));
+                          }),
+        cable_service_(handler_, state_handler_, states_, presence_handler_,
+                       open_),
+        publisher_service_(pubsub_, control_, states_, state_handler_, open_,
+                           nullptr, &presence_) {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -56,7 +68,11 @@ class GrpcServicesOver : public ::testing::Test {
   CommandHandler handler_;
   InMemoryStateStore store_;
   StateChannels states_;
+  InMemoryPresenceStore presence_store_;
+  // (Before the threads its work is posted to.)
+  Presence presence_;
   StateCommandHandler state_handler_;
+  PresenceCommandHandler presence_handler_;
   CableGrpcService cable_service_;
   PublisherGrpcService publisher_service_;
   std::unique_ptr<grpc::Server> server_;
