@@ -145,6 +145,12 @@ absl::Status Presence::Join(absl::string_view stream, absl::string_view sid,
       Change(stream, [&](std::vector<PresenceSession>& sessions) {
         full = false;
         DropExpired(sessions, now);
+        // A connection of this id that closed without leaving is this
+        // client come back (or another of the id's): the live one takes
+        // over, so an explicit leave is not kept waiting for its ttl.
+        std::erase_if(sessions, [&](const PresenceSession& s) {
+          return s.expires && s.id == id && s.sid != sid;
+        });
         auto it = FindSid(sessions, sid);
         if (it == sessions.end()) {
           if (sessions.size() >= options_.max_sessions) {

@@ -115,10 +115,10 @@ struct ServiceServer::Impl {
         app(std::move(application)),
         handler(*app, pubsub),
         states(store, pubsub, options.state),
-        presence(presence_store != nullptr ? *presence_store
-                                           : *own_presence_store,
-                 pubsub, [&store] { return store.AliveWorkers(); },
-                 options.presence),
+        presence(
+            presence_store != nullptr ? *presence_store : *own_presence_store,
+            pubsub, [&store] { return store.AliveWorkers(); },
+            options.presence),
         state_handler(states, options.state_threads),
         presence_handler(presence,
                          [this](std::function<void()> work) {
@@ -163,8 +163,7 @@ absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
     return absl::InvalidArgumentError("ServiceServer needs an application");
   }
   auto impl = std::make_unique<Impl>(options, std::move(app.application),
-                                     pubsub, control, store, history,
-                                     presence);
+                                     pubsub, control, store, history, presence);
   if (app.register_state_channels) {
     absl::Status registered = app.register_state_channels(impl->states);
     if (!registered.ok()) {
@@ -277,6 +276,22 @@ absl::StatusOr<std::unique_ptr<StateStore>> MakeStateStore(
                            store.status().message()));
   }
   return std::unique_ptr<StateStore>(*std::move(store));
+}
+
+absl::StatusOr<std::unique_ptr<PresenceStore>> MakePresenceStore(
+    const std::string& nats_url, const std::string& name,
+    const NatsSecurity& security) {
+  if (nats_url.empty()) return std::make_unique<InMemoryPresenceStore>();
+  JetStreamPresenceStoreOptions options;
+  options.name = name;
+  options.security = security;
+  auto store = JetStreamPresenceStore::Connect(nats_url, options);
+  if (!store.ok()) {
+    return absl::Status(store.status().code(),
+                        absl::StrCat("the presence store (NATS JetStream): ",
+                                     store.status().message()));
+  }
+  return std::unique_ptr<PresenceStore>(*std::move(store));
 }
 
 }  // namespace cable::service

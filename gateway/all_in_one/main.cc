@@ -62,6 +62,10 @@ int main(int argc, char** argv) {
                                               "cable-server",
                                               cable::NatsSecurityFromFlags());
   if (!store.ok()) return Fail(std::string(store.status().message()));
+  auto presence = cable::service::MakePresenceStore(
+      absl::GetFlag(FLAGS_nats_url), "cable-server presence",
+      cable::NatsSecurityFromFlags());
+  if (!presence.ok()) return Fail(std::string(presence.status().message()));
   // The gateway reaches the service in process; the internal listener
   // is on the network only when --internal_port asks for it.
   const auto service_options = cable::service::ServiceServerOptionsFromFlags(
@@ -71,7 +75,8 @@ int main(int argc, char** argv) {
   }
   auto service = cable::service::ServiceServer::Start(
       *service_options, cable::service::DemoApplicationFromFlags(),
-      *backends->streams, *backends->control, **store, backends->history.get());
+      *backends->streams, *backends->control, **store, backends->history.get(),
+      presence->get());
   if (!service.ok()) return Fail(std::string(service.status().message()));
   cable::service::WarnWhereOpen(**service);
 

@@ -15,7 +15,6 @@
 #include "cable/history_flags.h"
 #include "cable/nats_flags.h"
 #include "cable/process.h"
-#include "cable/service/jetstream_presence_store.h"
 #include "cable/service/service_flags.h"
 #include "cable/service/service_server.h"
 
@@ -60,10 +59,9 @@ int main(int argc, char** argv) {
                                               "cable-service",
                                               cable::NatsSecurityFromFlags());
   if (!store.ok()) return Fail(std::string(store.status().message()));
-  auto presence = cable::service::JetStreamPresenceStore::Connect(
-      absl::GetFlag(FLAGS_nats_url),
-      {.name = "cable-service presence",
-       .security = cable::NatsSecurityFromFlags()});
+  auto presence = cable::service::MakePresenceStore(
+      absl::GetFlag(FLAGS_nats_url), "cable-service presence",
+      cable::NatsSecurityFromFlags());
   if (!presence.ok()) return Fail(std::string(presence.status().message()));
   const auto options = cable::service::ServiceServerOptionsFromFlags(
       absl::GetFlag(FLAGS_host), /*default_internal_port=*/50052);

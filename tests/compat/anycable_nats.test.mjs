@@ -10,6 +10,10 @@
 //     contiguous sequence in one epoch.
 //   - two servers publishing at once: clients on either server see the same
 //     messages at the same offsets, in the same order.
+//   - presence across both servers (the sets live in JetStream): joins on
+//     either reach subscribers on both; kill -9 of one server makes its
+//     members leave within seconds (its heartbeats stop), except a client
+//     that comes back through the proxy to the other server and joins again.
 //
 // Each test runs its own nats-server (tests/support/nats_server.js: random
 // port, JetStream store in a temp dir) and two cable-servers on it.
@@ -24,7 +28,7 @@ import natsSupport from '../support/nats_server.js';
 import {
   WAIT, DELIVERY_WAIT, EXT,
   startProxy, publisher, anycableClient, subscribed, deferrer,
-  sequenceReport, clientReport, serversReport,
+  sequenceReport, clientReport, serversReport, presentIds,
 } from './reliable_harness.mjs';
 
 const { startServer, within } = cableSupport;
@@ -36,11 +40,11 @@ const HISTORY = ['--history_limit=10000', '--history_ttl=10m'];
 
 // nats-server with JetStream and cable-servers A and B on it; everything is
 // stopped after the test, clients first.
-async function cluster(t) {
+async function cluster(t, extra = []) {
   const defer = deferrer(t);
   const nats = await startNats();
   defer(() => nats.stop());
-  const args = ['--nats_url', nats.url, ...HISTORY];
+  const args = ['--nats_url', nats.url, ...HISTORY, ...extra];
   const a = await startServer({ args });
   defer(() => a.stop());
   const b = await startServer({ args });
@@ -240,4 +244,50 @@ test('two publishers, one order on every server', { timeout: TEST_TIMEOUT }, asy
       `Broadcast via ${responses[n].via} answered offset ${responses[n].offset} for n=${n}, clients saw it at ${onA.metas[i].offset}`);
     assert.equal(String(responses[n].epoch), String(onA.metas[i].epoch), `epoch of n=${n}`);
   }
+});
+
+// ---------------------------------------------------------------------------
+test('presence across two servers, healed when one is killed', { timeout: TEST_TIMEOUT }, async (t) => {
+  // Fast heartbeats, so that A's death shows within a couple of seconds.
+  const cl = await cluster(t, ['--heartbeat_interval=300ms', '--heartbeat_timeout=1s',
+    '--presence_sweep_interval=200ms']);
+  const { a, b } = cl;
+  const servers = { 'cable-server A': a, 'cable-server B': b };
+  const proxy = await startProxy(a.httpPort, () => cl.watched.forEach((c) => c.changed()));
+  cl.defer(() => proxy.close());
+  const pubB = cl.publisher(b);
+  const room = `dist-presence-${randomUUID()}`;
+  const stream = `chat:${room}`;
+  const x = cl.client(proxy.url, room); // on A, back on B after the kill
+  const z = cl.client(a.url, room); // on A, gone with it
+  const y = cl.client(b.url, room); // on B throughout
+  for (const c of [x, y, z]) await subscribed(c, servers);
+  const report = () => ['x', 'y', 'z'].map((n) => `${n} saw ${JSON.stringify({ x, y, z }[n].presence)}`).join('\n  ')
+    + `\n  proxy ${JSON.stringify(proxy.stats)}\n  ${clientReport(x)}\n${cl.report()}`;
+  const saw = (c, type, id) => c.presence.some((e) => e.type === type && e.id === id);
+
+  await x.channel.presence.join('x', { on: 'A' });
+  await z.channel.presence.join('z', { on: 'A' });
+  await y.channel.presence.join('y', { on: 'B' });
+  // Joins made on A reach B's subscriber and the other way round.
+  await y.until(() => saw(y, 'join', 'x') && saw(y, 'join', 'z'), () => `y (on B) to see x and z join on A\n  ${report()}`);
+  await x.until(() => saw(x, 'join', 'y'), () => `x (on A) to see y join on B\n  ${report()}`);
+  const yView = await y.channel.presence.info();
+  assert.deepEqual(presentIds(yView), ['x', 'y', 'z'], `y's info\n  ${report()}`);
+  assert.deepEqual(await pubB.presence(stream), ['x', 'y', 'z'], 'Publisher.Presence on B');
+
+  const connects = x.channelConnects;
+  a.child.kill('SIGKILL');
+  proxy.retarget(b.httpPort);
+  await within(exitOf(a.child), WAIT, 'cable-server A to exit after SIGKILL');
+  proxy.cut();
+  // z's gateway is dead and z cannot come back: it leaves. x comes back on B
+  // and joins again (its subscribe carries its presence).
+  await y.until(() => saw(y, 'leave', 'z'), () => `y to see z leave after A's kill -9\n  ${report()}`);
+  await x.until(() => x.channelConnects > connects, () => `x to resubscribe on B\n  ${report()}`);
+  await y.until(() => presentIds(yView).join() === 'x,y',
+    () => `y's view (from events) to settle on x and y\n  view ${JSON.stringify(yView)}\n  ${report()}`);
+  const xView = await x.channel.presence.info();
+  assert.deepEqual(presentIds(xView), ['x', 'y'], `x's fresh info on B\n  ${report()}`);
+  assert.deepEqual(await pubB.presence(stream), ['x', 'y'], 'Publisher.Presence on B after the kill');
 });

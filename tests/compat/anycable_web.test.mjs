@@ -18,7 +18,7 @@ import support from '../support/cable_server.js';
 import {
   DELIVERY_WAIT, EXT, PLAIN,
   startProxy, publisher, anycableClient, subscribed, deferrer, rawClient,
-  sequenceReport, clientReport,
+  sequenceReport, clientReport, presentIds,
 } from './reliable_harness.mjs';
 
 const { startServer } = support;
@@ -181,4 +181,56 @@ test('history trimmed -> reject_history', { timeout: TEST_TIMEOUT }, async (t) =
   for (let i = 1; i < c.received.length; i++) {
     assert.ok(c.received[i] > c.received[i - 1], `received out of order or twice: ${JSON.stringify(c.received)}`);
   }
+});
+
+// ---------------------------------------------------------------------------
+// Presence (AnyCable's presence API on the extended protocol): joins and
+// leaves reach every subscriber, info() reads the set, and socket cuts do not
+// flap anyone out: a closed connection stays present for --presence_ttl, and
+// the client joins again (its subscribe carries `presence`) when it comes
+// back.
+test('presence through @anycable/core, steady across socket cuts', { timeout: TEST_TIMEOUT }, async (t) => {
+  const CUTS = 3;
+  const { server, proxy, pub, client } = await setup(t, []);
+  const room = `presence-${randomUUID()}`;
+  const stream = `chat:${room}`;
+  const alice = client(room);
+  const bob = client(room);
+  await subscribed(alice, server);
+  await subscribed(bob, server);
+  const events = (c, type, id) => c.presence.filter((e) => e.type === type && e.id === id).length;
+  const report = () => `alice saw ${JSON.stringify(alice.presence)}\n  bob saw ${JSON.stringify(bob.presence)}\n  proxy ${JSON.stringify(proxy.stats)}\n  ${clientReport(alice)}\n  ${clientReport(bob)}`;
+
+  await alice.channel.presence.join('alice', { name: 'Alice' });
+  await bob.until(() => events(bob, 'join', 'alice') === 1, () => `bob to see alice join\n  ${report()}`);
+  const bobView = await bob.channel.presence.info();
+  assert.deepEqual(bobView, { alice: { name: 'Alice' } }, 'bob reads the presence set');
+  await bob.channel.presence.join('bob', { name: 'Bob' });
+  await alice.until(() => events(alice, 'join', 'bob') === 1, () => `alice to see bob join\n  ${report()}`);
+  assert.deepEqual(await pub.presence(stream), ['alice', 'bob'], 'Publisher.Presence');
+
+  for (let cut = 1; cut <= CUTS; cut++) {
+    const connects = alice.channelConnects;
+    const bobConnects = bob.channelConnects;
+    assert.ok(proxy.cut() >= 2, `cut ${cut} found both connections open`);
+    await alice.until(() => alice.channelConnects > connects,
+      () => `alice to resubscribe after cut ${cut}\n  ${report()}`);
+    await bob.until(() => bob.channelConnects > bobConnects,
+      () => `bob to resubscribe after cut ${cut}\n  ${report()}`);
+  }
+  // Back on new connections, both are present once; nobody saw a leave.
+  const view = await alice.channel.presence.info();
+  assert.deepEqual(presentIds(view), ['alice', 'bob'], `alice's fresh info after the cuts\n  ${report()}`);
+  assert.equal(events(bob, 'leave', 'alice') + events(alice, 'leave', 'bob'), 0,
+    `a cut flapped someone out\n  ${report()}`);
+
+  // (A reconnect resets the client's view: read it again, then it follows
+  // the events.)
+  const bobAfter = await bob.channel.presence.info();
+  assert.deepEqual(presentIds(bobAfter), ['alice', 'bob'], `bob's fresh info after the cuts\n  ${report()}`);
+
+  await alice.channel.presence.leave();
+  await bob.until(() => events(bob, 'leave', 'alice') === 1, () => `bob to see alice leave\n  ${report()}`);
+  assert.deepEqual(presentIds(bobAfter), ['bob'], "bob's view follows the events");
+  assert.deepEqual(await pub.presence(stream), ['bob'], 'Publisher.Presence after the leave');
 });

@@ -199,8 +199,21 @@ export function publisher(grpcPort) {
           err ? reject(new Error(`Broadcast to ${stream} failed: ${err.message}`)) : resolve(res));
       });
     },
+    // Publisher.Presence: the ids present, sorted.
+    presence(stream) {
+      return new Promise((resolve, reject) => {
+        client.Presence({ stream }, { deadline: Date.now() + WAIT }, (err, res) =>
+          err ? reject(new Error(`Presence of ${stream} failed: ${err.message}`))
+            : resolve(res.records.map((r) => r.id)));
+      });
+    },
     close() { client.close(); },
   };
+}
+
+// The ids of a presence view ({id: info}) @anycable/core keeps, sorted.
+export function presentIds(view) {
+  return Object.keys(view || {}).sort();
 }
 
 // ---------------------------------------------------------------------------
@@ -273,6 +286,7 @@ export function anycableClient(url, room) {
     cableConnects: 0,
     cableDisconnects: 0,
     infos: [], // channel notifications: history_received, history_not_found
+    presence: [], // presence events: {type: 'join'|'leave'|'info'|'error', id, info}
     until: w.until,
     changed: w.changed,
   };
@@ -283,6 +297,7 @@ export function anycableClient(url, room) {
   state.channel = channel;
   channel.on('connect', () => { state.channelConnects++; w.changed(); });
   channel.on('info', (info) => { state.infos.push(info.type); w.changed(); });
+  channel.on('presence', (ev) => { state.presence.push(ev); w.changed(); });
   channel.on('message', (msg, meta) => {
     state.received.push(msg && typeof msg === 'object' ? msg.n : msg);
     state.metas.push(meta);

@@ -146,9 +146,10 @@ TEST_P(PresenceTest, AClosedConnectionStaysForTheTtlThenTheSweepEndsIt) {
   clock_.Advance(absl::Seconds(10));
   ASSERT_TRUE(presence_->Join("room", "gw1.b", R"({"id":"u1"})").ok());
   EXPECT_THAT(Events(), ElementsAre());
-  clock_.Advance(absl::Seconds(6));
-  EXPECT_EQ(presence_->Sweep().value(), 0);  // gw1.a went, u1 stays
+  // The live connection took over the closed one's presence.
   EXPECT_EQ(presence_->Stats("room").value().num_clients, 1u);
+  clock_.Advance(absl::Seconds(6));
+  EXPECT_EQ(presence_->Sweep().value(), 0);
   ASSERT_TRUE(presence_->Detach("room", "gw1.b").ok());
   clock_.Advance(absl::Seconds(14));
   EXPECT_EQ(presence_->Sweep().value(), 0);
@@ -157,6 +158,15 @@ TEST_P(PresenceTest, AClosedConnectionStaysForTheTtlThenTheSweepEndsIt) {
   EXPECT_THAT(Ids(), ElementsAre());
   EXPECT_EQ(presence_->Sweep().value(), 1);
   EXPECT_THAT(Events(), ElementsAre(LeaveEvent("u1")));
+
+  // Back on a new connection, then an explicit leave: the member leaves at
+  // once, not when the closed connection's ttl runs out.
+  ASSERT_TRUE(presence_->Join("room", "gw1.c", R"({"id":"u2"})").ok());
+  ASSERT_TRUE(presence_->Detach("room", "gw1.c").ok());
+  ASSERT_TRUE(presence_->Join("room", "gw1.d", R"({"id":"u2"})").ok());
+  ASSERT_TRUE(presence_->Leave("room", "gw1.d").ok());
+  EXPECT_THAT(Events(),
+              ElementsAre(JoinEvent("u2", nullptr), LeaveEvent("u2")));
 }
 
 TEST_P(PresenceTest, ADeadGatewaysMembersLeaveAfterTheGrace) {

@@ -119,5 +119,10 @@ class ServiceServer final {
 absl::StatusOr<std::unique_ptr<StateStore>> MakeStateStore(
     const std::string& nats_url, const std::string& name,
     const NatsSecurity& security = {});
+// The presence sets: in memory when `nats_url` is empty, else JetStream
+// (shared by every replica).
+absl::StatusOr<std::unique_ptr<PresenceStore>> MakePresenceStore(
+    const std::string& nats_url, const std::string& name,
+    const NatsSecurity& security = {});
 
 }  // namespace cable::service
