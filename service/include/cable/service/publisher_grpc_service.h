@@ -2,6 +2,8 @@
 // cable.v1.Publisher over gRPC: what applications in any language call to
 // publish to streams through the configured PubSub.
 
+#include <cstddef>
+
 #include "cable/v1/publisher.grpc.pb.h"
 
 namespace cable {
@@ -17,6 +19,7 @@ namespace cable::service {
 class ApiAccess;
 class StateChannels;
 class StateCommandHandler;
+class Surveyor;
 
 class PublisherGrpcService final
     : public cable::v1::Publisher::CallbackService {
@@ -26,16 +29,22 @@ class PublisherGrpcService final
   // `states` and `workers` (whose threads run the state-store calls) serve
   // the stateful-channel methods.
   // Every call is checked against `access` first (UNAUTHENTICATED).
-  // `history` (null: history is off) serves History.
+  // `history` (null: history is off) serves History. `surveyor` (null:
+  // UNIMPLEMENTED) serves Channels and Info.
   PublisherGrpcService(PubSub& pubsub, PubSub& control, StateChannels& states,
                        StateCommandHandler& workers, const ApiAccess& access,
-                       ::cable::History* history = nullptr)
+                       ::cable::History* history = nullptr,
+                       Surveyor* surveyor = nullptr)
       : access_(access),
         pubsub_(pubsub),
         control_(control),
         states_(states),
         workers_(workers),
-        history_(history) {}
+        history_(history),
+        surveyor_(surveyor) {}
+
+  // Streams in a ChannelsResponse at most.
+  static constexpr std::size_t kMaxChannels = 10000;
 
   // INVALID_ARGUMENT for an empty stream name or a stateful channel's
   // stream ("$state:…", written only by LockState / UpdateState).
@@ -90,6 +99,16 @@ class PublisherGrpcService final
       grpc::CallbackServerContext* context,
       const cable::v1::HistoryRequest* request,
       cable::v1::HistoryResponse* response) override;
+  // The server API (survey.h): a survey of every gateway (Info: and every
+  // service replica) over the control bus. INVALID_ARGUMENT for a bad
+  // pattern.
+  grpc::ServerUnaryReactor* Channels(
+      grpc::CallbackServerContext* context,
+      const cable::v1::ChannelsRequest* request,
+      cable::v1::ChannelsResponse* response) override;
+  grpc::ServerUnaryReactor* Info(grpc::CallbackServerContext* context,
+                                 const cable::v1::InfoRequest* request,
+                                 cable::v1::InfoResponse* response) override;
 
  private:
   const ApiAccess& access_;
@@ -104,6 +123,7 @@ class PublisherGrpcService final
   StateChannels& states_;
   StateCommandHandler& workers_;
   ::cable::History* const history_;
+  Surveyor* const surveyor_;
 };
 
 }  // namespace cable::service
