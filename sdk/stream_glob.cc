@@ -31,8 +31,9 @@ std::size_t SetEnd(absl::string_view pattern, std::size_t open) {
 
 absl::Status ValidateStreamGlob(absl::string_view pattern) {
   if (pattern.size() > kMaxStreamGlobBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "pattern is ", pattern.size(), " bytes, at most ", kMaxStreamGlobBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("pattern is ", pattern.size(), " bytes, at most ",
+                     kMaxStreamGlobBytes));
   }
   if (pattern.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError("pattern must not hold a NUL byte");
@@ -47,9 +48,9 @@ absl::Status ValidateStreamGlob(absl::string_view pattern) {
     } else if (pattern[i] == '[') {
       const std::size_t end = SetEnd(pattern, i);
       if (end == absl::string_view::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "pattern has a [ at byte ", i,
-            " that is never closed (write \\[ for a bracket)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("pattern has a [ at byte ", i,
+                         " that is never closed (write \\[ for a bracket)"));
       }
       i = end;
     } else {

@@ -403,11 +403,10 @@ namespace {
 
 // A heartbeat: the expiry by this process's clock (see the header) under
 // `subject` of a P_workers-like bucket.
-absl::Status WriteHeartbeat(const StateIo& io, Clock& clock,
-                            absl::Duration max_age, absl::string_view name,
-                            absl::Duration ttl,
-                            const std::function<std::string(absl::string_view)>&
-                                subject) {
+absl::Status WriteHeartbeat(
+    const StateIo& io, Clock& clock, absl::Duration max_age,
+    absl::string_view name, absl::Duration ttl,
+    const std::function<std::string(absl::string_view)>& subject) {
   if (absl::Status s = ValidateWorkerName(name); !s.ok()) return s;
   if (ttl > max_age) {
     return absl::InvalidArgumentError(

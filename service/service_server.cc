@@ -110,14 +110,15 @@ struct ServiceServer::Impl {
         handler(*app, pubsub),
         states(store, pubsub, options.state),
         state_handler(states, options.state_threads),
-        surveyor(control, store,
-                 [this](std::function<void()> work) {
-                   state_handler.Post(std::move(work));
-                 },
-                 SurveyorOptions{
-                     .service_id = options.service_id,
-                     .heartbeat_interval = options.replica_heartbeat_interval,
-                     .heartbeat_timeout = options.state.heartbeat_timeout}),
+        surveyor(
+            control, store,
+            [this](std::function<void()> work) {
+              state_handler.Post(std::move(work));
+            },
+            SurveyorOptions{
+                .service_id = options.service_id,
+                .heartbeat_interval = options.replica_heartbeat_interval,
+                .heartbeat_timeout = options.state.heartbeat_timeout}),
         cable(handler, state_handler, states, internal_access),
         publisher(pubsub, control, states, state_handler, publisher_access,
                   history, &surveyor) {}
@@ -164,8 +165,7 @@ absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
     }
   }
   if (absl::Status s = impl->surveyor.Start(); !s.ok()) {
-    return absl::Status(s.code(),
-                        absl::StrCat("server API: ", s.message()));
+    return absl::Status(s.code(), absl::StrCat("server API: ", s.message()));
   }
   auto publisher_credentials = Credentials(options.publisher_tls, "Publisher");
   if (!publisher_credentials.ok()) return publisher_credentials.status();

@@ -79,11 +79,11 @@ absl::Status Surveyor::Start() {
     return absl::Status(s.code(),
                         absl::StrCat("service heartbeat: ", s.message()));
   }
-  auto id = SubscribeAndWait(
-      shared_->control, control::kAllServices,
-      [this](absl::string_view, absl::string_view payload) {
-        OnServicesMessage(payload);
-      });
+  auto id =
+      SubscribeAndWait(shared_->control, control::kAllServices,
+                       [this](absl::string_view, absl::string_view payload) {
+                         OnServicesMessage(payload);
+                       });
   if (!id.ok()) {
     return absl::Status(id.status().code(),
                         absl::StrCat("control bus: ", id.status().message()));
@@ -186,7 +186,8 @@ void Surveyor::Begin(const std::shared_ptr<Shared>& shared,
   auto user_done = std::make_shared<SurveyGatherer::Done>(std::move(done));
   auto finish_now = [&shared, &user_done](absl::Status status) {
     shared->in_flight.fetch_sub(1);
-    std::move(*user_done)(std::move(status));
+    SurveyGatherer::Done call = std::move(*user_done);
+    std::move(call)(std::move(status));
   };
   std::set<Responder> expected;
   absl::StatusOr<std::vector<std::string>> gateways =
@@ -227,7 +228,8 @@ void Surveyor::Begin(const std::shared_ptr<Shared>& shared,
             shared->running.erase(p.get());
           }
           shared->in_flight.fetch_sub(1);
-          std::move(*user_done)(std::move(*owned));
+          SurveyGatherer::Done call = std::move(*user_done);
+          std::move(call)(std::move(*owned));
         });
       });
   *self = pending;
@@ -239,12 +241,13 @@ void Surveyor::Begin(const std::shared_ptr<Shared>& shared,
     shared->running.emplace(pending.get(), pending);
   }
   std::weak_ptr<Pending> weak = pending;
-  pending->deadline.Set(std::chrono::system_clock::now() +
-                            absl::ToChronoMilliseconds(shared->options.deadline),
-                        [weak](bool fired) {
-                          if (!fired) return;  // cancelled: it completed
-                          if (auto p = weak.lock()) p->gatherer.Expire();
-                        });
+  pending->deadline.Set(
+      std::chrono::system_clock::now() +
+          absl::ToChronoMilliseconds(shared->options.deadline),
+      [weak](bool fired) {
+        if (!fired) return;  // cancelled: it completed
+        if (auto p = weak.lock()) p->gatherer.Expire();
+      });
 
   const std::string reply_stream =
       control::ReplyStream(shared->options.service_id, RandomHex(8));

@@ -74,10 +74,9 @@ std::unique_ptr<WsClient> Subscribed(int port,
   auto welcome = client->ReceiveNonPing();
   EXPECT_TRUE(welcome.ok()) << welcome.status();
   for (const auto& room : rooms) {
-    EXPECT_EQ(
-        *client->Subscribe(json{{"channel", "ChatChannel"}, {"room", room}}
-                               .dump()),
-        "confirm_subscription");
+    EXPECT_EQ(*client->Subscribe(
+                  json{{"channel", "ChatChannel"}, {"room", room}}.dump()),
+              "confirm_subscription");
   }
   return client;
 }
@@ -114,9 +113,9 @@ TEST(ServerApiDistributed, AggregatesGatewaysAndDropsAKilledOne) {
 
   const Streams both = {{"chat:lobby", 3}, {"chat:r1", 1}, {"chat:r2", 1}};
   for (auto& service : cluster.services()) {
-    EXPECT_TRUE(Eventually(
-        [&] { return Counts(service.grpc_port(), "chat:*") == both; }))
-        << service.grpc_port();
+    EXPECT_TRUE(Eventually([&] {
+      return Counts(service.grpc_port(), "chat:*") == both;
+    })) << service.grpc_port();
   }
 
   v1::InfoResponse info;

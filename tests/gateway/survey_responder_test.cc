@@ -52,8 +52,8 @@ TEST(HubCounts, SortedByNameCappedAndFiltered) {
   ASSERT_EQ(counts.size(), 2u);
   EXPECT_EQ(counts[1].stream, "b");
 
-  counts = hub.Counts([](absl::string_view s) { return s != "a"; }, 10,
-                      &truncated);
+  counts =
+      hub.Counts([](absl::string_view s) { return s != "a"; }, 10, &truncated);
   ASSERT_EQ(counts.size(), 2u);
   EXPECT_EQ(counts[0].stream, "b");
 
@@ -121,8 +121,8 @@ TEST(SurveyResponder, RepliesOnTheReplyStreamFromItsThread) {
   responder.Enqueue(ChannelsSurvey("", 0));
   absl::MutexLock lock(&mu);
   auto answered = [&got] { return got.has_value(); };
-  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&answered),
-                                  absl::Seconds(10)));
+  ASSERT_TRUE(
+      mu.AwaitWithTimeout(absl::Condition(&answered), absl::Seconds(10)));
   EXPECT_EQ(got->survey_reply().gateway_id(), "gw1");
   mu.Unlock();
   responder.Stop();

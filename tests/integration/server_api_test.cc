@@ -57,7 +57,8 @@ TEST(ServerApi, ChannelsCountsSubscribersAndFollowsThem) {
       << ::testing::PrintToString(Counts(server, "chat:*"));
   const Streams all = Counts(server, "");
   EXPECT_EQ(all.size(), 4u) << ::testing::PrintToString(all);
-  EXPECT_EQ(Counts(server, "chat:r?"), (Streams{{"chat:r1", 1}, {"chat:r2", 1}}));
+  EXPECT_EQ(Counts(server, "chat:r?"),
+            (Streams{{"chat:r1", 1}, {"chat:r2", 1}}));
   EXPECT_EQ(Counts(server, "chat:[!l]*"),
             (Streams{{"chat:r1", 1}, {"chat:r2", 1}}));
   EXPECT_EQ(Counts(server, "chat:lobby"), (Streams{{"chat:lobby", 3}}));

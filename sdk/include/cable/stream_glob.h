@@ -14,7 +14,8 @@ inline constexpr std::size_t kMaxStreamGlobBytes = 1024;
 
 // OK, or INVALID_ARGUMENT saying what is wrong: more than
 // kMaxStreamGlobBytes, a NUL byte, a `[` never closed, or a trailing `\`
-// (UTF-8 is the proto3 string's own check). The empty pattern is valid (it matches every name).
+// (UTF-8 is the proto3 string's own check). The empty pattern is valid (it
+// matches every name).
 absl::Status ValidateStreamGlob(absl::string_view pattern);
 
 // Whether `name` matches a valid `pattern`; the empty pattern matches

@@ -83,8 +83,9 @@ class InMemoryStateStore final : public StateStore {
   absl::btree_map<std::string, absl::Time> workers_ ABSL_GUARDED_BY(mu_);
   absl::btree_map<std::string, absl::Time> services_ ABSL_GUARDED_BY(mu_);
   // The names in `expiries` alive now, sorted; drops the expired ones.
-  std::vector<std::string> Alive(absl::btree_map<std::string, absl::Time>&
-                                     expiries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<std::string> Alive(
+      absl::btree_map<std::string, absl::Time>& expiries)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace cable::service

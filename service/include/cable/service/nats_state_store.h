@@ -122,7 +122,8 @@ struct NatsStateStoreOptions {
   int replicas = 1;
   // Memory instead of file storage for the streams created (tests).
   bool memory_storage = false;
-  // MaxAge of P_workers and P_services: heartbeats with a longer ttl are refused.
+  // MaxAge of P_workers and P_services: heartbeats with a longer ttl are
+  // refused.
   absl::Duration worker_max_age = absl::Hours(24);
   // Largest chunk; 0 = derived from the server's max payload.
   std::size_t max_chunk_bytes = 0;
