@@ -24,6 +24,7 @@
 #include "cable/gateway/service_client.h"
 #include "cable/gateway/session.h"
 #include "cable/gateway/session_context.h"
+#include "cable/gateway/survey_responder.h"
 #include "cable/gateway/tls_connection.h"
 #include "cable/gateway/tls_context.h"
 #include "cable/gateway/tls_stream.h"
@@ -63,6 +64,11 @@ class Gateway::Impl {
                  backends_.service_in_process, backends_.service_secret),
         context_(options_, hub_, service_, metrics_, id_,
                  [this](const std::string& sid) { Forget(sid); }),
+        surveys_(id_, hub_, *backends_.control,
+                 [this] {
+                   absl::MutexLock lock(&mu_);
+                   return static_cast<std::uint64_t>(sessions_.size());
+                 }),
         loops_(MakeLoops(options_.threads)),
         acceptor_(loops_[0]->context()),
         ticker_(loops_[0]->context()),
@@ -165,6 +171,7 @@ class Gateway::Impl {
     spdlog::info("gateway {}: shutting down, {} clients", id_, sessions.size());
     for (auto id : control_ids_) backends_.control->Unsubscribe(id);
     control_ids_.clear();
+    surveys_.Stop();
     for (auto& s : sessions) s->Shutdown();
     // Wait until every session has finished (socket closed, the service
     // ran its Disconnect: see Session::release), or the bound passes.
@@ -312,6 +319,8 @@ class Gateway::Impl {
         if (it != sessions_.end()) session = it->second.lock();
       }
       if (session) session->Transmit(transmission);
+    } else if (message.has_survey()) {
+      surveys_.Enqueue(std::move(*message.mutable_survey()));
     }
   }
 
@@ -343,6 +352,8 @@ class Gateway::Impl {
   ServiceClient service_;
   SessionContext context_;
   HttpRoutes routes_;
+  // Answers Publisher.Channels / Info surveys on its own thread.
+  SurveyResponder surveys_;
   // Set by start() when TLS is on; then read-only (reload() is
   // thread-safe).
   std::unique_ptr<TlsContext> tls_;

@@ -1,5 +1,6 @@
 #include "cable/gateway/hub.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -311,6 +312,48 @@ std::size_t Hub::subscriber_count(absl::string_view stream_name) const {
   }
   absl::MutexLock stream_lock(&stream->mu);
   return stream->count;
+}
+
+std::vector<std::shared_ptr<Hub::Stream>> Hub::streams() const {
+  std::vector<std::shared_ptr<Stream>> out;
+  absl::MutexLock lock(&table_->mu);
+  out.reserve(table_->streams.size());
+  for (const auto& [name, stream] : table_->streams) out.push_back(stream);
+  return out;
+}
+
+std::vector<Hub::StreamCount> Hub::Counts(
+    const std::function<bool(absl::string_view)>& match, std::size_t limit,
+    bool* truncated) const {
+  std::vector<StreamCount> out;
+  for (const auto& stream : streams()) {
+    if (!match(stream->name)) continue;  // the name is const: no lock
+    absl::MutexLock stream_lock(&stream->mu);
+    // Gone since the copy (its last subscriber left): not counted.
+    if (stream->dead || stream->count == 0) continue;
+    out.push_back({stream->name, stream->count});
+  }
+  const auto by_name = [](const StreamCount& a, const StreamCount& b) {
+    return a.stream < b.stream;
+  };
+  *truncated = out.size() > limit;
+  if (*truncated) {
+    std::nth_element(out.begin(), out.begin() + limit, out.end(), by_name);
+    out.resize(limit);
+  }
+  std::sort(out.begin(), out.end(), by_name);
+  return out;
+}
+
+Hub::Totals Hub::totals() const {
+  Totals totals;
+  for (const auto& stream : streams()) {
+    absl::MutexLock stream_lock(&stream->mu);
+    if (stream->dead || stream->count == 0) continue;
+    ++totals.streams;
+    totals.subscriptions += stream->count;
+  }
+  return totals;
 }
 
 }  // namespace cable::gateway

@@ -243,15 +243,33 @@ absl::Status InMemoryStateStore::Heartbeat(absl::string_view worker,
 }
 
 absl::StatusOr<std::vector<std::string>> InMemoryStateStore::AliveWorkers() {
-  std::vector<std::string> alive;
   absl::MutexLock lock(&mu_);
+  return Alive(workers_);
+}
+
+absl::Status InMemoryStateStore::ServiceHeartbeat(absl::string_view service,
+                                                  absl::Duration ttl) {
+  if (absl::Status s = ValidateWorkerName(service); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  services_[service] = clock_.Now() + ttl;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> InMemoryStateStore::AliveServices() {
+  absl::MutexLock lock(&mu_);
+  return Alive(services_);
+}
+
+std::vector<std::string> InMemoryStateStore::Alive(
+    absl::btree_map<std::string, absl::Time>& expiries) {
+  std::vector<std::string> alive;
   const absl::Time now = clock_.Now();
-  for (auto it = workers_.begin(); it != workers_.end();) {
+  for (auto it = expiries.begin(); it != expiries.end();) {
     if (it->second > now) {
       alive.push_back(it->first);
       ++it;
     } else {
-      it = workers_.erase(it);  // Nobody asks about dead workers again.
+      it = expiries.erase(it);  // Nobody asks about dead ones again.
     }
   }
   return alive;

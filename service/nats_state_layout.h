@@ -18,12 +18,14 @@ struct Layout {
         locks_stream(absl::StrCat("KV_", prefix, "_locks")),
         guards_stream(absl::StrCat("KV_", prefix, "_guards")),
         workers_stream(absl::StrCat("KV_", prefix, "_workers")),
+        services_stream(absl::StrCat("KV_", prefix, "_services")),
         events_stream(absl::StrCat(prefix, "_events")),
         chunks_stream(absl::StrCat(prefix, "_chunks")),
         intents_stream(absl::StrCat(prefix, "_intents")) {}
 
   std::string prefix;
   std::string channels_stream, locks_stream, guards_stream, workers_stream;
+  std::string services_stream;
   std::string events_stream, chunks_stream, intents_stream;
 
   // <enc> is EncodeStreamToken of a channel (or worker) name.
@@ -38,6 +40,9 @@ struct Layout {
   }
   std::string WorkerSubject(absl::string_view enc) const {
     return absl::StrCat("$KV.", prefix, "_workers.", enc);
+  }
+  std::string ServiceSubject(absl::string_view enc) const {
+    return absl::StrCat("$KV.", prefix, "_services.", enc);
   }
   std::string EventSubject(absl::string_view enc, std::uint64_t id) const {
     return absl::StrCat(prefix, ".ev.", enc, ".", id);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -180,7 +181,8 @@ absl::StatusOr<std::unique_ptr<NatsStateStore>> NatsStateStore::Connect(
            {absl::StrCat(p, "_channels"), absl::ZeroDuration()},
            {absl::StrCat(p, "_locks"), options.lock_lease},
            {absl::StrCat(p, "_guards"), absl::ZeroDuration()},
-           {absl::StrCat(p, "_workers"), options.worker_max_age}}) {
+           {absl::StrCat(p, "_workers"), options.worker_max_age},
+           {absl::StrCat(p, "_services"), options.worker_max_age}}) {
     if (absl::Status s = EnsureBucket(js, bucket, max_age, options); !s.ok()) {
       return s;
     }
@@ -394,50 +396,89 @@ absl::StatusOr<std::vector<Guard>> NatsStateStore::Guards() {
   });
 }
 
+namespace {
+
+// A heartbeat: the expiry by this process's clock (see the header) under
+// `subject` of a P_workers-like bucket.
+absl::Status WriteHeartbeat(
+    const StateIo& io, Clock& clock, absl::Duration max_age,
+    absl::string_view name, absl::Duration ttl,
+    const std::function<std::string(absl::string_view)>& subject) {
+  if (absl::Status s = ValidateWorkerName(name); !s.ok()) return s;
+  if (ttl > max_age) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("heartbeat ttl ", absl::FormatDuration(ttl),
+                     " is longer than the bucket's max age ",
+                     absl::FormatDuration(max_age)));
+  }
+  const absl::Time expires = clock.Now() + ttl;
+  return io.RunPublishes(
+      {JetStreamClient::Publish(subject(EncodeStreamToken(name)),
+                                absl::StrCat(absl::ToUnixNanos(expires)))},
+      "heartbeat");
+}
+
+// The names whose last heartbeat in `stream` has not expired, sorted.
+absl::StatusOr<std::vector<std::string>> ReadAlive(const StateIo& io,
+                                                   Clock& clock,
+                                                   const std::string& stream,
+                                                   const std::string& filter) {
+  absl::StatusOr<std::vector<StoredMsg>> entries =
+      io.client().LastPerSubject(stream, filter, false);
+  if (!entries.ok()) return entries.status();
+  const absl::Time now = clock.Now();
+  std::vector<std::string> alive;
+  for (const StoredMsg& e : *entries) {
+    std::int64_t expires = 0;
+    if (e.header("KV-Operation") || !absl::SimpleAtoi(e.data(), &expires) ||
+        absl::FromUnixNanos(expires) <= now) {
+      continue;
+    }
+    absl::StatusOr<std::string> name = DecodeStreamToken(LastToken(e.subject));
+    if (name.ok()) alive.push_back(*std::move(name));
+  }
+  std::sort(alive.begin(), alive.end());
+  return alive;
+}
+
+}  // namespace
+
 absl::Status NatsStateStore::Heartbeat(absl::string_view worker,
                                        absl::Duration ttl) {
   return NoThrow("Heartbeat", [&]() -> absl::Status {
-    if (absl::Status s = ValidateWorkerName(worker); !s.ok()) return s;
-    if (ttl > impl_->options.worker_max_age) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("heartbeat ttl ", absl::FormatDuration(ttl),
-                       " is longer than the worker bucket's max age ",
-                       absl::FormatDuration(impl_->options.worker_max_age)));
-    }
-    const StateIo& io = *impl_->io;
-    // The expiry by this process's clock (see the header).
-    const absl::Time expires = impl_->table.clock().Now() + ttl;
-    return io.RunPublishes(
-        {JetStreamClient::Publish(
-            io.layout().WorkerSubject(EncodeStreamToken(worker)),
-            absl::StrCat(absl::ToUnixNanos(expires)))},
-        "heartbeat");
+    const Layout& layout = impl_->io->layout();
+    return WriteHeartbeat(
+        *impl_->io, impl_->table.clock(), impl_->options.worker_max_age, worker,
+        ttl, [&](absl::string_view enc) { return layout.WorkerSubject(enc); });
   });
 }
 
 absl::StatusOr<std::vector<std::string>> NatsStateStore::AliveWorkers() {
   return NoThrow(
       "AliveWorkers", [&]() -> absl::StatusOr<std::vector<std::string>> {
-        const StateIo& io = *impl_->io;
-        absl::StatusOr<std::vector<StoredMsg>> entries =
-            io.client().LastPerSubject(io.layout().workers_stream,
-                                       io.layout().WorkerSubject(">"), false);
-        if (!entries.ok()) return entries.status();
-        const absl::Time now = impl_->table.clock().Now();
-        std::vector<std::string> alive;
-        for (const StoredMsg& e : *entries) {
-          std::int64_t expires = 0;
-          if (e.header("KV-Operation") ||
-              !absl::SimpleAtoi(e.data(), &expires) ||
-              absl::FromUnixNanos(expires) <= now) {
-            continue;
-          }
-          absl::StatusOr<std::string> worker =
-              DecodeStreamToken(LastToken(e.subject));
-          if (worker.ok()) alive.push_back(*std::move(worker));
-        }
-        std::sort(alive.begin(), alive.end());
-        return alive;
+        const Layout& layout = impl_->io->layout();
+        return ReadAlive(*impl_->io, impl_->table.clock(),
+                         layout.workers_stream, layout.WorkerSubject(">"));
+      });
+}
+
+absl::Status NatsStateStore::ServiceHeartbeat(absl::string_view service,
+                                              absl::Duration ttl) {
+  return NoThrow("ServiceHeartbeat", [&]() -> absl::Status {
+    const Layout& layout = impl_->io->layout();
+    return WriteHeartbeat(
+        *impl_->io, impl_->table.clock(), impl_->options.worker_max_age,
+        service, ttl,
+        [&](absl::string_view enc) { return layout.ServiceSubject(enc); });
+  });
+}
+
+absl::StatusOr<std::vector<std::string>> NatsStateStore::AliveServices() {
+  return NoThrow(
+      "AliveServices", [&]() -> absl::StatusOr<std::vector<std::string>> {
+        const Layout& layout = impl_->io->layout();
+        return ReadAlive(*impl_->io, impl_->table.clock(),
+                         layout.services_stream, layout.ServiceSubject(">"));
       });
 }
 

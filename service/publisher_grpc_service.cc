@@ -11,6 +11,10 @@
 #include "cable/service/presence.h"
 #include "cable/service/state_channels.h"
 #include "cable/service/state_command_handler.h"
+#include "cable/service/survey.h"
+#include "cable/service/surveyor.h"
+#include "cable/stream_glob.h"
+#include "cable/version.h"
 
 namespace cable::service {
 namespace {
@@ -361,6 +365,55 @@ grpc::ServerUnaryReactor* PublisherGrpcService::PresenceStats(
     response->set_num_users(stats->num_users);
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::Channels(
+    grpc::CallbackServerContext* context,
+    const cable::v1::ChannelsRequest* request,
+    cable::v1::ChannelsResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
+  if (surveyor_ == nullptr) {
+    return FinishUnary(context, absl::UnimplementedError("no server API here"));
+  }
+  if (absl::Status bad = ValidateStreamGlob(request->pattern()); !bad.ok()) {
+    return FinishUnary(context, bad);
+  }
+  internal::v1::Survey survey;
+  survey.mutable_channels()->set_pattern(request->pattern());
+  survey.mutable_channels()->set_limit(kMaxChannels);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  surveyor_->Run(std::move(survey), /*ask_services=*/false,
+                 [reactor, response](absl::StatusOr<SurveyResult> result) {
+                   if (result.ok()) {
+                     *response =
+                         MergeChannels(*std::move(result), kMaxChannels);
+                   }
+                   reactor->Finish(ToGrpcStatus(result.status()));
+                 });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PublisherGrpcService::Info(
+    grpc::CallbackServerContext* context,
+    const cable::v1::InfoRequest* /*request*/,
+    cable::v1::InfoResponse* response) {
+  if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
+    return FinishUnary(context, denied);
+  if (surveyor_ == nullptr) {
+    return FinishUnary(context, absl::UnimplementedError("no server API here"));
+  }
+  internal::v1::Survey survey;
+  survey.mutable_info();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  surveyor_->Run(std::move(survey), /*ask_services=*/true,
+                 [reactor, response](absl::StatusOr<SurveyResult> result) {
+                   if (result.ok()) {
+                     *response = MergeInfo(*std::move(result), Version());
+                   }
+                   reactor->Finish(ToGrpcStatus(result.status()));
+                 });
+  return reactor;
 }
 
 }  // namespace cable::service

@@ -22,6 +22,7 @@
 #include "cable/service/presence_store.h"
 #include "cable/service/publisher_grpc_service.h"
 #include "cable/service/state_command_handler.h"
+#include "cable/service/surveyor.h"
 
 namespace cable::service {
 namespace {
@@ -124,10 +125,19 @@ struct ServiceServer::Impl {
                          [this](std::function<void()> work) {
                            state_handler.Post(std::move(work));
                          }),
+        surveyor(
+            control, store,
+            [this](std::function<void()> work) {
+              state_handler.Post(std::move(work));
+            },
+            SurveyorOptions{
+                .service_id = options.service_id,
+                .heartbeat_interval = options.replica_heartbeat_interval,
+                .heartbeat_timeout = options.state.heartbeat_timeout}),
         cable(handler, state_handler, states, presence_handler,
               internal_access),
         publisher(pubsub, control, states, state_handler, publisher_access,
-                  history, &presence) {}
+                  history, &presence, &surveyor) {}
 
   std::unique_ptr<PresenceStore> own_presence_store;
   ApiAccess publisher_access;
@@ -140,6 +150,9 @@ struct ServiceServer::Impl {
   Presence presence;
   StateCommandHandler state_handler;
   PresenceCommandHandler presence_handler;
+  // Before the servers: stopped first, destroyed before the state threads
+  // its tasks run on.
+  Surveyor surveyor;
   CableGrpcService cable;
   PublisherGrpcService publisher;
   // The Publisher listener, and the internal one (which also serves the
@@ -171,6 +184,9 @@ absl::StatusOr<std::unique_ptr<ServiceServer>> ServiceServer::Start(
                           absl::StrCat("setting up the stateful channels: ",
                                        registered.message()));
     }
+  }
+  if (absl::Status s = impl->surveyor.Start(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("server API: ", s.message()));
   }
   auto publisher_credentials = Credentials(options.publisher_tls, "Publisher");
   if (!publisher_credentials.ok()) return publisher_credentials.status();
@@ -247,6 +263,8 @@ void ServiceServer::Shutdown(int grace_ms) {
   if (!impl_) return;
   const auto deadline =
       std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms);
+  // Surveys running end now rather than hold the servers' shutdown.
+  impl_->surveyor.Stop();
   for (auto* server : {&impl_->server, &impl_->internal_server}) {
     if (*server == nullptr) continue;
     (*server)->Shutdown(deadline);

@@ -79,6 +79,13 @@ ABSL_FLAG(absl::Duration, presence_ttl, absl::Seconds(15),
 ABSL_FLAG(absl::Duration, presence_sweep_interval, absl::Seconds(1),
           "Presence: how often to end expired presence and that of dead "
           "gateways (those --heartbeat_timeout past a missed heartbeat).");
+ABSL_FLAG(std::string, service_id, "",
+          "This replica's id in the Publisher API's Info (e.g. the pod "
+          "name); empty picks a random one.");
+ABSL_FLAG(absl::Duration, replica_heartbeat_interval, absl::Seconds(5),
+          "How often this replica records in the state store that it is "
+          "alive (Info waits for every alive replica); it counts as alive "
+          "for this plus --heartbeat_timeout.");
 ABSL_FLAG(int, state_threads, 8,
           "Threads running stateful-channel calls and the Publisher's state "
           "methods.");
@@ -144,6 +151,9 @@ absl::StatusOr<ServiceServerOptions> ServiceServerOptionsFromFlags(
   }
   o.state_threads =
       static_cast<unsigned>(std::max(1, absl::GetFlag(FLAGS_state_threads)));
+  o.service_id = absl::GetFlag(FLAGS_service_id);
+  o.replica_heartbeat_interval =
+      absl::GetFlag(FLAGS_replica_heartbeat_interval);
   return o;
 }
 

@@ -72,6 +72,26 @@ TEST_P(StateStoreTest, HeartbeatsExpireAfterTheirTtl) {
               ElementsAre("long", "short"));
 }
 
+TEST_P(StateStoreTest, ServiceHeartbeatsAreApartFromWorkers) {
+  UseManualClock();
+  const absl::Duration ttl = absl::Milliseconds(300);
+  ASSERT_TRUE(store().Heartbeat("gw", absl::Hours(1)).ok());
+  ASSERT_TRUE(store().ServiceHeartbeat("svc-b", ttl).ok());
+  ASSERT_TRUE(store().ServiceHeartbeat("svc-a", absl::Hours(1)).ok());
+  // The same name in both spaces is two things.
+  ASSERT_TRUE(store().ServiceHeartbeat("gw", absl::Hours(1)).ok());
+  const absl::Time sent = Now();
+  EXPECT_THAT(store().AliveWorkers().value_or(std::vector<std::string>{}),
+              ElementsAre("gw"));
+  EXPECT_THAT(store().AliveServices().value_or(std::vector<std::string>{}),
+              ElementsAre("gw", "svc-a", "svc-b"));
+  PassUntil(sent + ttl);
+  EXPECT_THAT(store().AliveServices().value_or(std::vector<std::string>{}),
+              ElementsAre("gw", "svc-a"));
+  EXPECT_THAT(store().ServiceHeartbeat("", ttl),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST_P(StateStoreTest, LockTimesOutAndReportsMissingChannels) {
   // NATS: the lock is polled on the server, in real time.
   if (!ServerKeepsTime()) UseManualClock();

@@ -92,6 +92,30 @@ absl::Status Transmit(int grpc_port, const std::string& sid,
   return ToAbsl(Stub(grpc_port)->Transmit(&context, request, &response));
 }
 
+absl::StatusOr<v1::ChannelsResponse> Channels(int grpc_port,
+                                              const std::string& pattern) {
+  v1::ChannelsRequest request;
+  request.set_pattern(pattern);
+  v1::ChannelsResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  grpc::Status status = Stub(grpc_port)->Channels(&context, request, &response);
+  if (!status.ok()) return ToAbsl(status);
+  return response;
+}
+
+absl::StatusOr<v1::InfoResponse> Info(int grpc_port) {
+  v1::InfoResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  grpc::Status status =
+      Stub(grpc_port)->Info(&context, v1::InfoRequest(), &response);
+  if (!status.ok()) return ToAbsl(status);
+  return response;
+}
+
 absl::StatusOr<int> HealthStatus(int grpc_port) {
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port),
                                      grpc::InsecureChannelCredentials());

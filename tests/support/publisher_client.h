@@ -59,6 +59,11 @@ absl::Status DisconnectClients(
 absl::Status Transmit(int grpc_port, const std::string& sid,
                       const std::string& identifier, const std::string& data);
 
+// The server API: Publisher.Channels(pattern) and Publisher.Info().
+absl::StatusOr<v1::ChannelsResponse> Channels(int grpc_port,
+                                              const std::string& pattern);
+absl::StatusOr<v1::InfoResponse> Info(int grpc_port);
+
 // grpc.health.v1.Health/Check for the whole server: the serving status
 // (1 = SERVING), called through a generic stub (no health .proto needed).
 absl::StatusOr<int> HealthStatus(int grpc_port);

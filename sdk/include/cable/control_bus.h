@@ -13,6 +13,16 @@ namespace cable::control {
 // Every gateway subscribes to this stream (remote disconnects).
 inline constexpr absl::string_view kAllGateways = "all";
 
+// Every service replica subscribes to this stream (the server API's
+// surveys, service/surveyor.h).
+inline constexpr absl::string_view kAllServices = "services";
+
+// A survey's reply stream: only the asking service listens on it.
+inline std::string ReplyStream(absl::string_view service_id,
+                               absl::string_view random) {
+  return absl::StrCat("reply.", service_id, ".", random);
+}
+
 // The stream of one gateway (direct transmissions to its connections).
 inline std::string GatewayStream(absl::string_view gateway_id) {
   return absl::StrCat("gateway.", gateway_id);

@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -60,6 +62,24 @@ class Hub final {
   std::size_t stream_count() const;
   // Number of local subscriptions to `stream`.
   std::size_t subscriber_count(absl::string_view stream) const;
+  // A stream with local subscribers and their number (the server API).
+  struct StreamCount {
+    std::string stream;
+    std::size_t subscribers = 0;
+  };
+  // The streams `match` accepts (pending ones included), sorted by name:
+  // the first `limit`; `*truncated` tells whether more matched. Any
+  // thread: reads each stream's count under its lock, and `match` runs
+  // outside every lock.
+  std::vector<StreamCount> Counts(
+      const std::function<bool(absl::string_view)>& match, std::size_t limit,
+      bool* truncated) const;
+  // Streams with local subscribers, and subscriptions over all of them.
+  struct Totals {
+    std::size_t streams = 0;
+    std::size_t subscriptions = 0;
+  };
+  Totals totals() const;
   // Messages received from the PubSub backend, all streams together.
   std::uint64_t messages_received() const {
     return messages_received_->load(std::memory_order_relaxed);
@@ -74,6 +94,8 @@ class Hub final {
     absl::flat_hash_map<std::string, std::shared_ptr<Stream>> streams
         ABSL_GUARDED_BY(mu);
   };
+  // The streams in the table now (under its lock only for the copy).
+  std::vector<std::shared_ptr<Stream>> streams() const;
   static void OnStarted(const std::weak_ptr<Table>& table,
                         const std::shared_ptr<Stream>& stream,
                         absl::Status status);

@@ -50,6 +50,9 @@ class InMemoryStateStore final : public StateStore {
   absl::StatusOr<std::vector<Guard>> Guards() override;
   absl::Status Heartbeat(absl::string_view worker, absl::Duration ttl) override;
   absl::StatusOr<std::vector<std::string>> AliveWorkers() override;
+  absl::Status ServiceHeartbeat(absl::string_view service,
+                                absl::Duration ttl) override;
+  absl::StatusOr<std::vector<std::string>> AliveServices() override;
 
  private:
   struct Channel {
@@ -78,6 +81,11 @@ class InMemoryStateStore final : public StateStore {
   absl::flat_hash_map<std::string, LockHolder> locks_ ABSL_GUARDED_BY(mu_);
   // Heartbeat expiry by worker; sorted for AliveWorkers.
   absl::btree_map<std::string, absl::Time> workers_ ABSL_GUARDED_BY(mu_);
+  absl::btree_map<std::string, absl::Time> services_ ABSL_GUARDED_BY(mu_);
+  // The names in `expiries` alive now, sorted; drops the expired ones.
+  std::vector<std::string> Alive(
+      absl::btree_map<std::string, absl::Time>& expiries)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace cable::service

@@ -9,6 +9,7 @@
 //   KV P_locks     key <ch>: the owner holding the write lock. MaxAge =
 //                  the lease, so a dead holder's lock disappears by itself.
 //   KV P_guards    key <ch>.<worker>: a positive guard count.
+//   KV P_services  key <service>: the same for service replicas.
 //   KV P_workers   key <worker>: heartbeat expiry (unix ns, the writer's
 //                  clock); MaxAge only collects garbage.
 //   stream P_events  P.ev.<ch>.<id> (one event) and P.evc.<ch>.<id>.<n>
@@ -121,7 +122,8 @@ struct NatsStateStoreOptions {
   int replicas = 1;
   // Memory instead of file storage for the streams created (tests).
   bool memory_storage = false;
-  // MaxAge of P_workers: heartbeats with a longer ttl are refused.
+  // MaxAge of P_workers and P_services: heartbeats with a longer ttl are
+  // refused.
   absl::Duration worker_max_age = absl::Hours(24);
   // Largest chunk; 0 = derived from the server's max payload.
   std::size_t max_chunk_bytes = 0;
@@ -170,6 +172,9 @@ class NatsStateStore final : public StateStore {
   absl::StatusOr<std::vector<Guard>> Guards() override;
   absl::Status Heartbeat(absl::string_view worker, absl::Duration ttl) override;
   absl::StatusOr<std::vector<std::string>> AliveWorkers() override;
+  absl::Status ServiceHeartbeat(absl::string_view service,
+                                absl::Duration ttl) override;
+  absl::StatusOr<std::vector<std::string>> AliveServices() override;
 
   // The lease in force (the MaxAge of the existing lock bucket).
   absl::Duration lease() const;

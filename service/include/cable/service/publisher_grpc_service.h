@@ -2,6 +2,8 @@
 // cable.v1.Publisher over gRPC: what applications in any language call to
 // publish to streams through the configured PubSub.
 
+#include <cstddef>
+
 #include "cable/v1/publisher.grpc.pb.h"
 
 namespace cable {
@@ -18,6 +20,7 @@ class ApiAccess;
 class Presence;
 class StateChannels;
 class StateCommandHandler;
+class Surveyor;
 
 class PublisherGrpcService final
     : public cable::v1::Publisher::CallbackService {
@@ -28,18 +31,24 @@ class PublisherGrpcService final
   // the stateful-channel methods.
   // Every call is checked against `access` first (UNAUTHENTICATED).
   // `history` (null: history is off) serves History, `presence` (null:
-  // none) Presence and PresenceStats.
+  // none) Presence and PresenceStats, `surveyor` (null: UNIMPLEMENTED)
+  // Channels and Info.
   PublisherGrpcService(PubSub& pubsub, PubSub& control, StateChannels& states,
                        StateCommandHandler& workers, const ApiAccess& access,
                        ::cable::History* history = nullptr,
-                       ::cable::service::Presence* presence = nullptr)
+                       ::cable::service::Presence* presence = nullptr,
+                       Surveyor* surveyor = nullptr)
       : access_(access),
         pubsub_(pubsub),
         control_(control),
         states_(states),
         workers_(workers),
         history_(history),
-        presence_(presence) {}
+        presence_(presence),
+        surveyor_(surveyor) {}
+
+  // Streams in a ChannelsResponse at most.
+  static constexpr std::size_t kMaxChannels = 10000;
 
   // INVALID_ARGUMENT for an empty stream name or a stateful channel's
   // stream ("$state:…", written only by LockState / UpdateState).
@@ -103,6 +112,16 @@ class PublisherGrpcService final
       grpc::CallbackServerContext* context,
       const cable::v1::PresenceStatsRequest* request,
       cable::v1::PresenceStatsResponse* response) override;
+  // The server API (survey.h): a survey of every gateway (Info: and every
+  // service replica) over the control bus. INVALID_ARGUMENT for a bad
+  // pattern.
+  grpc::ServerUnaryReactor* Channels(
+      grpc::CallbackServerContext* context,
+      const cable::v1::ChannelsRequest* request,
+      cable::v1::ChannelsResponse* response) override;
+  grpc::ServerUnaryReactor* Info(grpc::CallbackServerContext* context,
+                                 const cable::v1::InfoRequest* request,
+                                 cable::v1::InfoResponse* response) override;
 
  private:
   const ApiAccess& access_;
@@ -118,6 +137,7 @@ class PublisherGrpcService final
   StateCommandHandler& workers_;
   ::cable::History* const history_;
   ::cable::service::Presence* const presence_;
+  Surveyor* const surveyor_;
 };
 
 }  // namespace cable::service

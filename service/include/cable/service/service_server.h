@@ -64,6 +64,12 @@ struct ServiceServerOptions {
   PresenceOptions presence = {};
   // Threads running stateful-channel calls (state-store round trips).
   unsigned state_threads = 8;
+  // This replica in the server API's Info (empty: random).
+  std::string service_id = {};
+  // How often the replica tells the state store it is alive (Info waits
+  // for every alive replica); it is alive for this plus
+  // state.heartbeat_timeout.
+  absl::Duration replica_heartbeat_interval = absl::Seconds(5);
 };
 
 // What a service serves: the application (its connection class and

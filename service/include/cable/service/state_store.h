@@ -162,6 +162,12 @@ class StateStore {
                                  absl::Duration ttl) = 0;
   // Workers whose last heartbeat has not expired, sorted.
   virtual absl::StatusOr<std::vector<std::string>> AliveWorkers() = 0;
+
+  // The same for service replicas, in a key space of their own (the server
+  // API's Info waits for the alive ones; guard cleanup never sees them).
+  virtual absl::Status ServiceHeartbeat(absl::string_view service,
+                                        absl::Duration ttl) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> AliveServices() = 0;
 };
 
 // Argument checks shared by the implementations (state_store.cc), so that
