@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "cable/control_bus.h"
 #include "cable/gateway/in_memory_session_store.h"
 #include "cable/gateway/jetstream_session_store.h"
 #include "cable/jetstream_client.h"
@@ -56,6 +57,22 @@ bool Missing(SessionStore& store, const std::string& sid) {
   auto r = LoadNow(store, sid);
   EXPECT_TRUE(r.ok()) << r.status();
   return r.ok() && !r->has_value();
+}
+
+// What a client's ?sid= must look like before anything looks it up.
+TEST(SessionId, OnlyWellFormedIdsAreLookedUp) {
+  EXPECT_TRUE(control::ValidSessionId(
+      control::SessionId("5957fc905237bbb5", "7afc7bb80ac62e8a045f194b")));
+  EXPECT_TRUE(control::ValidSessionId("gw.with.dots.0123456789abcdef01234567"));
+  EXPECT_FALSE(control::ValidSessionId(""));
+  EXPECT_FALSE(control::ValidSessionId(".0123456789abcdef01234567"));
+  EXPECT_FALSE(control::ValidSessionId("0123456789abcdef01234567"));
+  EXPECT_FALSE(control::ValidSessionId("gw.0123456789ABCDEF01234567"));
+  EXPECT_FALSE(control::ValidSessionId("gw.0123456789abcdef0123456"));
+  EXPECT_FALSE(control::ValidSessionId("g w.0123456789abcdef01234567"));
+  EXPECT_FALSE(control::ValidSessionId("g>\n.0123456789abcdef01234567"));
+  EXPECT_FALSE(control::ValidSessionId(std::string(300, 'g') +
+                                       ".0123456789abcdef01234567"));
 }
 
 TEST(InMemorySessionStore, KeepsTheLatestSaveForTheTtl) {
