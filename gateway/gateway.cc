@@ -74,6 +74,9 @@ class Gateway::Impl {
         ticker_(loops_[0]->context()),
         heartbeat_timer_(loops_[0]->context()) {
     context_.history = backends_.history;
+    if (options_.session_ttl > std::chrono::milliseconds::zero()) {
+      context_.sessions = backends_.sessions;
+    }
     routes_.ready = [this] { return Ready(); };
     routes_.static_files = backends_.static_files;
     routes_.full = [this] {
@@ -95,7 +98,8 @@ class Gateway::Impl {
       EventLoop& loop = LoopOf(socket);
       auto session = std::make_shared<Session>(
           std::move(socket), std::move(tls), loop, context_,
-          control::SessionId(id_, RandomHex(12)));
+          control::SessionId(id_,
+                             RandomHex(control::kSessionRandomLength / 2)));
       {
         absl::MutexLock lock(&mu_);
         sessions_.emplace(session->sid(), session);

@@ -67,7 +67,11 @@ GatewayMetrics::GatewayMetrics()
                               "Frames written to sockets")),
       broadcasts_received(
           MakeCounter(*registry_, "cable_broadcasts_received_total",
-                      "Broadcast frames queued for local subscribers")) {}
+                      "Broadcast frames queued for local subscribers")),
+      sessions_restored(
+          MakeCounter(*registry_, "cable_sessions_restored_total",
+                      "Extended-protocol clients whose session was restored "
+                      "(?sid= found in the session store)")) {}
 
 std::string GatewayMetrics::Serialize(
     std::uint64_t stream_messages,

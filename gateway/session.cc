@@ -56,6 +56,10 @@ void Session::Run(const Request& request, std::string subprotocol,
                   std::string early) {
   const auto& options = context_.options;
   extended_ = subprotocol == protocol::kExtendedSubprotocol;
+  if (extended_ && context_.sessions != nullptr) {
+    snapshot_ = std::make_unique<Snapshot>();
+    ReadRestoreRequest(request);
+  }
   beast::error_code ec;
   // Reads and writes are tried at once and only wait when the socket has
   // nothing (or no room): see read() and write_next().
@@ -96,7 +100,16 @@ void Session::OnAccept() {
   connect_pending_ = true;
   context_.metrics.connections_opened.Increment();
   context_.metrics.connections_active.Increment();
+  // (A restore looks its session up first; Connect follows.)
+  if (restore_) {
+    LookUpSession();
+  } else {
+    Connect();
+  }
+  Read();
+}
 
+void Session::Connect() {
   internal::v1::ConnectRequest request;
   request.mutable_env()->ParseFromString(env_);
   request.set_sid(sid_);
@@ -110,7 +123,6 @@ void Session::OnAccept() {
                     self->OnConnected(std::move(response));
                   });
       });
-  Read();
 }
 
 void Session::OnConnected(
@@ -147,6 +159,12 @@ void Session::OnConnected(
     return;
   }
   state_ = State::kOpen;
+  if (restore_ && response->disconnect().reason().empty()) {
+    BeginRestore(
+        {response->transmissions().begin(), response->transmissions().end()});
+    return;
+  }
+  restore_.reset();
   for (const auto& frame : response->transmissions()) SendReply(frame);
   if (!response->disconnect().reason().empty()) {
     Close(ws::kCloseNormal, response->disconnect().reason());
@@ -191,17 +209,18 @@ void Session::OnTick(const SharedFrame& ping) {
       CloseNow();
       return;
     case Heartbeat::Verdict::kPing:
-      Send(ping);
-      return;
+      if (!restoring()) Send(ping);  // (no ping before the welcome)
+      break;
     case Heartbeat::Verdict::kPingAndProbe:
       // A client silent for half the idle period gets a protocol ping,
       // which every WebSocket client answers.
-      Send(ping);
+      if (!restoring()) Send(ping);
       Enqueue(std::make_shared<const std::string>(
                   ws::EncodeFrame(ws::Opcode::kPing, {})),
               true);
-      return;
+      break;
   }
+  RefreshSnapshot(now);
 }
 
 void Session::Shutdown() {
@@ -263,6 +282,9 @@ void Session::OnClosed() {
     replay_.reset();
     commands_.Done();
   }
+  // (Not while looking the old session up: OnSessionLoaded finds the
+  // socket closed and finishes the session.)
+  if (restore_ && !connect_pending_) restore_.reset();
   write_queue_.DropUnwritten();
   commands_.clear();
   if (was_accepted) context_.metrics.connections_active.Decrement();

@@ -57,7 +57,13 @@ void Session::HandleFrame(absl::string_view text) {
       protocol::ClientCommandKind(parsed->command);
   if (kind == internal::v1::COMMAND_KIND_HISTORY &&
       (!extended_ || !parsed->history)) {
-    kind.reset();  // a plain client's, or nothing to replay
+    if (extended_ && AwaitsHistory(parsed->identifier)) {
+      // A restored subscription's, with nothing to replay (the client
+      // knows no position): what waits for it goes now.
+      parsed->history.emplace();
+    } else {
+      kind.reset();  // a plain client's, or nothing to replay
+    }
   }
   if (kind == internal::v1::COMMAND_KIND_PRESENCE_INFO && !extended_) {
     kind.reset();  // a plain client's
@@ -116,7 +122,10 @@ bool Session::Precheck(const Command& command) {
     }
     if (subscriptions_.size() >= context_.options.max_subscriptions) {
       context_.metrics.subscriptions_over_limit.Increment();
-      SendReply(protocol::RejectFrame(command.identifier));
+      // (A restore's: the client subscribes again itself.)
+      if (!command.restore) {
+        SendReply(protocol::RejectFrame(command.identifier));
+      }
       return false;
     }
     return true;
@@ -131,6 +140,12 @@ void Session::PumpCommands() {
   while (state_ == State::kOpen) {
     std::optional<Command> command = commands_.Next();
     if (!command) return;
+    if (command->restore &&
+        command->kind == internal::v1::COMMAND_KIND_UNSPECIFIED) {
+      commands_.Done();
+      FinishRestore();  // the restore's subscribes are all done
+      continue;
+    }
     if (!Precheck(*command)) {
       commands_.Done();
       continue;
@@ -244,7 +259,7 @@ void Session::OnCommandFailed(const Command& command,
       "service call failed (", absl::StatusCodeToString(status.code()),
       "); it may or may not have taken effect");
   if (Opens(command.kind)) {
-    SendReply(protocol::RejectFrame(command.identifier));
+    if (!command.restore) SendReply(protocol::RejectFrame(command.identifier));
   } else if (command.kind == internal::v1::COMMAND_KIND_SYNC &&
              sub != nullptr) {
     // The client never got the state these updates apply to: leave the
@@ -277,8 +292,9 @@ void Session::Apply(Answer answer) {
     // live (the sync that releases them is queued once it is).
     if (response.sync_after_streams()) sub->gate.Hold();
     // A subscribe asking for history: hold the live frames from the moment
-    // the streams are live until the replay (queued once they are) ends.
-    if (command.history && Opens(command.kind)) {
+    // the streams are live until the replay (queued once they are) ends. A
+    // restore's: until the client asks for its history after the welcome.
+    if ((command.history || command.restore) && Opens(command.kind)) {
       if (!sub->history) sub->history = std::make_unique<HistoryGate>();
       sub->history->Hold();
     }
@@ -361,7 +377,7 @@ void Session::FinishCommand() {
       SubscriptionSet::RemoveStream(*sub, s);
     }
     ReleaseHeld(*sub, std::nullopt);
-    SendReply(protocol::RejectFrame(command.identifier));
+    if (!command.restore) SendReply(protocol::RejectFrame(command.identifier));
     commands_.push_front({Undoing(sub->opened_by), command.identifier, {}});
     PumpCommands();
     return;
@@ -390,7 +406,14 @@ void Session::FinishCommand() {
     RemoveSubscription(command.identifier);
     sub = nullptr;
   }
-  for (const auto& frame : response.transmissions()) SendReply(frame);
+  for (const auto& frame : response.transmissions()) {
+    if (command.restore && RestoreAnswer(command, frame)) continue;
+    SendReply(frame);
+  }
+  if (Opens(command.kind) || Closes(command.kind) ||
+      response.subscription_removed()) {
+    SaveSnapshot();
+  }
   if (sub != nullptr && command.kind == internal::v1::COMMAND_KIND_SYNC) {
     ReleaseHeld(*sub, response.status() == internal::v1::STATUS_SUCCESS
                           ? std::optional(response.resume_after_revision())

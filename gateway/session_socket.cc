@@ -142,7 +142,12 @@ void Session::Deliver(SharedFrame frame) {
 }
 
 bool Session::QueueBroadcast(SharedFrame frame) {
-  if (state_ != State::kOpen || !Push(std::move(frame), false)) return false;
+  if (state_ != State::kOpen) return false;
+  if (restoring()) {
+    HoldForRestore(frame, false);
+    return false;
+  }
+  if (!Push(std::move(frame), false)) return false;
   if (flush_pending_) return false;
   flush_pending_ = true;
   return true;
@@ -154,10 +159,21 @@ void Session::FlushBroadcasts() {
 }
 
 void Session::SendReply(std::string text) {
-  Enqueue(std::make_shared<const std::string>(ws::TextFrame(text)), true);
+  auto frame = std::make_shared<const std::string>(ws::TextFrame(text));
+  if (restoring()) {
+    HoldForRestore(frame, true);
+    return;
+  }
+  Enqueue(std::move(frame), true);
 }
 
-void Session::Send(SharedFrame frame) { Enqueue(std::move(frame), false); }
+void Session::Send(SharedFrame frame) {
+  if (restoring()) {
+    HoldForRestore(frame, false);
+    return;
+  }
+  Enqueue(std::move(frame), false);
+}
 
 void Session::Enqueue(SharedFrame frame, bool reply) {
   if (Push(std::move(frame), reply)) WriteNext();

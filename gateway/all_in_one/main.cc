@@ -16,6 +16,7 @@
 #include "cable/gateway/gateway.h"
 #include "cable/gateway/gateway_flags.h"
 #include "cable/gateway/reload_signal.h"
+#include "cable/gateway/session_store.h"
 #include "cable/history_flags.h"
 #include "cable/nats_flags.h"
 #include "cable/process.h"
@@ -90,6 +91,12 @@ int main(int argc, char** argv) {
   gateway_backends.service_secret = service_options->gateway_secret;
   gateway_backends.extra_metrics.push_back((*service)->metrics());
   gateway_backends.pubsub_ready = backends->ready;
+  // Session restore: in memory, or in JetStream with --nats_url.
+  auto sessions = cable::gateway::MakeSessionStore(
+      absl::GetFlag(FLAGS_nats_url), "cable-server",
+      cable::NatsSecurityFromFlags(), gateway_options.session_ttl);
+  if (!sessions.ok()) return Fail(std::string(sessions.status().message()));
+  gateway_backends.sessions = sessions->get();
   cable::gateway::Gateway gateway(gateway_options, gateway_backends);
   auto port = gateway.Start();
   if (!port.ok()) return Fail(std::string(port.status().message()));

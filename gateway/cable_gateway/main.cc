@@ -16,6 +16,7 @@
 #include "cable/gateway/gateway_flags.h"
 #include "cable/gateway/reload_signal.h"
 #include "cable/gateway/service_client.h"
+#include "cable/gateway/session_store.h"
 #include "cable/history_flags.h"
 #include "cable/nats_flags.h"
 #include "cable/process.h"
@@ -100,6 +101,12 @@ int main(int argc, char** argv) {
   gateway_backends.service = *channel;
   gateway_backends.service_secret = secret;
   gateway_backends.pubsub_ready = backends->ready;
+  // Session restore: in memory, or in JetStream with --nats_url.
+  auto sessions = cable::gateway::MakeSessionStore(
+      absl::GetFlag(FLAGS_nats_url), "cable-gateway",
+      cable::NatsSecurityFromFlags(), options.session_ttl);
+  if (!sessions.ok()) return Fail(std::string(sessions.status().message()));
+  gateway_backends.sessions = sessions->get();
   cable::gateway::Gateway gateway(options, gateway_backends);
   auto port = gateway.Start();
   if (!port.ok()) return Fail(std::string(port.status().message()));

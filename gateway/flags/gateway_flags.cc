@@ -66,6 +66,12 @@ ABSL_FLAG(absl::Duration, service_timeout, absl::Seconds(5),
 ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(5),
           "On SIGTERM, how long to wait for clients to take their "
           "disconnect before exiting.");
+ABSL_FLAG(absl::Duration, session_ttl, absl::Minutes(5),
+          "Session restore (actioncable-v1-ext-json): how long a session's "
+          "subscriptions are remembered after its last change, also after it "
+          "closed, so that the client reconnecting with ?sid= gets them back "
+          "(in memory; in JetStream with --nats_url, shared by every "
+          "gateway). 0 turns restore off.");
 
 namespace cable::gateway {
 
@@ -103,6 +109,9 @@ GatewayOptions GatewayOptionsFromFlags() {
   o.handshake_timeout = ms(absl::GetFlag(FLAGS_handshake_timeout));
   o.service_timeout = ms(absl::GetFlag(FLAGS_service_timeout));
   o.shutdown_timeout = ms(absl::GetFlag(FLAGS_shutdown_timeout));
+  // (0 and below: off.)
+  o.session_ttl = std::chrono::milliseconds(std::max<int64_t>(
+      0, absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_session_ttl))));
   return o;
 }
 

@@ -4,7 +4,8 @@
 // outlive any one server and are the same on every server.
 //
 //   - kill -9 of the server a client is on: the client comes back through a
-//     TCP proxy (now pointing at the other server) and gets, by history
+//     TCP proxy (now pointing at the other server), is restored there (its
+//     session kept in JetStream: no subscribe again) and gets, by history
 //     replay, everything published while it was away: 0..N-1 exactly once,
 //     in order; the offsets Broadcast returned on both servers are one
 //     contiguous sequence in one epoch.
@@ -147,6 +148,12 @@ test('reliable stream survives kill -9 of its server', { timeout: TEST_TIMEOUT }
   assert.ok(c.received.length === N && c.received.every((n, i) => n === i),
     `the client did not receive 0..${N - 1} exactly once each, in order (missed messages: the history did not survive A, or B did not replay it):\n  ${report()}\n${cl.report()}`);
   assert.ok(!c.infos.includes('history_not_found'), `history_not_found after the failover:\n  ${report()}`);
+  // Restored on B from the session A kept in JetStream: no subscribe again.
+  assert.ok(c.cableRestores >= 1, `the client was not restored on B (session restore through JetStream):\n  ${report()}\n${cl.report()}`);
+  const lastWelcome = c.frames.welcomes[c.frames.welcomes.length - 1];
+  assert.equal(lastWelcome.restored, true, `last welcome ${JSON.stringify(lastWelcome)}`);
+  assert.deepEqual(lastWelcome.restored_ids, [JSON.stringify({ channel: 'ChatChannel', room })]);
+  assert.equal(c.frames.subscribes.length, 1, `the client subscribed again on B:\n  ${report()}`);
 
   // Broadcast answers before the kill, from both servers: sorted, 1..k, one epoch.
   const before = responses.slice(0, KILL_AT);

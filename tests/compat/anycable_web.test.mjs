@@ -105,6 +105,53 @@ test('reliable stream survives repeated socket cuts', { timeout: TEST_TIMEOUT },
   }
 });
 
+test('session restore: the client is restored after each cut, nothing lost or repeated', { timeout: TEST_TIMEOUT }, async (t) => {
+  const N = 600;
+  const { server, proxy, pub, client } = await setup(t, ['--history_limit=10000']);
+  const room = `restore-${randomUUID()}`;
+  const stream = `chat:${room}`;
+  const c = client(room);
+  await subscribed(c, server);
+  const report = () => `${sequenceReport(c.received, N)}\n  proxy ${JSON.stringify(proxy.stats)}, open ${proxy.open}\n  ${clientReport(c)}`;
+
+  // Publishing goes on, unawaited by the client, while the test cuts the
+  // client's socket each time it is back (restored) and has read more.
+  let published = 0;
+  const publishing = (async () => {
+    for (let i = 0; i < N; i++) {
+      await pub.broadcast(stream, JSON.stringify({ n: i }));
+      published = i + 1;
+      c.changed();
+    }
+  })();
+  let cuts = 0;
+  while (published < N) {
+    const seen = c.received.length;
+    await c.until(() => published >= N || (c.cableConnects > cuts && proxy.open > 0 && c.received.length > seen),
+      () => `reconnect after cut ${cuts}, then a message\n  ${report()}`);
+    if (published >= N) break;
+    if (proxy.cut() >= 1) cuts++;
+  }
+  await publishing;
+  assert.ok(cuts >= 3, `only ${cuts} cuts while publishing ${N} messages`);
+
+  await c.until(() => c.received.includes(N - 1),
+    () => `message n=${N - 1} after ${cuts} cuts\n  ${report()}`, DELIVERY_WAIT);
+  await c.until(() => c.cableConnects > cuts, () => `the reconnect after the last cut\n  ${report()}`);
+  assert.deepEqual(c.received, Array.from({ length: N }, (_, i) => i),
+    `the client did not receive 0..${N - 1} exactly once each, in order:\n  ${report()}`);
+  // Every reconnect was a restore: connect events with restored true, the
+  // welcome with the subscription's identifier, and no second subscribe.
+  assert.equal(c.cableRestores, cuts, `connects with restored: true:\n  ${report()}`);
+  const identifier = JSON.stringify({ channel: 'ChatChannel', room });
+  for (const w of c.frames.welcomes.slice(1)) {
+    assert.equal(w.restored, true, `a welcome after a cut: ${JSON.stringify(w)}`);
+    assert.deepEqual(w.restored_ids, [identifier], `restored_ids: ${JSON.stringify(w)}`);
+  }
+  assert.equal(c.frames.subscribes.length, 1, `the client subscribed again:\n  ${report()}`);
+  assert.ok(!c.infos.includes('history_not_found'), `history_not_found:\n  ${report()}`);
+});
+
 test('plain clients see no change', { timeout: TEST_TIMEOUT }, async (t) => {
   const defer = deferrer(t);
   const server = await startServer(); // history on: the default

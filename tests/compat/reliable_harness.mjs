@@ -236,8 +236,9 @@ class RecordingLogger extends BaseLogger {
 export function anycableClient(url, room) {
   const w = watcher();
   const sockets = []; // one record per WebSocket the client opened
-  // Counts by type, confirm/reject_history frames, subscribe commands sent.
-  const frames = { types: {}, history: [], subscribes: [] };
+  // Counts by type, confirm/reject_history frames, welcomes, subscribe
+  // commands sent.
+  const frames = { types: {}, history: [], welcomes: [], subscribes: [] };
   class RecordingWebSocket extends WebSocket {
     constructor(u, protocols, opts) {
       super(u, protocols, opts);
@@ -252,6 +253,7 @@ export function anycableClient(url, room) {
         const type = m.type || (m.message !== undefined ? 'message' : 'other');
         frames.types[type] = (frames.types[type] || 0) + 1;
         if (type === 'confirm_history' || type === 'reject_history') frames.history.push(m);
+        if (type === 'welcome') frames.welcomes.push(m);
         if (type === 'message') frames.lastMessage = m;
       });
     }
@@ -284,13 +286,18 @@ export function anycableClient(url, room) {
     metas: [], // the stream position the client read from each message
     channelConnects: 0,
     cableConnects: 0,
+    cableRestores: 0, // connects with `restored` (session restore)
     cableDisconnects: 0,
     infos: [], // channel notifications: history_received, history_not_found
     presence: [], // presence events: {type: 'join'|'leave'|'info'|'error', id, info}
     until: w.until,
     changed: w.changed,
   };
-  cable.on('connect', () => { state.cableConnects++; w.changed(); });
+  cable.on('connect', (ev) => {
+    state.cableConnects++;
+    if (ev && ev.restored) state.cableRestores++;
+    w.changed();
+  });
   cable.on('disconnect', () => { state.cableDisconnects++; w.changed(); });
 
   const channel = cable.subscribeTo('ChatChannel', { room });
@@ -343,7 +350,8 @@ export function sequenceReport(got, n) {
 
 export function clientReport(c) {
   return [
-    `cable connects ${c.cableConnects}, disconnects ${c.cableDisconnects}, channel connects ${c.channelConnects}`,
+    `cable connects ${c.cableConnects} (restored ${c.cableRestores}), disconnects ${c.cableDisconnects}, channel connects ${c.channelConnects}`,
+    `welcomes ${JSON.stringify(c.frames.welcomes.slice(-3))} (${c.frames.welcomes.length})`,
     `channel infos ${JSON.stringify(c.infos)}; history frames ${JSON.stringify(c.frames.history.slice(0, 5))}`,
     `frames by type ${JSON.stringify(c.frames.types)}; last data frame ${JSON.stringify(c.frames.lastMessage)}`,
     `last subscribe sent ${JSON.stringify(c.frames.subscribes[c.frames.subscribes.length - 1])} (${c.frames.subscribes.length} sent)`,

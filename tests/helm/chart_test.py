@@ -154,6 +154,9 @@ def promises(objects, values_name):
                     out.append(f"{name}: terminationGracePeriodSeconds {grace} must exceed preStop "
                                f"{drain} s + shutdown {after} s")
             if component == "gateway":
+                ttl = str(((values.get("session") or {}).get("ttl")) or "5m")
+                if flag(c, "session_ttl") != ttl:
+                    out.append(f"{name}: --session_ttl={flag(c, 'session_ttl')}, values say session.ttl {ttl}")
                 if c["livenessProbe"].get("httpGet", {}).get("path") != "/health":
                     out.append(f"{name}: liveness must be /health")
                 if c["startupProbe"].get("httpGet", {}).get("path") != "/ready":

@@ -33,6 +33,10 @@ struct Command {
   std::string data;
   // An extended-protocol client's `history` (on subscribe or history).
   std::shared_ptr<const protocol::HistoryRequest> history;
+  // Session restore's: a subscribe the gateway makes again for a client
+  // that came back (its confirmation is not sent), or, with kind
+  // COMMAND_KIND_UNSPECIFIED, the mark after them (the welcome goes then).
+  bool restore = false;
 };
 
 // "join" opens a subscription like "subscribe", "leave" closes one like

@@ -24,6 +24,8 @@ class History;
 
 namespace cable::gateway {
 
+class SessionStore;
+
 // What a gateway is connected to.
 struct GatewayBackends {
   // Streams (the Hub's backend) and the control bus (sdk/control_bus.h);
@@ -47,6 +49,9 @@ struct GatewayBackends {
   // when history is off (they then get reject_history). Must outlive the
   // gateway.
   History* history = nullptr;
+  // Session restore's snapshots (MakeSessionStore); null, or
+  // options.session_ttl 0, turns restore off. Must outlive the gateway.
+  SessionStore* sessions = nullptr;
 };
 
 // The WebSocket gateway: accepts clients on one port (HTTP and WebSocket),

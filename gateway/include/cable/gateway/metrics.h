@@ -48,6 +48,7 @@ class GatewayMetrics final {
   prometheus::Counter& service_errors;
   prometheus::Counter& frames_sent;
   prometheus::Counter& broadcasts_received;
+  prometheus::Counter& sessions_restored;
 };
 
 }  // namespace cable::gateway

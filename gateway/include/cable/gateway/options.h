@@ -60,6 +60,11 @@ struct GatewayOptions {
   std::chrono::milliseconds service_timeout{5000};
   // How long shutdown waits for clients to take their disconnect.
   std::chrono::milliseconds shutdown_timeout{5000};
+  // Session restore (extended protocol): how long a session's snapshot is
+  // kept after its last change (or refresh), also after the connection
+  // closed; a connection refreshes it every half of this. 0: no restore
+  // (no snapshots, `sid` ignored). The SessionStore is built with it.
+  std::chrono::milliseconds session_ttl{5 * 60 * 1000};
 };
 
 }  // namespace cable::gateway

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -21,6 +22,7 @@
 #include "cable/gateway/frame_sink.h"
 #include "cable/gateway/heartbeat.h"
 #include "cable/gateway/rate_limiter.h"
+#include "cable/gateway/session_store.h"
 #include "cable/gateway/subscription_set.h"
 #include "cable/gateway/websocket.h"
 #include "cable/gateway/write_queue.h"
@@ -56,9 +58,10 @@ class TlsConnection;
 // queue (WriteQueue); a client that lets it overflow is dropped
 // ("too_slow") without delaying anyone else.
 //
-// Session is the glue between its parts, in three files: session.cc (the
+// Session is the glue between its parts, in files: session.cc (the
 // connection's life: upgrade, connect, ticks, close, disconnect),
-// session_commands.cc (commands, subscriptions, streams, timers) and
+// session_commands.cc (commands, subscriptions, streams, timers),
+// session_history.cc (replays), session_restore.cc (session restore) and
 // session_socket.cc (the socket and RFC 6455: reads, writes, the close
 // handshake).
 class Session final : public FrameSink,
@@ -115,6 +118,24 @@ class Session final : public FrameSink,
     Command command;
     internal::v1::CommandResponse response;
   };
+  // Session restore, from the upgrade until the welcome: the session the
+  // client came back from, what the store kept of it, and, once the
+  // service connected us, the welcome and every frame that must wait for it
+  // while the gateway subscribes again.
+  struct Restore {
+    std::string sid;
+    SessionSnapshot snapshot;
+    // Between Connect's success and the welcome.
+    bool active = false;
+    std::vector<std::string> welcome;
+    std::vector<std::pair<SharedFrame, bool>> held;  // (frame, reply)
+  };
+  // What this session last saved in the SessionStore.
+  struct Snapshot {
+    SessionSnapshot saved;
+    Clock::time_point saved_at;
+    bool written = false;
+  };
   // A `history` command's reads, one page per stream, until all are in.
   struct Replay {
     std::string identifier;
@@ -126,6 +147,7 @@ class Session final : public FrameSink,
 
   // session.cc: the connection's life.
   void OnAccept();
+  void Connect();
   void OnConnected(absl::StatusOr<internal::v1::ConnectResponse> response);
   void OnTick(const SharedFrame& ping);
   void OnClosed();
@@ -175,6 +197,33 @@ class Session final : public FrameSink,
   void StartHistory(const Command& command);
   void OnHistoryPage(std::size_t index, absl::StatusOr<HistoryPage> page);
   void FinishHistory();
+
+  // session_restore.cc: session restore (docs/protocol.md). Notes the
+  // `sid` the upgrade request asks to restore (a well-formed one, on the
+  // extended protocol, with a store).
+  void ReadRestoreRequest(const Request& request);
+  // Looks the old session up, then connects.
+  void LookUpSession();
+  void OnSessionLoaded(absl::StatusOr<std::optional<SessionSnapshot>> snapshot);
+  // Connected with a snapshot: queues its subscribes (and the mark after
+  // them) ahead of what the client sent; `welcome` is Connect's answer.
+  void BeginRestore(std::vector<std::string> welcome);
+  // The mark: sends the welcome with restored_ids, then what waited.
+  void FinishRestore();
+  bool restoring() const { return restore_ != nullptr && restore_->active; }
+  // While restoring, outbound frames wait for the welcome (bounded by
+  // max_queue_frames, then too_slow).
+  void HoldForRestore(const SharedFrame& frame, bool reply);
+  // Whether `frame`, a transmission of restore's `command`, is its
+  // confirm_subscription or reject_subscription (not sent).
+  static bool RestoreAnswer(const Command& command, absl::string_view frame);
+  // Whether `identifier` is a subscription whose live frames wait for a
+  // history command (a restored one, until the client asks).
+  bool AwaitsHistory(absl::string_view identifier);
+  // Saves the plain subscriptions' identifiers if they changed; refreshes
+  // them every half TTL so that the store keeps them while we live.
+  void SaveSnapshot();
+  void RefreshSnapshot(Clock::time_point now);
 
   // session_socket.cc: the socket and the WebSocket protocol on it.
   // Waits for the socket to be readable, then reads what is there.
@@ -239,6 +288,10 @@ class Session final : public FrameSink,
   StreamWait stream_wait_;
   // The history replay in flight (it is the pipeline's one call).
   std::unique_ptr<Replay> replay_;
+  // A restore asked for and under way (null: none).
+  std::unique_ptr<Restore> restore_;
+  // Extended-protocol sessions with a SessionStore only.
+  std::unique_ptr<Snapshot> snapshot_;
 
   WriteQueue write_queue_;
   // Waiting for the socket to take more.

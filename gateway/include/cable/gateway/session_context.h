@@ -15,6 +15,7 @@ namespace cable::gateway {
 
 struct GatewayOptions;
 class Hub;
+class SessionStore;
 class ServiceClient;
 class GatewayMetrics;
 
@@ -46,6 +47,9 @@ class SessionContext {
   const Clock& clock;
   // Where extended-protocol replays read from; null: history is off.
   History* history = nullptr;
+  // Where extended-protocol sessions are remembered for restore; null:
+  // restore is off.
+  SessionStore* sessions = nullptr;
   // Sessions whose socket is open, from the upgrade to the close: what
   // --max_connections bounds. (A closed session may stay registered a
   // little longer, until the service has run its Disconnect.)
