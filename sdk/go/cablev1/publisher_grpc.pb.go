@@ -34,6 +34,10 @@ const (
 	Publisher_DeleteEvents_FullMethodName   = "/cable.v1.Publisher/DeleteEvents"
 	Publisher_ListChannels_FullMethodName   = "/cable.v1.Publisher/ListChannels"
 	Publisher_History_FullMethodName        = "/cable.v1.Publisher/History"
+	Publisher_Presence_FullMethodName       = "/cable.v1.Publisher/Presence"
+	Publisher_PresenceStats_FullMethodName  = "/cable.v1.Publisher/PresenceStats"
+	Publisher_Channels_FullMethodName       = "/cable.v1.Publisher/Channels"
+	Publisher_Info_FullMethodName           = "/cable.v1.Publisher/Info"
 )
 
 // PublisherClient is the client API for Publisher service.
@@ -63,6 +67,17 @@ type PublisherClient interface {
 	// keeps no history or `epoch` is not its epoch any more; OUT_OF_RANGE
 	// when messages after `after_offset` were already dropped.
 	History(ctx context.Context, in *HistoryRequest, opts ...grpc.CallOption) (*HistoryResponse, error)
+	// Presence (docs/protocol.md, "Presence"): who has joined a stream's
+	// presence set, on every gateway. Empty for a stream nobody joined.
+	Presence(ctx context.Context, in *PresenceRequest, opts ...grpc.CallOption) (*PresenceResponse, error)
+	PresenceStats(ctx context.Context, in *PresenceStatsRequest, opts ...grpc.CallOption) (*PresenceStatsResponse, error)
+	// Server API: the streams with subscribers right now, across every
+	// gateway, with their subscriber counts (Centrifugo's `channels`).
+	// INVALID_ARGUMENT for a bad pattern.
+	Channels(ctx context.Context, in *ChannelsRequest, opts ...grpc.CallOption) (*ChannelsResponse, error)
+	// Server API: the gateways, the service replicas, the connections and
+	// the version (Centrifugo's `info`).
+	Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error)
 }
 
 type publisherClient struct {
@@ -163,6 +178,42 @@ func (c *publisherClient) History(ctx context.Context, in *HistoryRequest, opts 
 	return out, nil
 }
 
+func (c *publisherClient) Presence(ctx context.Context, in *PresenceRequest, opts ...grpc.CallOption) (*PresenceResponse, error) {
+	out := new(PresenceResponse)
+	err := c.cc.Invoke(ctx, Publisher_Presence_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *publisherClient) PresenceStats(ctx context.Context, in *PresenceStatsRequest, opts ...grpc.CallOption) (*PresenceStatsResponse, error) {
+	out := new(PresenceStatsResponse)
+	err := c.cc.Invoke(ctx, Publisher_PresenceStats_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *publisherClient) Channels(ctx context.Context, in *ChannelsRequest, opts ...grpc.CallOption) (*ChannelsResponse, error) {
+	out := new(ChannelsResponse)
+	err := c.cc.Invoke(ctx, Publisher_Channels_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *publisherClient) Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error) {
+	out := new(InfoResponse)
+	err := c.cc.Invoke(ctx, Publisher_Info_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PublisherServer is the server API for Publisher service.
 // All implementations must embed UnimplementedPublisherServer
 // for forward compatibility
@@ -190,6 +241,17 @@ type PublisherServer interface {
 	// keeps no history or `epoch` is not its epoch any more; OUT_OF_RANGE
 	// when messages after `after_offset` were already dropped.
 	History(context.Context, *HistoryRequest) (*HistoryResponse, error)
+	// Presence (docs/protocol.md, "Presence"): who has joined a stream's
+	// presence set, on every gateway. Empty for a stream nobody joined.
+	Presence(context.Context, *PresenceRequest) (*PresenceResponse, error)
+	PresenceStats(context.Context, *PresenceStatsRequest) (*PresenceStatsResponse, error)
+	// Server API: the streams with subscribers right now, across every
+	// gateway, with their subscriber counts (Centrifugo's `channels`).
+	// INVALID_ARGUMENT for a bad pattern.
+	Channels(context.Context, *ChannelsRequest) (*ChannelsResponse, error)
+	// Server API: the gateways, the service replicas, the connections and
+	// the version (Centrifugo's `info`).
+	Info(context.Context, *InfoRequest) (*InfoResponse, error)
 	mustEmbedUnimplementedPublisherServer()
 }
 
@@ -226,6 +288,18 @@ func (UnimplementedPublisherServer) ListChannels(context.Context, *ListChannelsR
 }
 func (UnimplementedPublisherServer) History(context.Context, *HistoryRequest) (*HistoryResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method History not implemented")
+}
+func (UnimplementedPublisherServer) Presence(context.Context, *PresenceRequest) (*PresenceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Presence not implemented")
+}
+func (UnimplementedPublisherServer) PresenceStats(context.Context, *PresenceStatsRequest) (*PresenceStatsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PresenceStats not implemented")
+}
+func (UnimplementedPublisherServer) Channels(context.Context, *ChannelsRequest) (*ChannelsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Channels not implemented")
+}
+func (UnimplementedPublisherServer) Info(context.Context, *InfoRequest) (*InfoResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Info not implemented")
 }
 func (UnimplementedPublisherServer) mustEmbedUnimplementedPublisherServer() {}
 
@@ -420,6 +494,78 @@ func _Publisher_History_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Publisher_Presence_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PresenceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PublisherServer).Presence(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Publisher_Presence_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PublisherServer).Presence(ctx, req.(*PresenceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Publisher_PresenceStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PresenceStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PublisherServer).PresenceStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Publisher_PresenceStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PublisherServer).PresenceStats(ctx, req.(*PresenceStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Publisher_Channels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChannelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PublisherServer).Channels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Publisher_Channels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PublisherServer).Channels(ctx, req.(*ChannelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Publisher_Info_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InfoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PublisherServer).Info(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Publisher_Info_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PublisherServer).Info(ctx, req.(*InfoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Publisher_ServiceDesc is the grpc.ServiceDesc for Publisher service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -466,6 +612,22 @@ var Publisher_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "History",
 			Handler:    _Publisher_History_Handler,
+		},
+		{
+			MethodName: "Presence",
+			Handler:    _Publisher_Presence_Handler,
+		},
+		{
+			MethodName: "PresenceStats",
+			Handler:    _Publisher_PresenceStats_Handler,
+		},
+		{
+			MethodName: "Channels",
+			Handler:    _Publisher_Channels_Handler,
+		},
+		{
+			MethodName: "Info",
+			Handler:    _Publisher_Info_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -171,6 +171,110 @@ class HistoryResponse(_message.Message):
     last_offset: int
     def __init__(self, epoch: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[HistoryMessage, _Mapping]]] = ..., last_offset: _Optional[int] = ...) -> None: ...
 
+class PresenceRequest(_message.Message):
+    __slots__ = ("stream",)
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    stream: str
+    def __init__(self, stream: _Optional[str] = ...) -> None: ...
+
+class PresenceRecord(_message.Message):
+    __slots__ = ("id", "info")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    info: str
+    def __init__(self, id: _Optional[str] = ..., info: _Optional[str] = ...) -> None: ...
+
+class PresenceResponse(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[PresenceRecord]
+    def __init__(self, records: _Optional[_Iterable[_Union[PresenceRecord, _Mapping]]] = ...) -> None: ...
+
+class PresenceStatsRequest(_message.Message):
+    __slots__ = ("stream",)
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    stream: str
+    def __init__(self, stream: _Optional[str] = ...) -> None: ...
+
+class PresenceStatsResponse(_message.Message):
+    __slots__ = ("num_clients", "num_users")
+    NUM_CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    NUM_USERS_FIELD_NUMBER: _ClassVar[int]
+    num_clients: int
+    num_users: int
+    def __init__(self, num_clients: _Optional[int] = ..., num_users: _Optional[int] = ...) -> None: ...
+
+class ChannelsRequest(_message.Message):
+    __slots__ = ("pattern",)
+    PATTERN_FIELD_NUMBER: _ClassVar[int]
+    pattern: str
+    def __init__(self, pattern: _Optional[str] = ...) -> None: ...
+
+class StreamSubscribers(_message.Message):
+    __slots__ = ("stream", "subscribers")
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIBERS_FIELD_NUMBER: _ClassVar[int]
+    stream: str
+    subscribers: int
+    def __init__(self, stream: _Optional[str] = ..., subscribers: _Optional[int] = ...) -> None: ...
+
+class ChannelsResponse(_message.Message):
+    __slots__ = ("streams", "truncated", "unanswered_gateways")
+    STREAMS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    UNANSWERED_GATEWAYS_FIELD_NUMBER: _ClassVar[int]
+    streams: _containers.RepeatedCompositeFieldContainer[StreamSubscribers]
+    truncated: bool
+    unanswered_gateways: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, streams: _Optional[_Iterable[_Union[StreamSubscribers, _Mapping]]] = ..., truncated: _Optional[bool] = ..., unanswered_gateways: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class InfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GatewayInfo(_message.Message):
+    __slots__ = ("id", "connections", "subscriptions", "streams", "version", "uptime_seconds")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
+    STREAMS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    connections: int
+    subscriptions: int
+    streams: int
+    version: str
+    uptime_seconds: int
+    def __init__(self, id: _Optional[str] = ..., connections: _Optional[int] = ..., subscriptions: _Optional[int] = ..., streams: _Optional[int] = ..., version: _Optional[str] = ..., uptime_seconds: _Optional[int] = ...) -> None: ...
+
+class ServiceInfo(_message.Message):
+    __slots__ = ("id", "version", "uptime_seconds")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    version: str
+    uptime_seconds: int
+    def __init__(self, id: _Optional[str] = ..., version: _Optional[str] = ..., uptime_seconds: _Optional[int] = ...) -> None: ...
+
+class InfoResponse(_message.Message):
+    __slots__ = ("gateways", "services", "connections", "version", "unanswered_gateways", "unanswered_services")
+    GATEWAYS_FIELD_NUMBER: _ClassVar[int]
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UNANSWERED_GATEWAYS_FIELD_NUMBER: _ClassVar[int]
+    UNANSWERED_SERVICES_FIELD_NUMBER: _ClassVar[int]
+    gateways: _containers.RepeatedCompositeFieldContainer[GatewayInfo]
+    services: _containers.RepeatedCompositeFieldContainer[ServiceInfo]
+    connections: int
+    version: str
+    unanswered_gateways: _containers.RepeatedScalarFieldContainer[str]
+    unanswered_services: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, gateways: _Optional[_Iterable[_Union[GatewayInfo, _Mapping]]] = ..., services: _Optional[_Iterable[_Union[ServiceInfo, _Mapping]]] = ..., connections: _Optional[int] = ..., version: _Optional[str] = ..., unanswered_gateways: _Optional[_Iterable[str]] = ..., unanswered_services: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class ListChannelsRequest(_message.Message):
     __slots__ = ("type",)
     TYPE_FIELD_NUMBER: _ClassVar[int]

@@ -85,6 +85,26 @@ class PublisherStub:
                 request_serializer=cable_dot_v1_dot_publisher__pb2.HistoryRequest.SerializeToString,
                 response_deserializer=cable_dot_v1_dot_publisher__pb2.HistoryResponse.FromString,
                 _registered_method=True)
+        self.Presence = channel.unary_unary(
+                '/cable.v1.Publisher/Presence',
+                request_serializer=cable_dot_v1_dot_publisher__pb2.PresenceRequest.SerializeToString,
+                response_deserializer=cable_dot_v1_dot_publisher__pb2.PresenceResponse.FromString,
+                _registered_method=True)
+        self.PresenceStats = channel.unary_unary(
+                '/cable.v1.Publisher/PresenceStats',
+                request_serializer=cable_dot_v1_dot_publisher__pb2.PresenceStatsRequest.SerializeToString,
+                response_deserializer=cable_dot_v1_dot_publisher__pb2.PresenceStatsResponse.FromString,
+                _registered_method=True)
+        self.Channels = channel.unary_unary(
+                '/cable.v1.Publisher/Channels',
+                request_serializer=cable_dot_v1_dot_publisher__pb2.ChannelsRequest.SerializeToString,
+                response_deserializer=cable_dot_v1_dot_publisher__pb2.ChannelsResponse.FromString,
+                _registered_method=True)
+        self.Info = channel.unary_unary(
+                '/cable.v1.Publisher/Info',
+                request_serializer=cable_dot_v1_dot_publisher__pb2.InfoRequest.SerializeToString,
+                response_deserializer=cable_dot_v1_dot_publisher__pb2.InfoResponse.FromString,
+                _registered_method=True)
 
 
 class PublisherServicer:
@@ -164,6 +184,37 @@ class PublisherServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Presence(self, request, context):
+        """Presence (docs/protocol.md, "Presence"): who has joined a stream's
+        presence set, on every gateway. Empty for a stream nobody joined.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PresenceStats(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Channels(self, request, context):
+        """Server API: the streams with subscribers right now, across every
+        gateway, with their subscriber counts (Centrifugo's `channels`).
+        INVALID_ARGUMENT for a bad pattern.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Info(self, request, context):
+        """Server API: the gateways, the service replicas, the connections and
+        the version (Centrifugo's `info`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PublisherServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -216,6 +267,26 @@ def add_PublisherServicer_to_server(servicer, server):
                     servicer.History,
                     request_deserializer=cable_dot_v1_dot_publisher__pb2.HistoryRequest.FromString,
                     response_serializer=cable_dot_v1_dot_publisher__pb2.HistoryResponse.SerializeToString,
+            ),
+            'Presence': grpc.unary_unary_rpc_method_handler(
+                    servicer.Presence,
+                    request_deserializer=cable_dot_v1_dot_publisher__pb2.PresenceRequest.FromString,
+                    response_serializer=cable_dot_v1_dot_publisher__pb2.PresenceResponse.SerializeToString,
+            ),
+            'PresenceStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.PresenceStats,
+                    request_deserializer=cable_dot_v1_dot_publisher__pb2.PresenceStatsRequest.FromString,
+                    response_serializer=cable_dot_v1_dot_publisher__pb2.PresenceStatsResponse.SerializeToString,
+            ),
+            'Channels': grpc.unary_unary_rpc_method_handler(
+                    servicer.Channels,
+                    request_deserializer=cable_dot_v1_dot_publisher__pb2.ChannelsRequest.FromString,
+                    response_serializer=cable_dot_v1_dot_publisher__pb2.ChannelsResponse.SerializeToString,
+            ),
+            'Info': grpc.unary_unary_rpc_method_handler(
+                    servicer.Info,
+                    request_deserializer=cable_dot_v1_dot_publisher__pb2.InfoRequest.FromString,
+                    response_serializer=cable_dot_v1_dot_publisher__pb2.InfoResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -489,6 +560,114 @@ class Publisher:
             '/cable.v1.Publisher/History',
             cable_dot_v1_dot_publisher__pb2.HistoryRequest.SerializeToString,
             cable_dot_v1_dot_publisher__pb2.HistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Presence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cable.v1.Publisher/Presence',
+            cable_dot_v1_dot_publisher__pb2.PresenceRequest.SerializeToString,
+            cable_dot_v1_dot_publisher__pb2.PresenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PresenceStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cable.v1.Publisher/PresenceStats',
+            cable_dot_v1_dot_publisher__pb2.PresenceStatsRequest.SerializeToString,
+            cable_dot_v1_dot_publisher__pb2.PresenceStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Channels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cable.v1.Publisher/Channels',
+            cable_dot_v1_dot_publisher__pb2.ChannelsRequest.SerializeToString,
+            cable_dot_v1_dot_publisher__pb2.ChannelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Info(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cable.v1.Publisher/Info',
+            cable_dot_v1_dot_publisher__pb2.InfoRequest.SerializeToString,
+            cable_dot_v1_dot_publisher__pb2.InfoResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,10 @@
+// Original file: proto/cable/v1/publisher.proto
+
+
+export interface PresenceStatsRequest {
+  'stream'?: (string);
+}
+
+export interface PresenceStatsRequest__Output {
+  'stream': (string);
+}
