@@ -134,8 +134,8 @@ void Hub::Subscribe(absl::string_view stream_name, absl::string_view identifier,
       [weak, history, received](absl::string_view, absl::string_view message) {
         if (auto s = weak.lock()) OnMessage(s, history, *received, message);
       },
-      [table, stream](absl::Status status) {
-        OnStarted(table, stream, std::move(status));
+      [table, stream, history](absl::Status status) {
+        OnStarted(table, stream, history, std::move(status));
       });
   bool drop = false;
   {
@@ -150,14 +150,18 @@ void Hub::Subscribe(absl::string_view stream_name, absl::string_view identifier,
 }
 
 void Hub::OnStarted(const std::weak_ptr<Table>& weak_table,
-                    const std::shared_ptr<Stream>& stream,
+                    const std::shared_ptr<Stream>& stream, History* history,
                     absl::Status status) {
   std::vector<OnLive> waiters;
+  // Internal streams ("$…") keep no history.
+  const bool anchor = history != nullptr && status.ok() &&
+                      !stream->name.empty() && stream->name[0] != '$';
   if (status.ok()) {
     absl::MutexLock stream_lock(&stream->mu);
     // Dead: its waiters were cancelled when the last subscriber left.
     if (stream->dead) return;
     stream->live = true;
+    if (anchor) stream->sequencer.BeginAnchor();
     waiters.swap(stream->waiters);
   } else {
     status = absl::Status(status.code(), absl::StrCat("subscribing to stream: ",
@@ -177,6 +181,31 @@ void Hub::OnStarted(const std::weak_ptr<Table>& weak_table,
     }
   }
   RunAll(waiters, status);
+  if (anchor) Anchor(stream, history);
+}
+
+void Hub::Anchor(const std::shared_ptr<Stream>& stream, History* history) {
+  // Nothing is newer than the end of time: an empty page with where the
+  // stream stands (its last_offset), the cheapest read (JetStream: one
+  // direct get, no listing).
+  HistoryQuery query;
+  query.since = absl::InfiniteFuture();
+  // (Not under the stream's lock: the page may come inline.)
+  std::weak_ptr<Stream> weak = stream;
+  history->Read(stream->name, std::move(query),
+                [weak, history](absl::StatusOr<HistoryPage> page) {
+                  auto s = weak.lock();
+                  if (!s) return;
+                  std::optional<StreamPosition> hole;
+                  {
+                    absl::MutexLock stream_lock(&s->mu);
+                    StreamSequencer::Step step =
+                        s->sequencer.Anchored(std::move(page));
+                    DeliverRun(s->name, s->subscribers, step);
+                    hole = std::move(step.fetch_after);
+                  }
+                  FillHole(s, history, std::move(hole));
+                });
 }
 
 void Hub::Unsubscribe(absl::string_view stream_name,

@@ -7,17 +7,56 @@ namespace cable::gateway {
 StreamSequencer::Step StreamSequencer::Offer(const StreamPosition& position,
                                              absl::string_view data) {
   Step step;
+  if (anchoring_) {
+    // Held until Anchored says where the stream starts (or, when that
+    // takes too long, from the first waiting one).
+    if (position.epoch != epoch_) waiting_.clear();
+    epoch_ = position.epoch;
+    step.epoch = epoch_;
+    waiting_.emplace(position.offset, std::string(data));
+    if (waiting_.size() <= kMaxWaiting) return step;
+    anchoring_ = false;
+    next_ = waiting_.begin()->first;
+    Drain(step);
+    return step;
+  }
   if (next_ == 0 || position.epoch != epoch_) {
     // The first message, or the history was lost and offsets start over:
     // whatever waited belongs to the old numbering (rare: dropped).
     waiting_.clear();
     epoch_ = position.epoch;
     fetching_ = false;
+    delivered_ = false;
     next_ = position.offset;
   }
   step.epoch = epoch_;
-  if (position.offset < next_) return step;  // delivered already
+  if (position.offset < next_) {
+    if (delivered_) return step;  // delivered already
+    next_ = position.offset;      // nothing was: start here instead
+  }
   waiting_.emplace(position.offset, std::string(data));
+  Drain(step);
+  if (waiting_.size() > kMaxWaiting) Skip(step);
+  return step;
+}
+
+StreamSequencer::Step StreamSequencer::Anchored(
+    absl::StatusOr<HistoryPage> page) {
+  Step step;
+  step.epoch = epoch_;
+  if (!anchoring_) return step;  // given up on meanwhile
+  anchoring_ = false;
+  if (page.ok() && (waiting_.empty() || page->epoch == epoch_)) {
+    epoch_ = page->epoch;
+    next_ = page->last_offset + 1;
+  } else {
+    next_ = 0;  // (no history to anchor on: the first message will)
+  }
+  step.epoch = epoch_;
+  if (waiting_.empty()) return step;
+  if (next_ == 0 || waiting_.begin()->first < next_) {
+    next_ = waiting_.begin()->first;
+  }
   Drain(step);
   if (waiting_.size() > kMaxWaiting) Skip(step);
   return step;
@@ -62,6 +101,7 @@ void StreamSequencer::Drain(Step& step) {
        it = waiting_.erase(it)) {
     step.deliver.push_back({it->first, std::move(it->second)});
     ++next_;
+    delivered_ = true;
   }
   if (!waiting_.empty() && !fetching_) {
     fetching_ = true;
@@ -73,6 +113,7 @@ void StreamSequencer::Skip(Step& step) {
   for (auto& [offset, data] : waiting_) {
     step.deliver.push_back({offset, std::move(data)});
     next_ = offset + 1;
+    delivered_ = true;
   }
   waiting_.clear();
 }

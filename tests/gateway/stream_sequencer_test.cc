@@ -148,3 +148,79 @@ TEST(StreamSequencer, TooManyWaitingSkipsTheHole) {
 
 }  // namespace
 }  // namespace cable::gateway
+
+namespace cable::gateway {
+namespace {
+
+HistoryPage LastAt(std::uint64_t last, const char* epoch = "e") {
+  HistoryPage page;
+  page.epoch = epoch;
+  page.last_offset = last;
+  return page;
+}
+
+TEST(StreamSequencerAnchor, TheRaceOfTwoPublishersLosesNothing) {
+  StreamSequencer seq;
+  seq.BeginAnchor();  // live; the history says nothing was published yet
+  // Offset 2 (through one replica) overtakes offset 1 (through another).
+  EXPECT_TRUE(seq.Offer(At(2), "2").deliver.empty());
+  auto step = seq.Anchored(LastAt(0));
+  EXPECT_TRUE(step.deliver.empty());
+  ASSERT_TRUE(step.fetch_after.has_value());  // 1 is a hole: fetch it
+  EXPECT_EQ(*step.fetch_after, At(0));
+  EXPECT_EQ(Offsets(seq.Offer(At(1), "1")), (Offs{1, 2}));
+}
+
+TEST(StreamSequencerAnchor, StartsAfterTheHistorysLastOffset) {
+  StreamSequencer seq;
+  seq.BeginAnchor();
+  EXPECT_TRUE(seq.Anchored(LastAt(40)).deliver.empty());
+  EXPECT_EQ(seq.next(), 41u);
+  EXPECT_EQ(Offsets(seq.Offer(At(41), "a")), Offs{41});
+  // Kept before the read, published after the stream went live: had
+  // nothing been delivered yet it would start there; now it is late.
+  EXPECT_TRUE(seq.Offer(At(40), "late").deliver.empty());
+}
+
+TEST(StreamSequencerAnchor, AMessageKeptBeforeTheReadStillGoesOut) {
+  StreamSequencer seq;
+  seq.BeginAnchor();
+  EXPECT_TRUE(seq.Offer(At(5), "5").deliver.empty());
+  // The read saw 5 kept already; its broadcast came after the stream went
+  // live, so the subscribers get it.
+  EXPECT_EQ(Offsets(seq.Anchored(LastAt(5))), Offs{5});
+  StreamSequencer later;
+  later.BeginAnchor();
+  EXPECT_TRUE(later.Anchored(LastAt(5)).deliver.empty());
+  // Nothing delivered yet: 5 arriving now moves the start back.
+  EXPECT_EQ(Offsets(later.Offer(At(5), "5")), Offs{5});
+  EXPECT_EQ(Offsets(later.Offer(At(6), "6")), Offs{6});
+}
+
+TEST(StreamSequencerAnchor, WithoutHistoryTheFirstMessageSetsTheStart) {
+  StreamSequencer seq;
+  seq.BeginAnchor();
+  seq.Offer(At(7), "7");
+  seq.Offer(At(9), "9");
+  auto step = seq.Anchored(absl::FailedPreconditionError("keeps none"));
+  EXPECT_EQ(Offsets(step), Offs{7});
+  ASSERT_TRUE(step.fetch_after.has_value());  // 8 is missing
+  // Another epoch in the page than in the messages: the messages win.
+  StreamSequencer other;
+  other.BeginAnchor();
+  other.Offer(At(3, "new"), "3");
+  EXPECT_EQ(Offsets(other.Anchored(LastAt(90, "old"))), Offs{3});
+  // A read that never ends: past kMaxWaiting held messages, they go.
+  StreamSequencer stuck;
+  stuck.BeginAnchor();
+  StreamSequencer::Step last;
+  for (std::uint64_t o = 1; o <= StreamSequencer::kMaxWaiting + 1; ++o) {
+    last = stuck.Offer(At(o), "m");
+  }
+  EXPECT_EQ(last.deliver.size(), StreamSequencer::kMaxWaiting + 1);
+  EXPECT_TRUE(stuck.Anchored(LastAt(0)).deliver.empty());  // ignored now
+  EXPECT_EQ(stuck.next(), StreamSequencer::kMaxWaiting + 2);
+}
+
+}  // namespace
+}  // namespace cable::gateway

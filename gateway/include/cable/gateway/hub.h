@@ -97,8 +97,11 @@ class Hub final {
   // The streams in the table now (under its lock only for the copy).
   std::vector<std::shared_ptr<Stream>> streams() const;
   static void OnStarted(const std::weak_ptr<Table>& table,
-                        const std::shared_ptr<Stream>& stream,
+                        const std::shared_ptr<Stream>& stream, History* history,
                         absl::Status status);
+  // A stream just live: reads where its history stands, so that its
+  // sequencer starts there (StreamSequencer::Anchored).
+  static void Anchor(const std::shared_ptr<Stream>& stream, History* history);
   static void OnMessage(const std::shared_ptr<Stream>& stream, History* history,
                         std::atomic<std::uint64_t>& received,
                         absl::string_view message);

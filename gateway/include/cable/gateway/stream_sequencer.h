@@ -46,6 +46,16 @@ class StreamSequencer final {
   Step Offer(const StreamPosition& position, absl::string_view data);
   Step Fetched(absl::StatusOr<HistoryPage> page);
 
+  // Anchoring: where the stream stands when it goes live on this gateway.
+  // Without it the first message that arrives sets the start, and when two
+  // publishers race (offset 2 through one replica arrives before offset 1
+  // through another), the earlier one would be dropped as delivered. From
+  // BeginAnchor until Anchored, messages wait; Anchored starts the stream
+  // after the history's last offset then (a page of it, or the read's
+  // error: then the first waiting message sets the start, as without).
+  void BeginAnchor() { anchoring_ = true; }
+  Step Anchored(absl::StatusOr<HistoryPage> page);
+
   // The offset the next delivered message must have (0: none seen yet).
   std::uint64_t next() const { return next_; }
 
@@ -61,6 +71,11 @@ class StreamSequencer final {
   std::map<std::uint64_t, std::string> waiting_;
   bool fetching_ = false;
   int failed_fetches_ = 0;
+  bool anchoring_ = false;
+  // Whether anything was delivered since the start: until then a message
+  // below next_ (kept before the anchor's read, published after the stream
+  // went live) moves the start back instead of being dropped.
+  bool delivered_ = false;
 };
 
 }  // namespace cable::gateway
