@@ -153,6 +153,13 @@ def promises(objects, values_name):
                 if grace <= drain + after:
                     out.append(f"{name}: terminationGracePeriodSeconds {grace} must exceed preStop "
                                f"{drain} s + shutdown {after} s")
+            if component == "service":
+                presence = values.get("presence") or {}
+                for key, option, default in (("ttl", "presence_ttl", "15s"),
+                                             ("sweepInterval", "presence_sweep_interval", "1s")):
+                    want = str(presence.get(key) or default)
+                    if flag(c, option) != want:
+                        out.append(f"{name}: --{option}={flag(c, option)}, values say presence.{key} {want}")
             if component == "gateway":
                 ttl = str(((values.get("session") or {}).get("ttl")) or "5m")
                 if flag(c, "session_ttl") != ttl:
