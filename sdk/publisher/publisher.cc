@@ -191,4 +191,110 @@ absl::StatusOr<std::vector<std::string>> Publisher::ListChannels(
                                   response.names().end());
 }
 
+absl::StatusOr<StreamHistory> Publisher::History(
+    std::string_view stream, const HistoryFrom& from,
+    const CallOptions& call) const {
+  v1::HistoryRequest request;
+  request.set_stream(std::string(stream));
+  if (from.after_offset) request.set_after_offset(*from.after_offset);
+  request.set_epoch(from.epoch);
+  if (from.since) {
+    request.set_since_unix_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            from.since->time_since_epoch())
+            .count());
+  }
+  request.set_limit(from.limit);
+  v1::HistoryResponse response;
+  absl::Status status = impl_->caller.Call(
+      Caller::Kind::kReadOnly, call, [&](grpc::ClientContext& context) {
+        return impl_->caller.stub().History(&context, request, &response);
+      });
+  if (!status.ok()) return status;
+  StreamHistory out;
+  out.epoch = response.epoch();
+  out.last_offset = response.last_offset();
+  for (auto& m : *response.mutable_messages()) {
+    out.messages.push_back({m.offset(), std::move(*m.mutable_data()),
+                            std::chrono::system_clock::time_point(
+                                std::chrono::milliseconds(m.time_unix_ms()))});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<PresenceRecord>> Publisher::Presence(
+    std::string_view stream, const CallOptions& call) const {
+  v1::PresenceRequest request;
+  request.set_stream(std::string(stream));
+  v1::PresenceResponse response;
+  absl::Status status = impl_->caller.Call(
+      Caller::Kind::kReadOnly, call, [&](grpc::ClientContext& context) {
+        return impl_->caller.stub().Presence(&context, request, &response);
+      });
+  if (!status.ok()) return status;
+  std::vector<PresenceRecord> out;
+  for (auto& r : *response.mutable_records()) {
+    out.push_back({std::move(*r.mutable_id()), std::move(*r.mutable_info())});
+  }
+  return out;
+}
+
+absl::StatusOr<PresenceCounts> Publisher::PresenceStats(
+    std::string_view stream, const CallOptions& call) const {
+  v1::PresenceStatsRequest request;
+  request.set_stream(std::string(stream));
+  v1::PresenceStatsResponse response;
+  absl::Status status = impl_->caller.Call(
+      Caller::Kind::kReadOnly, call, [&](grpc::ClientContext& context) {
+        return impl_->caller.stub().PresenceStats(&context, request, &response);
+      });
+  if (!status.ok()) return status;
+  return PresenceCounts{response.num_clients(), response.num_users()};
+}
+
+absl::StatusOr<LiveStreams> Publisher::Channels(std::string_view pattern,
+                                                const CallOptions& call) const {
+  v1::ChannelsRequest request;
+  request.set_pattern(std::string(pattern));
+  v1::ChannelsResponse response;
+  absl::Status status = impl_->caller.Call(
+      Caller::Kind::kReadOnly, call, [&](grpc::ClientContext& context) {
+        return impl_->caller.stub().Channels(&context, request, &response);
+      });
+  if (!status.ok()) return status;
+  LiveStreams out;
+  for (auto& s : *response.mutable_streams()) {
+    out.streams.emplace_back(std::move(*s.mutable_stream()), s.subscribers());
+  }
+  out.truncated = response.truncated();
+  out.unanswered_gateways.assign(response.unanswered_gateways().begin(),
+                                 response.unanswered_gateways().end());
+  return out;
+}
+
+absl::StatusOr<ServerInfo> Publisher::Info(const CallOptions& call) const {
+  v1::InfoRequest request;
+  v1::InfoResponse response;
+  absl::Status status = impl_->caller.Call(
+      Caller::Kind::kReadOnly, call, [&](grpc::ClientContext& context) {
+        return impl_->caller.stub().Info(&context, request, &response);
+      });
+  if (!status.ok()) return status;
+  ServerInfo out;
+  for (const auto& g : response.gateways()) {
+    out.gateways.push_back({g.id(), g.connections(), g.subscriptions(),
+                            g.streams(), g.version(), g.uptime_seconds()});
+  }
+  for (const auto& s : response.services()) {
+    out.services.push_back({s.id(), s.version(), s.uptime_seconds()});
+  }
+  out.connections = response.connections();
+  out.version = response.version();
+  out.unanswered_gateways.assign(response.unanswered_gateways().begin(),
+                                 response.unanswered_gateways().end());
+  out.unanswered_services.assign(response.unanswered_services().begin(),
+                                 response.unanswered_services().end());
+  return out;
+}
+
 }  // namespace cable

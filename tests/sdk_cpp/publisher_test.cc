@@ -199,5 +199,52 @@ TEST(Publisher, CreateChecksOptions) {
       absl::StatusCode::kInvalidArgument);
 }
 
+TEST(Publisher, ReadsHistoryPresenceChannelsAndInfo) {
+  auto server = StartCableServer();
+  const std::string room = ChatIdentifier("reads");
+  auto subscriber = Subscriber(server, room);
+  Publisher publisher = Connect(server);
+  for (const char* data : {"1", "2", "3"}) {
+    ASSERT_TRUE(publisher.Broadcast("chat:reads", data).ok());
+  }
+
+  auto all = publisher.History("chat:reads");
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->messages.size(), 3u);
+  EXPECT_EQ(all->last_offset, 3u);
+  EXPECT_EQ(all->messages[2].data, "3");
+  EXPECT_GT(all->messages[0].time.time_since_epoch().count(), 0);
+  auto after = publisher.History(
+      "chat:reads", {.after_offset = 1, .epoch = all->epoch, .limit = 1});
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_EQ(after->messages.size(), 1u);
+  EXPECT_EQ(after->messages[0].offset, 2u);
+  EXPECT_EQ(
+      publisher.History("chat:reads", {.after_offset = 1}).status().code(),
+      absl::StatusCode::kInvalidArgument);  // an offset needs its epoch
+
+  auto members = publisher.Presence("chat:reads");
+  ASSERT_TRUE(members.ok()) << members.status();
+  EXPECT_TRUE(members->empty());
+  auto counts = publisher.PresenceStats("chat:reads");
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->clients, 0u);
+
+  auto live = publisher.Channels("chat:*");
+  ASSERT_TRUE(live.ok()) << live.status();
+  ASSERT_EQ(live->streams.size(), 1u);
+  EXPECT_EQ(live->streams[0].first, "chat:reads");
+  EXPECT_EQ(live->streams[0].second, 1u);
+  EXPECT_EQ(publisher.Channels("[").status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  auto info = publisher.Info();
+  ASSERT_TRUE(info.ok()) << info.status();
+  ASSERT_EQ(info->gateways.size(), 1u);
+  EXPECT_GE(info->connections, 1u);
+  EXPECT_EQ(info->services.size(), 1u);
+  EXPECT_FALSE(info->version.empty());
+}
+
 }  // namespace
 }  // namespace cable::testing

@@ -28,7 +28,8 @@
 //      the server may have acted on it, and a broadcast must never be
 //      published twice. This holds for Broadcast, BroadcastBatch,
 //      Disconnect, Transmit, CreateChannel, UpdateState and DeleteEvents.
-//   3. The read-only GetState and ListChannels are also sent again (up to
+//   3. The read-only GetState, ListChannels, History, Presence,
+//      PresenceStats, Channels and Info are also sent again (up to
 //      max_attempts sends in all, after a backoff, within the deadline) when
 //      the server answers UNAVAILABLE or RESOURCE_EXHAUSTED.
 //   (gRPC itself may also resend a request that never left the client;
@@ -44,6 +45,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -107,6 +109,77 @@ struct EventRetention {
   std::optional<std::chrono::milliseconds> keep_duration{};
 };
 
+// What History reads: the messages after `after_offset` of `epoch` (from a
+// Broadcast's answer or an earlier read), or else those kept since
+// `since`, or else every one kept; at most `limit` (0: the server's 1,000),
+// the oldest first.
+struct HistoryFrom {
+  std::optional<std::uint64_t> after_offset{};
+  std::string epoch{};
+  std::optional<std::chrono::system_clock::time_point> since{};
+  std::uint32_t limit = 0;
+};
+
+struct HistoryMessage {
+  std::uint64_t offset = 0;
+  std::string data{};
+  std::chrono::system_clock::time_point time{};
+};
+
+struct StreamHistory {
+  // Offsets only compare within one epoch.
+  std::string epoch{};
+  std::vector<HistoryMessage> messages{};
+  // The stream's last offset when read (0: none kept).
+  std::uint64_t last_offset = 0;
+};
+
+// A member of a stream's presence set.
+struct PresenceRecord {
+  std::string id{};
+  // JSON text ("null" when the client gave none).
+  std::string info{};
+};
+
+struct PresenceCounts {
+  // Connections present, and distinct ids.
+  std::uint32_t clients = 0;
+  std::uint32_t users = 0;
+};
+
+// What Channels finds: streams with subscribers now, across every gateway.
+struct LiveStreams {
+  // Sorted by name, with their subscriber counts.
+  std::vector<std::pair<std::string, std::uint64_t>> streams{};
+  // More matched than were listed.
+  bool truncated = false;
+  // Gateways that did not answer in time (their counts are missing).
+  std::vector<std::string> unanswered_gateways{};
+};
+
+// What Info finds: every gateway and service replica that answered.
+struct ServerInfo {
+  struct Gateway {
+    std::string id{};
+    std::uint64_t connections = 0;
+    std::uint64_t subscriptions = 0;
+    std::uint64_t streams = 0;
+    std::string version{};
+    std::uint64_t uptime_seconds = 0;
+  };
+  struct Service {
+    std::string id{};
+    std::string version{};
+    std::uint64_t uptime_seconds = 0;
+  };
+  std::vector<Gateway> gateways{};
+  std::vector<Service> services{};
+  std::uint64_t connections = 0;
+  std::string version{};
+  std::vector<std::string> unanswered_gateways{};
+  std::vector<std::string> unanswered_services{};
+};
+
 // A client of one Cable server (or load-balanced set of them) over one gRPC
 // channel. Connects lazily, on the first call; move-only.
 class Publisher final {
@@ -168,6 +241,26 @@ class Publisher final {
   absl::StatusOr<std::vector<std::string>> ListChannels(
       std::optional<std::string> type = std::nullopt,
       const CallOptions& call = {}) const;
+
+  // Reliable streams: what `stream` keeps for replays (docs/protocol.md).
+  // FAILED_PRECONDITION when it keeps none or the epoch is not its own any
+  // more, OUT_OF_RANGE when messages after the offset were dropped.
+  absl::StatusOr<StreamHistory> History(std::string_view stream,
+                                        const HistoryFrom& from = {},
+                                        const CallOptions& call = {}) const;
+
+  // Presence: the members of `stream`'s presence set, sorted by id, and
+  // how many connections and ids it holds.
+  absl::StatusOr<std::vector<PresenceRecord>> Presence(
+      std::string_view stream, const CallOptions& call = {}) const;
+  absl::StatusOr<PresenceCounts> PresenceStats(
+      std::string_view stream, const CallOptions& call = {}) const;
+
+  // The server API: streams with subscribers whose name matches the glob
+  // `pattern` (empty: all), and the gateways and service replicas running.
+  absl::StatusOr<LiveStreams> Channels(std::string_view pattern = {},
+                                       const CallOptions& call = {}) const;
+  absl::StatusOr<ServerInfo> Info(const CallOptions& call = {}) const;
 
  private:
   struct Impl;
