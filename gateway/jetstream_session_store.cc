@@ -17,11 +17,6 @@
 namespace cable::gateway {
 namespace {
 
-// JetStream's errors: a stream name in use with another configuration;
-// JetStream off for the server or the account.
-constexpr int kStreamNameInUse = 10058;
-constexpr int kJetStreamNotEnabledForAccount = 10039;
-constexpr int kJetStreamNotEnabled = 10076;
 constexpr std::size_t kMaxStreamName = 32;
 
 bool ValidStreamName(absl::string_view name) {
@@ -114,23 +109,10 @@ absl::Status JetStreamSessionStore::EnsureStream() {
   config.Storage = options_.memory_storage ? js_MemoryStorage : js_FileStorage;
   config.Replicas = options_.replicas;
   config.AllowDirect = true;
-  jsStreamInfo* info = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddStream(&info, client_->js(), &config, nullptr, &error);
-  if (s != NATS_OK && error == kStreamNameInUse) {
-    // Another gateway made it with another TTL: the last started wins.
-    error = static_cast<jsErrCode>(0);
-    s = js_UpdateStream(&info, client_->js(), &config, nullptr, &error);
-  }
-  if (info != nullptr) jsStreamInfo_Destroy(info);
-  if (s == NATS_NO_RESPONDERS || error == kJetStreamNotEnabled ||
-      error == kJetStreamNotEnabledForAccount) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "JetStream session stream ", options_.stream_name,
-        ": JetStream is not enabled on the NATS server (start it with -js)"));
-  }
-  return FromNatsStatus(
-      s, absl::StrCat("JetStream session stream ", options_.stream_name));
+  // (Another gateway made it with another TTL: the last started wins.)
+  return client_->EnsureStream(
+      config, /*update_existing=*/true,
+      absl::StrCat("JetStream session stream ", options_.stream_name));
 }
 
 void JetStreamSessionStore::Save(absl::string_view sid,

@@ -473,4 +473,29 @@ absl::StatusOr<std::vector<StoredMsg>> JetStreamClient::List(
   return out;
 }
 
+absl::Status JetStreamClient::EnsureStream(jsStreamConfig config,
+                                           bool update_existing,
+                                           absl::string_view what) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  natsStatus s = js_AddStream(&info, js_, &config, nullptr, &error);
+  if (s != NATS_OK && error == kJsStreamNameInUse) {
+    if (update_existing) {
+      error = static_cast<jsErrCode>(0);
+      s = js_UpdateStream(&info, js_, &config, nullptr, &error);
+    } else {
+      s = NATS_OK;
+    }
+  }
+  if (info != nullptr) jsStreamInfo_Destroy(info);
+  if (s == NATS_NO_RESPONDERS || error == kJsNotEnabled ||
+      error == kJsNotEnabledForAccount) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what,
+                     ": JetStream is not enabled on the NATS server "
+                     "(start it with -js)"));
+  }
+  return FromNatsStatus(s, what);
+}
+
 }  // namespace cable

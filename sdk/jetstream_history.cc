@@ -188,23 +188,11 @@ absl::Status JetStreamHistory::EnsureStream(std::size_t entry) {
   // Direct gets (any replica answers, no consumer): Append's and Read's
   // look at a subject's last message.
   config.AllowDirect = true;
-  jsStreamInfo* info = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddStream(&info, client_->js(), &config, nullptr, &error);
-  if (s != NATS_OK && error == kJsStreamNameInUse) {
-    // It exists with other limits (the policy changed, or another process
-    // runs another one): this process's policy wins, as the last started.
-    error = static_cast<jsErrCode>(0);
-    s = js_UpdateStream(&info, client_->js(), &config, nullptr, &error);
-  }
-  if (info != nullptr) jsStreamInfo_Destroy(info);
-  if (s == NATS_NO_RESPONDERS || error == kJsNotEnabled ||
-      error == kJsNotEnabledForAccount) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "JetStream history stream ", name,
-        ": JetStream is not enabled on the NATS server (start it with -js)"));
-  }
-  return FromNatsStatus(s, absl::StrCat("JetStream history stream ", name));
+  // (It may exist with other limits: the policy changed, or another
+  // process runs another one. This process's policy wins, as the last
+  // started.)
+  return client_->EnsureStream(config, /*update_existing=*/true,
+                               absl::StrCat("JetStream history stream ", name));
 }
 
 std::uint64_t JetStreamHistory::RandomBelow(std::uint64_t n) {

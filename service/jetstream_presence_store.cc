@@ -52,20 +52,9 @@ JetStreamPresenceStore::Connect(const std::string& nats_url,
   config.Storage = options.memory_storage ? js_MemoryStorage : js_FileStorage;
   config.Replicas = options.replicas;
   config.AllowDirect = true;
-  jsStreamInfo* info = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  natsStatus s = js_AddStream(&info, (*client)->js(), &config, nullptr, &error);
-  if (s != NATS_OK && error == kJsStreamNameInUse) s = NATS_OK;
-  if (info != nullptr) jsStreamInfo_Destroy(info);
-  if (s == NATS_NO_RESPONDERS || error == kJsNotEnabled ||
-      error == kJsNotEnabledForAccount) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("presence stream ", name,
-                     ": JetStream is not enabled on the NATS server (start it "
-                     "with -js)"));
-  }
   if (absl::Status status =
-          FromNatsStatus(s, absl::StrCat("presence stream ", name));
+          (*client)->EnsureStream(config, /*update_existing=*/false,
+                                  absl::StrCat("presence stream ", name));
       !status.ok()) {
     return status;
   }

@@ -136,6 +136,13 @@ class JetStreamClient final {
   absl::StatusOr<std::vector<StoredMsg>> LastPerSubject(
       const std::string& stream, const std::string& filter, bool headers_only);
 
+  // Creates the stream `config` describes. One that exists is kept as it
+  // is, or with `update_existing` given this configuration (the last
+  // process started wins). FailedPrecondition when the server has no
+  // JetStream; `what` names the stream in errors.
+  absl::Status EnsureStream(jsStreamConfig config, bool update_existing,
+                            absl::string_view what);
+
   // --- Requests -----------------------------------------------------------
 
   // A JetStream publish of `data` to `subject`; with `expected_last`, only
