@@ -7,7 +7,6 @@
 #include <boost/beast/core.hpp>
 #include <memory>
 #include <optional>
-#include <random>
 #include <thread>
 #include <vector>
 
@@ -29,29 +28,13 @@
 #include "cable/gateway/tls_context.h"
 #include "cable/gateway/tls_stream.h"
 #include "cable/gateway/websocket.h"
+#include "cable/random_hex.h"
 
 namespace cable::gateway {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
-
-namespace {
-
-std::string RandomHex(std::size_t bytes) {
-  std::random_device rd;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (std::size_t i = 0; i < bytes; ++i) {
-    const unsigned v = rd() & 0xff;
-    out.push_back(kHex[v >> 4]);
-    out.push_back(kHex[v & 0xf]);
-  }
-  return out;
-}
-
-}  // namespace
 
 class Gateway::Impl {
  public:

@@ -37,6 +37,18 @@ absl::Status Validate(const cable::v1::BroadcastRequest& broadcast) {
   return absl::OkStatus();
 }
 
+// Why a Presence or PresenceStats call cannot be answered, if it cannot.
+absl::Status PresenceRefused(const Presence* presence,
+                             const std::string& stream) {
+  if (stream.empty()) {
+    return absl::InvalidArgumentError("stream must not be empty");
+  }
+  if (presence == nullptr) {
+    return absl::UnimplementedError("presence is off on this service");
+  }
+  return absl::OkStatus();
+}
+
 // Ends the call with `status` if it failed; else once `pubsub` has
 // confirmed every broadcast made so far (then with the flush's status,
 // after `on_flushed`), from the flush's completion: no gRPC callback
@@ -322,13 +334,9 @@ grpc::ServerUnaryReactor* PublisherGrpcService::Presence(
     cable::v1::PresenceResponse* response) {
   if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
     return FinishUnary(context, denied);
-  if (request->stream().empty()) {
-    return FinishUnary(context,
-                       absl::InvalidArgumentError("stream must not be empty"));
-  }
-  if (presence_ == nullptr) {
-    return FinishUnary(context, absl::UnimplementedError(
-                                    "presence is off on this service"));
+  if (absl::Status refused = PresenceRefused(presence_, request->stream());
+      !refused.ok()) {
+    return FinishUnary(context, refused);
   }
   return Async(context, [this, request, response]() -> absl::Status {
     absl::StatusOr<std::vector<PresenceMember>> members =
@@ -349,13 +357,9 @@ grpc::ServerUnaryReactor* PublisherGrpcService::PresenceStats(
     cable::v1::PresenceStatsResponse* response) {
   if (absl::Status denied = CheckAccess(access_, *context); !denied.ok())
     return FinishUnary(context, denied);
-  if (request->stream().empty()) {
-    return FinishUnary(context,
-                       absl::InvalidArgumentError("stream must not be empty"));
-  }
-  if (presence_ == nullptr) {
-    return FinishUnary(context, absl::UnimplementedError(
-                                    "presence is off on this service"));
+  if (absl::Status refused = PresenceRefused(presence_, request->stream());
+      !refused.ok()) {
+    return FinishUnary(context, refused);
   }
   return Async(context, [this, request, response]() -> absl::Status {
     absl::StatusOr<::cable::service::PresenceStats> stats =

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "cable/protocol.h"
 #include "cable/pubsub.h"
+#include "cable/random_hex.h"
 #include "state_channels_internal.h"
 
 namespace cable::service {
@@ -19,18 +19,6 @@ namespace {
 using nlohmann::json;
 using state_channels_internal::Dump;
 using state_channels_internal::Guarded;
-
-std::string RandomHex(int bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::random_device rd;
-  std::string out;
-  for (int i = 0; i < bytes; ++i) {
-    const unsigned v = rd() & 0xff;
-    out.push_back(kHex[v >> 4]);
-    out.push_back(kHex[v & 0xf]);
-  }
-  return out;
-}
 
 std::size_t Utf8Length(absl::string_view s) {
   std::size_t n = 0;

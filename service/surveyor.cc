@@ -4,33 +4,17 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <random>
 #include <set>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "cable/control_bus.h"
+#include "cable/random_hex.h"
 #include "cable/service/state_store.h"
 #include "cable/version.h"
 
 namespace cable::service {
-namespace {
-
-std::string RandomHex(std::size_t bytes) {
-  std::random_device rd;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    const unsigned v = rd() & 0xff;
-    out.push_back(kHex[v >> 4]);
-    out.push_back(kHex[v & 0xf]);
-  }
-  return out;
-}
-
-}  // namespace
-
 // What survives the Surveyor in tasks still queued on the state threads.
 struct Surveyor::Shared {
   Shared(PubSub& c, StateStore& s, Post p, SurveyorOptions o)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cable/v1/publisher.grpc.pb.h"
+#include "tests/integration/cable_server_fixture.h"
 #include "tests/support/must.h"
 #include "tests/support/publisher_client.h"
 #include "tests/support/server_process.h"
@@ -20,11 +21,7 @@ namespace {
 using ::nlohmann::json;
 
 ServerProcess Start(std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"--host=127.0.0.1", "--port=0",
-                                   "--grpc_port=0", "--log_level=warn"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return Must(ServerProcess::Start(CableServerBinary(), args,
-                                   std::chrono::seconds(20)));
+  return cable_server::StartServer(std::move(extra));
 }
 
 class Publisher {
