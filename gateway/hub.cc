@@ -194,17 +194,11 @@ void Hub::Anchor(const std::shared_ptr<Stream>& stream, History* history) {
   std::weak_ptr<Stream> weak = stream;
   history->Read(stream->name, std::move(query),
                 [weak, history](absl::StatusOr<HistoryPage> page) {
-                  auto s = weak.lock();
-                  if (!s) return;
-                  std::optional<StreamPosition> hole;
-                  {
-                    absl::MutexLock stream_lock(&s->mu);
-                    StreamSequencer::Step step =
-                        s->sequencer.Anchored(std::move(page));
-                    DeliverRun(s->name, s->subscribers, step);
-                    hole = std::move(step.fetch_after);
+                  if (auto s = weak.lock()) {
+                    Advance(s, history, [&](StreamSequencer& sequencer) {
+                      return sequencer.Anchored(std::move(page));
+                    });
                   }
-                  FillHole(s, history, std::move(hole));
                 });
 }
 
@@ -285,10 +279,18 @@ void Hub::OnMessage(const std::shared_ptr<Stream>& stream, History* history,
     }
     return;
   }
+  Advance(stream, history, [&](StreamSequencer& sequencer) {
+    return sequencer.Offer(position, data);
+  });
+}
+
+void Hub::Advance(
+    const std::shared_ptr<Stream>& stream, History* history,
+    absl::FunctionRef<StreamSequencer::Step(StreamSequencer&)> advance) {
   std::optional<StreamPosition> hole;
   {
     absl::MutexLock stream_lock(&stream->mu);
-    StreamSequencer::Step step = stream->sequencer.Offer(position, data);
+    StreamSequencer::Step step = advance(stream->sequencer);
     DeliverRun(stream->name, stream->subscribers, step);
     hole = std::move(step.fetch_after);
   }
@@ -312,17 +314,11 @@ void Hub::FillHole(const std::shared_ptr<Stream>& stream, History* history,
   std::weak_ptr<Stream> weak = stream;
   history->Read(stream->name, std::move(query),
                 [weak, history](absl::StatusOr<HistoryPage> page) {
-                  auto s = weak.lock();
-                  if (!s) return;
-                  std::optional<StreamPosition> next;
-                  {
-                    absl::MutexLock stream_lock(&s->mu);
-                    StreamSequencer::Step step =
-                        s->sequencer.Fetched(std::move(page));
-                    DeliverRun(s->name, s->subscribers, step);
-                    next = std::move(step.fetch_after);
+                  if (auto s = weak.lock()) {
+                    Advance(s, history, [&](StreamSequencer& sequencer) {
+                      return sequencer.Fetched(std::move(page));
+                    });
                   }
-                  FillHole(s, history, std::move(next));
                 });
 }
 

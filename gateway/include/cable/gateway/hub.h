@@ -11,10 +11,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "cable/gateway/frame_sink.h"
+#include "cable/gateway/stream_sequencer.h"
 #include "cable/history.h"
 #include "cable/pubsub.h"
 
@@ -102,6 +104,11 @@ class Hub final {
   // A stream just live: reads where its history stands, so that its
   // sequencer starts there (StreamSequencer::Anchored).
   static void Anchor(const std::shared_ptr<Stream>& stream, History* history);
+  // Runs one step of the stream's sequencer under its lock, delivers what
+  // it lets go, then reads the hole it found (if any) from the history.
+  static void Advance(
+      const std::shared_ptr<Stream>& stream, History* history,
+      absl::FunctionRef<StreamSequencer::Step(StreamSequencer&)> advance);
   static void OnMessage(const std::shared_ptr<Stream>& stream, History* history,
                         std::atomic<std::uint64_t>& received,
                         absl::string_view message);
