@@ -61,6 +61,11 @@ absl::Status ValidateStreamGlob(absl::string_view pattern) {
 }
 
 bool MatchesStreamGlob(absl::string_view pattern, absl::string_view name) {
+  // Internal streams ("$state:…", "$presence:…") only when asked for.
+  if (!name.empty() && name[0] == '$' &&
+      (pattern.empty() || pattern[0] != '$')) {
+    return false;
+  }
   if (pattern.empty()) return true;
   if (name.find('\0') != absl::string_view::npos) return false;
   const std::string p(pattern);

@@ -15,6 +15,14 @@ TEST(StreamGlob, EmptyMatchesEverything) {
   EXPECT_TRUE(MatchesStreamGlob("", std::string("a\0b", 3)));
 }
 
+TEST(StreamGlob, InternalStreamsOnlyWhenAskedFor) {
+  EXPECT_FALSE(MatchesStreamGlob("", "$presence:chat:lobby"));
+  EXPECT_FALSE(MatchesStreamGlob("*", "$state:board:1"));
+  EXPECT_FALSE(MatchesStreamGlob("*lobby", "$presence:chat:lobby"));
+  EXPECT_TRUE(MatchesStreamGlob("$presence:*", "$presence:chat:lobby"));
+  EXPECT_TRUE(MatchesStreamGlob("$*", "$state:board:1"));
+}
+
 TEST(StreamGlob, StarQuestionMarkAndSets) {
   EXPECT_TRUE(MatchesStreamGlob("chat:*", "chat:lobby"));
   EXPECT_TRUE(MatchesStreamGlob("chat:*", "chat:"));

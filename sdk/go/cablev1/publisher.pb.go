@@ -1379,9 +1379,11 @@ type ChannelsRequest struct {
 	unknownFields protoimpl.UnknownFields
 
 	// Only streams whose name matches this glob (fnmatch(3): `*`, `?`,
-	// `[...]`, `\` escapes the next character); empty: every stream. At
-	// most 1,024 bytes of valid UTF-8; an unterminated `[` or a trailing
-	// `\` is INVALID_ARGUMENT.
+	// `[...]`, `\` escapes the next character); empty: every stream.
+	// Internal streams (names starting with `$`: "$state:…", "$presence:…")
+	// only for a pattern that starts with `$` too. At most 1,024 bytes of
+	// valid UTF-8; an unterminated `[` or a trailing `\` is
+	// INVALID_ARGUMENT.
 	Pattern string `protobuf:"bytes,1,opt,name=pattern,proto3" json:"pattern,omitempty"`
 }
 

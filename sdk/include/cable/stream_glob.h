@@ -19,8 +19,10 @@ inline constexpr std::size_t kMaxStreamGlobBytes = 1024;
 absl::Status ValidateStreamGlob(absl::string_view pattern);
 
 // Whether `name` matches a valid `pattern`; the empty pattern matches
-// every name. A name holding a NUL byte matches only the empty pattern
-// (fnmatch stops at it).
+// every name but the internal ones. Internal streams (names starting with
+// '$': stateful channels' "$state:…", presence events' "$presence:…")
+// match only a pattern that starts with '$' too. A name holding a NUL byte
+// matches only the empty pattern (fnmatch stops at it).
 bool MatchesStreamGlob(absl::string_view pattern, absl::string_view name);
 
 }  // namespace cable

@@ -8,9 +8,11 @@
 export interface ChannelsRequest {
   /**
    * Only streams whose name matches this glob (fnmatch(3): `*`, `?`,
-   * `[...]`, `\` escapes the next character); empty: every stream. At
-   * most 1,024 bytes of valid UTF-8; an unterminated `[` or a trailing
-   * `\` is INVALID_ARGUMENT.
+   * `[...]`, `\` escapes the next character); empty: every stream.
+   * Internal streams (names starting with `$`: "$state:…", "$presence:…")
+   * only for a pattern that starts with `$` too. At most 1,024 bytes of
+   * valid UTF-8; an unterminated `[` or a trailing `\` is
+   * INVALID_ARGUMENT.
    */
   'pattern'?: (string);
 }
@@ -22,9 +24,11 @@ export interface ChannelsRequest {
 export interface ChannelsRequest__Output {
   /**
    * Only streams whose name matches this glob (fnmatch(3): `*`, `?`,
-   * `[...]`, `\` escapes the next character); empty: every stream. At
-   * most 1,024 bytes of valid UTF-8; an unterminated `[` or a trailing
-   * `\` is INVALID_ARGUMENT.
+   * `[...]`, `\` escapes the next character); empty: every stream.
+   * Internal streams (names starting with `$`: "$state:…", "$presence:…")
+   * only for a pattern that starts with `$` too. At most 1,024 bytes of
+   * valid UTF-8; an unterminated `[` or a trailing `\` is
+   * INVALID_ARGUMENT.
    */
   'pattern': (string);
 }
