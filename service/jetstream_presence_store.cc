@@ -145,6 +145,18 @@ absl::StatusOr<std::vector<PresenceSession>> JetStreamPresenceStore::Read(
 }
 
 absl::StatusOr<std::vector<std::string>> JetStreamPresenceStore::Streams() {
+  // Every replica asks every sweep: when nobody is present (emptied sets
+  // are purged) the stream's count says so without a listing consumer.
+  jsStreamInfo* info = nullptr;
+  jsErrCode error = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetStreamInfo(&info, client_->js(),
+                                        jetstream_.c_str(), nullptr, &error);
+  const bool empty = s == NATS_OK && info->State.Msgs == 0;
+  if (info != nullptr) jsStreamInfo_Destroy(info);
+  if (s != NATS_OK) {
+    return FromNatsStatus(s, absl::StrCat("presence stream ", jetstream_));
+  }
+  if (empty) return std::vector<std::string>();
   absl::StatusOr<std::vector<StoredMsg>> last = client_->LastPerSubject(
       jetstream_, absl::StrCat(subject_prefix_, ".>"), /*headers_only=*/false);
   if (!last.ok()) return last.status();
