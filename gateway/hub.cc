@@ -185,11 +185,9 @@ void Hub::OnStarted(const std::weak_ptr<Table>& weak_table,
 }
 
 void Hub::Anchor(const std::shared_ptr<Stream>& stream, History* history) {
-  // Nothing is newer than the end of time: an empty page with where the
-  // stream stands (its last_offset), the cheapest read (JetStream: one
-  // direct get, no listing).
+  // (JetStream: one direct get.)
   HistoryQuery query;
-  query.since = absl::InfiniteFuture();
+  query.position_only = true;
   // (Not under the stream's lock: the page may come inline.)
   std::weak_ptr<Stream> weak = stream;
   history->Read(stream->name, std::move(query),

@@ -20,6 +20,11 @@ StreamSequencer::Step StreamSequencer::Offer(const StreamPosition& position,
     Drain(step);
     return step;
   }
+  if (epoch_.empty() && next_ == 1 && !delivered_) {
+    // Anchored on a stream with no history yet: it starts at 1, in the
+    // epoch its first append gave it.
+    epoch_ = position.epoch;
+  }
   if (next_ == 0 || position.epoch != epoch_) {
     // The first message, or the history was lost and offsets start over:
     // whatever waited belongs to the old numbering (rare: dropped).
@@ -46,7 +51,12 @@ StreamSequencer::Step StreamSequencer::Anchored(
   step.epoch = epoch_;
   if (!anchoring_) return step;  // given up on meanwhile
   anchoring_ = false;
-  if (page.ok() && (waiting_.empty() || page->epoch == epoch_)) {
+  if (page.ok() && page->epoch.empty()) {
+    // No history yet: whatever comes was appended after the stream went
+    // live, from offset 1 in the epoch of what waits (or comes first).
+    next_ = 1;
+    if (waiting_.empty()) epoch_.clear();
+  } else if (page.ok() && (waiting_.empty() || page->epoch == epoch_)) {
     epoch_ = page->epoch;
     next_ = page->last_offset + 1;
   } else {

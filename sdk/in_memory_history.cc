@@ -136,11 +136,13 @@ absl::StatusOr<HistoryPage> InMemoryHistory::Query(absl::string_view stream,
                        "epoch ",
                        query.after->epoch, " is gone"));
     }
+    if (query.position_only) return HistoryPage{};
     // Created now, so that the next Append keeps the epoch reported here.
     s = &Create(shard, stream, limits, now);
     return HistoryPage{s->epoch, {}, 0};
   }
 
+  if (query.position_only) return HistoryPage{s->epoch, {}, s->last_offset};
   const std::uint64_t first = s->last_offset - s->kept.size() + 1;
   std::size_t begin = 0;
   if (query.after.has_value()) {

@@ -397,6 +397,7 @@ absl::StatusOr<HistoryPage> JetStreamHistory::QueryOnce(
                        "epoch ",
                        query.after->epoch, " is gone"));
     }
+    if (query.position_only) return HistoryPage{};
     // The marker: the next Append continues its epoch. Aborted when another
     // process wrote first; the read then starts over and finds that.
     const StreamPosition marker{NewEpoch(), 0};
@@ -406,6 +407,7 @@ absl::StatusOr<HistoryPage> JetStreamHistory::QueryOnce(
 
   const Last& l = **last;
   HistoryPage page{l.position.epoch, {}, l.position.offset};
+  if (query.position_only) return page;
   JetStreamClient::ListOptions list;
   list.filter = where.subject;
   // Up to the last message seen, not to "nothing pending", which never

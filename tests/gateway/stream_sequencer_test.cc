@@ -171,6 +171,24 @@ TEST(StreamSequencerAnchor, TheRaceOfTwoPublishersLosesNothing) {
   EXPECT_EQ(Offsets(seq.Offer(At(1), "1")), (Offs{1, 2}));
 }
 
+TEST(StreamSequencerAnchor, AStreamWithNoHistoryYetStartsAtOne) {
+  StreamSequencer seq;
+  seq.BeginAnchor();
+  EXPECT_TRUE(seq.Anchored(HistoryPage{}).deliver.empty());  // epoch ""
+  // Its first append's epoch is taken; 2 overtook 1 and waits for it.
+  auto step = seq.Offer(At(2, "new"), "2");
+  EXPECT_TRUE(step.deliver.empty());
+  ASSERT_TRUE(step.fetch_after.has_value());
+  EXPECT_EQ(*step.fetch_after, At(0, "new"));
+  EXPECT_EQ(Offsets(seq.Offer(At(1, "new"), "1")), (Offs{1, 2}));
+  // The same with 2 already waiting when the page comes.
+  StreamSequencer held;
+  held.BeginAnchor();
+  held.Offer(At(2, "new"), "2");
+  EXPECT_TRUE(held.Anchored(HistoryPage{}).deliver.empty());
+  EXPECT_EQ(Offsets(held.Offer(At(1, "new"), "1")), (Offs{1, 2}));
+}
+
 TEST(StreamSequencerAnchor, StartsAfterTheHistorysLastOffset) {
   StreamSequencer seq;
   seq.BeginAnchor();

@@ -120,6 +120,25 @@ TEST_P(HistoryContractTest, DataIsKeptByteForByte) {
   EXPECT_EQ(page->entries[2].data, big);
 }
 
+TEST_P(HistoryContractTest, APositionOnlyReadGivesWhereTheStreamStands) {
+  History& history = Make(Policy(100, absl::Minutes(5)));
+  HistoryQuery position;
+  position.position_only = true;
+  // Nothing yet: no epoch, and none is made (the first append makes it).
+  absl::StatusOr<HistoryPage> none = ReadNow(history, "chat", position);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->epoch, "");
+  EXPECT_EQ(none->last_offset, 0u);
+  const StreamPosition first = MustAppend(history, "chat", "one");
+  EXPECT_EQ(first.offset, 1u);
+  MustAppend(history, "chat", "two");
+  absl::StatusOr<HistoryPage> page = ReadNow(history, "chat", position);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->epoch, first.epoch);
+  EXPECT_EQ(page->last_offset, 2u);
+  EXPECT_TRUE(page->entries.empty());
+}
+
 TEST_P(HistoryContractTest, ADifferentEpochIsFailedPrecondition) {
   History& history = Make(Policy(100, absl::Minutes(5)));
   const std::string epoch = MustAppend(history, "chat", "one").epoch;

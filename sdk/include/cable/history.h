@@ -50,6 +50,11 @@ struct HistoryQuery {
   // At most this many entries, the oldest that match (continue with
   // `after` set to the last one returned); 0: no limit.
   std::size_t limit = 0;
+  // Only where the stream stands (epoch and last_offset), no entries; a
+  // stream with no history yet is left so (a plain read gives it its
+  // epoch) and reads as epoch "" at offset 0. What a gateway asks when a
+  // stream goes live on it.
+  bool position_only = false;
 };
 
 struct HistoryPage {
