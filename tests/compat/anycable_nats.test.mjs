@@ -1,4 +1,4 @@
-// Reliable streams (actioncable-v1-ext-json, the official @anycable/core
+// Reliable streams (actioncable-v1-ext-json, the official @anycable/web
 // client) across several cable-servers sharing one NATS with JetStream
 // (--nats_url): the stream's history and its offsets live in NATS, so they
 // outlive any one server and are the same on every server.

@@ -1,4 +1,4 @@
-// The official AnyCable JS client (@anycable/core, the core of @anycable/web)
+// The official AnyCable JS client (@anycable/web, over @anycable/core)
 // under Node against cable-server, on the extended protocol
 // (actioncable-v1-ext-json): reliable streams. Every broadcast carries its
 // stream position (stream_id, epoch, offset); after a reconnect the client
@@ -236,7 +236,7 @@ test('history trimmed -> reject_history', { timeout: TEST_TIMEOUT }, async (t) =
 // flap anyone out: a closed connection stays present for --presence_ttl, and
 // the client joins again (its subscribe carries `presence`) when it comes
 // back.
-test('presence through @anycable/core, steady across socket cuts', { timeout: TEST_TIMEOUT }, async (t) => {
+test('presence through @anycable/web, steady across socket cuts', { timeout: TEST_TIMEOUT }, async (t) => {
   const CUTS = 3;
   const { server, proxy, pub, client } = await setup(t, []);
   const room = `presence-${randomUUID()}`;

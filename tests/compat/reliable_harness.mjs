@@ -1,7 +1,7 @@
 // What the reliable-stream tests under Node share (anycable_web.test.mjs
 // against one cable-server, anycable_nats.test.mjs against several over
 // NATS): condition waits, a TCP proxy the test cuts and re-points, a client of
-// the Publisher gRPC API, an @anycable/core client (actioncable-v1-ext-json)
+// the Publisher gRPC API, an @anycable/web client (actioncable-v1-ext-json)
 // that records what it receives, raw WebSocket clients, and reports that say
 // what was awaited and what was seen.
 import net from 'node:net';
@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
-import { createCable, BaseLogger } from '@anycable/core';
+// @anycable/web as an app embeds it (its createCable and Monitor over
+// @anycable/core); under Node it is given the URL and a WebSocket class, which
+// a page would get from its meta tags and the browser.
+import { createCable } from '@anycable/web';
+import { BaseLogger } from '@anycable/core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PROTO_ROOT = path.resolve(here, '../../proto');
@@ -211,13 +215,13 @@ export function publisher(grpcPort) {
   };
 }
 
-// The ids of a presence view ({id: info}) @anycable/core keeps, sorted.
+// The ids of a presence view ({id: info}) the client keeps, sorted.
 export function presentIds(view) {
   return Object.keys(view || {}).sort();
 }
 
 // ---------------------------------------------------------------------------
-// An @anycable/core cable (extended protocol) subscribed to ChatChannel in
+// An @anycable/web cable (extended protocol) subscribed to ChatChannel in
 // `room`, with a log of everything the test asserts on or reports.
 class RecordingLogger extends BaseLogger {
   constructor() {
@@ -317,7 +321,7 @@ export function anycableClient(url, room) {
 // the stderr of every server in `servers` ({name: server} or one server).
 export async function subscribed(c, servers, ms = WAIT) {
   await c.until(() => c.channelConnects >= 1,
-    () => `ChatChannel subscription through @anycable/core (${EXT})\n  ${clientReport(c)}\n${serversReport(servers)}`,
+    () => `ChatChannel subscription through @anycable/web (${EXT})\n  ${clientReport(c)}\n${serversReport(servers)}`,
     ms);
 }
 
