@@ -267,6 +267,7 @@ void Session::OnClosed() {
   // The streams stay listed: Disconnect reports them to the service.
   subscriptions_.StopAllTimers();
   timers_.clear();
+  if (snapshot_) snapshot_->restore_wait.reset();
   for (auto& [identifier, sub] : subscriptions_) {
     LeaveStreams(identifier, sub.streams);
   }

@@ -160,8 +160,43 @@ void Session::FinishRestore() {
   }
   for (auto& [frame, reply] : restore->held) Enqueue(std::move(frame), reply);
   // This session's snapshot, in the old one's order.
-  if (snapshot_) snapshot_->saved = std::move(restored);
+  if (snapshot_) {
+    snapshot_->saved = std::move(restored);
+    ArmRestoreWait();
+  }
   SaveSnapshot();
+}
+
+void Session::ArmRestoreWait() {
+  if (!snapshot_->restore_wait) {
+    snapshot_->restore_wait =
+        std::make_unique<net::steady_timer>(socket_.get_executor());
+  }
+  snapshot_->restore_wait->expires_after(
+      context_.options.restore_history_wait);
+  snapshot_->restore_wait->async_wait(
+      [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || self->state_ != State::kOpen) return;
+        self->ReleaseUnaskedHistory();
+      });
+}
+
+void Session::ReleaseUnaskedHistory() {
+  // A history command queued or being replayed may be a restored
+  // subscription's: its frames wait for that replay, so look again later.
+  if (commands_.in_flight() || !commands_.empty()) {
+    ArmRestoreWait();
+    return;
+  }
+  // Nothing queued: a gate still held is a restored subscription whose
+  // client asked for no history (a subscribe's own replay is a command).
+  snapshot_->restore_wait.reset();
+  for (auto& [identifier, sub] : subscriptions_) {
+    if (sub.history == nullptr || !sub.history->held()) continue;
+    spdlog::debug("session {}: no history asked for {}: live now", sid_,
+                  identifier);
+    for (auto& frame : sub.history->Release()) Send(std::move(frame));
+  }
 }
 
 void Session::HoldForRestore(const SharedFrame& frame, bool reply) {

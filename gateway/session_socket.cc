@@ -262,6 +262,7 @@ void Session::Close(std::uint16_t code, std::string reason,
   close_handshake_.begin(context_.clock.now());
   subscriptions_.StopAllTimers();
   timers_.clear();
+  if (snapshot_) snapshot_->restore_wait.reset();
   write_queue_.DropUnwritten();
   if (!last_message.empty()) {
     write_queue_.PushUnbounded(ws::TextFrame(last_message));

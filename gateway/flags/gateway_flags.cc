@@ -72,6 +72,10 @@ ABSL_FLAG(absl::Duration, session_ttl, absl::Minutes(5),
           "closed, so that the client reconnecting with ?sid= gets them back "
           "(in memory; in JetStream with --nats_url, shared by every "
           "gateway). 0 turns restore off.");
+ABSL_FLAG(absl::Duration, restore_history_wait, absl::Seconds(5),
+          "Session restore: how long a restored subscription's broadcasts "
+          "wait for the client's history command after the welcome before "
+          "they are sent anyway.");
 
 namespace cable::gateway {
 
@@ -112,6 +116,7 @@ GatewayOptions GatewayOptionsFromFlags() {
   // (0 and below: off.)
   o.session_ttl = std::chrono::milliseconds(std::max<int64_t>(
       0, absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_session_ttl))));
+  o.restore_history_wait = ms(absl::GetFlag(FLAGS_restore_history_wait));
   return o;
 }
 

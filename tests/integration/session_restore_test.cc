@@ -168,6 +168,36 @@ TEST(SessionRestore, LiveFramesWaitForTheHistoryCommandInOrder) {
   EXPECT_EQ(NextData(*client)["message"], json({{"n", 5}}));
 }
 
+// A client that comes back and asks for no history (it keeps no positions,
+// or is not AnyCable's) is not left without broadcasts: after
+// --restore_history_wait its restored subscriptions go live, in order.
+TEST(SessionRestore, RestoredSubscriptionsGoLiveWhenNoHistoryIsAsked) {
+  ServerProcess server = Start({"--restore_history_wait=200ms"});
+  auto [old_client, old_sid] = SubscribedToTwo(server);
+  old_client.reset();
+
+  auto [client, welcome] = Connect(server, Options(kExt, old_sid));
+  ASSERT_EQ(welcome.value("restored", false), true) << welcome.dump();
+  // Held until the wait is over (no history command comes), then sent.
+  const auto first =
+      Must(BroadcastWithResponse(server.grpc_port(), "chat:a", R"({"n":1})"));
+  const auto second =
+      Must(BroadcastWithResponse(server.grpc_port(), "chat:b", R"({"n":2})"));
+  std::set<std::pair<std::string, int>> got;
+  for (int i = 0; i < 2; ++i) {
+    json m = NextData(*client);
+    got.emplace(m.value("stream_id", ""), m["message"].value("n", 0));
+  }
+  EXPECT_EQ(got, (std::set<std::pair<std::string, int>>{{"chat:a", 1},
+                                                         {"chat:b", 2}}));
+  // Live from now on, each once.
+  Must(BroadcastWithResponse(server.grpc_port(), "chat:a", R"({"n":3})"));
+  json third = NextData(*client);
+  EXPECT_EQ(third["message"], json({{"n", 3}}));
+  EXPECT_EQ(third["offset"], first.offset() + 1);
+  EXPECT_GT(second.offset(), 0u);
+}
+
 // The new request's credentials decide: a sid alone lets nobody in, and a
 // session comes back only to a client the application accepts again.
 TEST(SessionRestore, ConnectRunsWithTheNewRequestsToken) {

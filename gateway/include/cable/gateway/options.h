@@ -65,6 +65,10 @@ struct GatewayOptions {
   // closed; a connection refreshes it every half of this. 0: no restore
   // (no snapshots, `sid` ignored). The SessionStore is built with it.
   std::chrono::milliseconds session_ttl{5 * 60 * 1000};
+  // After a restore's welcome, how long a restored subscription's live
+  // frames wait for the client's `history` command before they go out
+  // anyway (a client that asks for none is not left waiting).
+  std::chrono::milliseconds restore_history_wait{5000};
 };
 
 }  // namespace cable::gateway

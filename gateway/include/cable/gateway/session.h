@@ -135,6 +135,9 @@ class Session final : public FrameSink,
     SessionSnapshot saved;
     Clock::time_point saved_at;
     bool written = false;
+    // After a restore's welcome: when the restored subscriptions stop
+    // waiting for the client's history command (null: not armed).
+    std::unique_ptr<boost::asio::steady_timer> restore_wait;
   };
   // A `history` command's reads, one page per stream, until all are in.
   struct Replay {
@@ -220,6 +223,10 @@ class Session final : public FrameSink,
   // Whether `identifier` is a subscription whose live frames wait for a
   // history command (a restored one, until the client asks).
   bool AwaitsHistory(absl::string_view identifier);
+  // After the welcome: restored subscriptions whose client has not asked
+  // for history within restore_history_wait go live.
+  void ArmRestoreWait();
+  void ReleaseUnaskedHistory();
   // Saves the plain subscriptions' identifiers if they changed; refreshes
   // them every half TTL so that the store keeps them while we live.
   void SaveSnapshot();
