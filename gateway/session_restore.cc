@@ -172,8 +172,7 @@ void Session::ArmRestoreWait() {
     snapshot_->restore_wait =
         std::make_unique<net::steady_timer>(socket_.get_executor());
   }
-  snapshot_->restore_wait->expires_after(
-      context_.options.restore_history_wait);
+  snapshot_->restore_wait->expires_after(context_.options.restore_history_wait);
   snapshot_->restore_wait->async_wait(
       [self = shared_from_this()](boost::system::error_code ec) {
         if (ec || self->state_ != State::kOpen) return;

@@ -92,8 +92,8 @@ absl::StatusOr<ClientCommand> ParseClientCommand(absl::string_view frame) {
   // and a frame that parsed before still does.)
   auto presence = parsed.find("presence");
   if (presence != parsed.end() && presence->is_object()) {
-    out.presence = presence->dump(-1, ' ', false,
-                                  json::error_handler_t::replace);
+    out.presence =
+        presence->dump(-1, ' ', false, json::error_handler_t::replace);
   }
   auto history = parsed.find("history");
   if (history != parsed.end() && !history->is_null()) {

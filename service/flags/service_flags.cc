@@ -1,9 +1,9 @@
 #include "cable/service/service_flags.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
@@ -114,9 +114,9 @@ absl::StatusOr<ServiceServerOptions> ServiceServerOptionsFromFlags(
       LoadKeys(absl::GetFlag(FLAGS_publisher_api_keys),
                absl::GetFlag(FLAGS_publisher_api_keys_file));
   if (!keys.ok()) {
-    return absl::Status(keys.status().code(),
-                        absl::StrCat("--publisher_api_keys_file: ",
-                                     keys.status().message()));
+    return absl::Status(
+        keys.status().code(),
+        absl::StrCat("--publisher_api_keys_file: ", keys.status().message()));
   }
   o.publisher_api_keys = *std::move(keys);
   o.gateway_secret = absl::GetFlag(FLAGS_gateway_secret);
@@ -124,8 +124,8 @@ absl::StatusOr<ServiceServerOptions> ServiceServerOptionsFromFlags(
       !file.empty()) {
     absl::StatusOr<std::vector<std::string>> secret = LoadKeys("", file);
     if (!secret.ok() || secret->empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--gateway_secret_file: no secret in ", file));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--gateway_secret_file: no secret in ", file));
     }
     o.gateway_secret = secret->front();
   }

@@ -189,7 +189,7 @@ TEST(SessionRestore, RestoredSubscriptionsGoLiveWhenNoHistoryIsAsked) {
     got.emplace(m.value("stream_id", ""), m["message"].value("n", 0));
   }
   EXPECT_EQ(got, (std::set<std::pair<std::string, int>>{{"chat:a", 1},
-                                                         {"chat:b", 2}}));
+                                                        {"chat:b", 2}}));
   // Live from now on, each once.
   Must(BroadcastWithResponse(server.grpc_port(), "chat:a", R"({"n":3})"));
   json third = NextData(*client);

@@ -14,7 +14,8 @@ class PresenceCommandHandler;
 class StateChannels;
 class StateCommandHandler;
 
-class CableGrpcService final : public cable::internal::v1::Cable::CallbackService {
+class CableGrpcService final
+    : public cable::internal::v1::Cable::CallbackService {
  public:
   // All must outlive the service. Every call is checked against `access`
   // (the gateways' shared secret) before it reaches channel code.
