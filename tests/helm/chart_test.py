@@ -161,9 +161,12 @@ def promises(objects, values_name):
                     if flag(c, option) != want:
                         out.append(f"{name}: --{option}={flag(c, option)}, values say presence.{key} {want}")
             if component == "gateway":
-                ttl = str(((values.get("session") or {}).get("ttl")) or "5m")
-                if flag(c, "session_ttl") != ttl:
-                    out.append(f"{name}: --session_ttl={flag(c, 'session_ttl')}, values say session.ttl {ttl}")
+                session = values.get("session") or {}
+                for key, option, default in (("ttl", "session_ttl", "5m"),
+                                             ("restoreHistoryWait", "restore_history_wait", "5s")):
+                    want = str(session.get(key) or default)
+                    if flag(c, option) != want:
+                        out.append(f"{name}: --{option}={flag(c, option)}, values say session.{key} {want}")
                 if c["livenessProbe"].get("httpGet", {}).get("path") != "/health":
                     out.append(f"{name}: liveness must be /health")
                 if c["startupProbe"].get("httpGet", {}).get("path") != "/ready":
