@@ -479,6 +479,18 @@ absl::Status JetStreamClient::EnsureStream(jsStreamConfig config,
   jsStreamInfo* info = nullptr;
   jsErrCode error = static_cast<jsErrCode>(0);
   natsStatus s = js_AddStream(&info, js_, &config, nullptr, &error);
+  if (s != NATS_OK && error == kJsStreamSubjectOverlap) {
+    // Processes starting at once: the server may say the subjects overlap
+    // while another's create of this very stream is under way. Ours if
+    // the name exists now (then as "in use"); another stream's if not.
+    jsStreamInfo* existing = nullptr;
+    jsErrCode info_error = static_cast<jsErrCode>(0);
+    if (js_GetStreamInfo(&existing, js_, config.Name, nullptr, &info_error) ==
+        NATS_OK) {
+      error = static_cast<jsErrCode>(kJsStreamNameInUse);
+    }
+    if (existing != nullptr) jsStreamInfo_Destroy(existing);
+  }
   if (s != NATS_OK && error == kJsStreamNameInUse) {
     if (update_existing) {
       error = static_cast<jsErrCode>(0);

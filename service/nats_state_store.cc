@@ -136,6 +136,17 @@ absl::Status EnsureStream(jsCtx* js, const std::string& name,
     config.Replicas = options.replicas;
     config.AllowDirect = true;
     s = js_AddStream(&info, js, &config, nullptr, &error);
+    if (s != NATS_OK && error == kJsStreamSubjectOverlap) {
+      // Another replica's create of this stream may be under way: ours if
+      // the name exists now (else the overlap error stands).
+      jsStreamInfo* existing = nullptr;
+      jsErrCode info_error = static_cast<jsErrCode>(0);
+      if (js_GetStreamInfo(&existing, js, name.c_str(), nullptr, &info_error) ==
+          NATS_OK) {
+        s = NATS_OK;
+      }
+      if (existing != nullptr) jsStreamInfo_Destroy(existing);
+    }
     if (s != NATS_OK && error == kJsStreamNameInUse) s = NATS_OK;
   }
   if (info != nullptr) jsStreamInfo_Destroy(info);

@@ -39,6 +39,9 @@ namespace cable {
 
 // JetStream API error codes Cable tells apart (jsErrCode values).
 inline constexpr int kJsStreamNameInUse = 10058;
+// What a create racing another process's create of the same stream may get
+// instead of kJsStreamNameInUse.
+inline constexpr int kJsStreamSubjectOverlap = 10065;
 inline constexpr int kJsNotEnabledForAccount = 10039;
 inline constexpr int kJsNotEnabled = 10076;
 
