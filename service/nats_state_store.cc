@@ -115,42 +115,26 @@ absl::Status EnsureBucket(jsCtx* js, const std::string& bucket,
   return FromNatsStatus(s, absl::StrCat("key-value bucket ", bucket));
 }
 
-absl::Status EnsureStream(jsCtx* js, const std::string& name,
+// Kept as it is when it exists (another replica made it, maybe with other
+// limits): JetStreamClient::EnsureStream without update.
+absl::Status EnsureStream(JetStreamClient& client, const std::string& name,
                           const std::vector<std::string>& subjects,
                           const NatsStateStoreOptions& options) {
-  jsStreamInfo* info = nullptr;
-  jsErrCode error = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&info, js, name.c_str(), nullptr, &error);
-  if (s == NATS_NOT_FOUND) {
-    std::vector<const char*> subject_ptrs;
-    for (const std::string& subject : subjects) {
-      subject_ptrs.push_back(subject.c_str());
-    }
-    jsStreamConfig config;
-    jsStreamConfig_Init(&config);
-    config.Name = name.c_str();
-    config.Subjects = subject_ptrs.data();
-    config.SubjectsLen = static_cast<int>(subject_ptrs.size());
-    config.MaxMsgsPerSubject = 1;
-    config.Storage = options.memory_storage ? js_MemoryStorage : js_FileStorage;
-    config.Replicas = options.replicas;
-    config.AllowDirect = true;
-    s = js_AddStream(&info, js, &config, nullptr, &error);
-    if (s != NATS_OK && error == kJsStreamSubjectOverlap) {
-      // Another replica's create of this stream may be under way: ours if
-      // the name exists now (else the overlap error stands).
-      jsStreamInfo* existing = nullptr;
-      jsErrCode info_error = static_cast<jsErrCode>(0);
-      if (js_GetStreamInfo(&existing, js, name.c_str(), nullptr, &info_error) ==
-          NATS_OK) {
-        s = NATS_OK;
-      }
-      if (existing != nullptr) jsStreamInfo_Destroy(existing);
-    }
-    if (s != NATS_OK && error == kJsStreamNameInUse) s = NATS_OK;
+  std::vector<const char*> subject_ptrs;
+  for (const std::string& subject : subjects) {
+    subject_ptrs.push_back(subject.c_str());
   }
-  if (info != nullptr) jsStreamInfo_Destroy(info);
-  return FromNatsStatus(s, absl::StrCat("stream ", name));
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = name.c_str();
+  config.Subjects = subject_ptrs.data();
+  config.SubjectsLen = static_cast<int>(subject_ptrs.size());
+  config.MaxMsgsPerSubject = 1;
+  config.Storage = options.memory_storage ? js_MemoryStorage : js_FileStorage;
+  config.Replicas = options.replicas;
+  config.AllowDirect = true;
+  return client.EnsureStream(config, /*update_existing=*/false,
+                             absl::StrCat("stream ", name));
 }
 
 bool ValidPrefix(absl::string_view prefix) {
@@ -204,7 +188,8 @@ absl::StatusOr<std::unique_ptr<NatsStateStore>> NatsStateStore::Connect(
             {absl::StrCat(p, ".ev.>"), absl::StrCat(p, ".evc.>")}},
            {layout.chunks_stream, {absl::StrCat(p, ".ch.>")}},
            {layout.intents_stream, {absl::StrCat(p, ".tx.>")}}}) {
-    if (absl::Status s = EnsureStream(js, stream, subjects, options); !s.ok()) {
+    if (absl::Status s = EnsureStream(**client, stream, subjects, options);
+        !s.ok()) {
       return s;
     }
   }
