@@ -155,7 +155,7 @@ void Hub::OnStarted(const std::weak_ptr<Table>& weak_table,
   std::vector<OnLive> waiters;
   // Internal streams ("$…") keep no history.
   const bool anchor = history != nullptr && status.ok() &&
-                      !stream->name.empty() && stream->name[0] != '$';
+                      !protocol::IsInternalStream(stream->name);
   if (status.ok()) {
     absl::MutexLock stream_lock(&stream->mu);
     // Dead: its waiters were cancelled when the last subscriber left.

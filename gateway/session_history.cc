@@ -12,6 +12,7 @@
 #include "cable/gateway/session.h"
 #include "cable/gateway/session_context.h"
 #include "cable/history.h"
+#include "cable/protocol.h"
 
 namespace cable::gateway {
 
@@ -39,7 +40,7 @@ void Session::StartHistory(const Command& command) {
     const std::string& stream = replay_->streams[i];
     // Internal streams ("$state:…", "$presence:…") keep no history and
     // are nothing the client could have missed.
-    if (!stream.empty() && stream[0] == '$') continue;
+    if (protocol::IsInternalStream(stream)) continue;
     HistoryQuery query;
     for (const auto& cursor : request.streams) {
       if (cursor.stream == stream) {

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cable/protocol.h"
 
 namespace cable {
 namespace {
@@ -55,7 +56,7 @@ absl::StatusOr<HistoryPolicy::Override> ParseOverride(absl::string_view item,
   HistoryPolicy::Override out;
   out.pattern = std::string(absl::StripAsciiWhitespace(item.substr(0, eq)));
   if (out.pattern.empty()) return BadOverride(item, "empty pattern");
-  if (out.pattern[0] == '$') {
+  if (protocol::IsInternalStream(out.pattern)) {
     return BadOverride(item,
                        "streams starting with '$' are internal and never "
                        "keep history");
@@ -98,7 +99,7 @@ HistoryLimits HistoryPolicy::For(absl::string_view stream) const {
 
 std::optional<std::size_t> HistoryPolicy::EntryOf(
     absl::string_view stream) const {
-  if (!stream.empty() && stream[0] == '$') return std::nullopt;
+  if (protocol::IsInternalStream(stream)) return std::nullopt;
   for (std::size_t i = 0; i < overrides.size(); ++i) {
     if (GlobMatch(overrides[i].pattern, stream)) return i + 1;
   }

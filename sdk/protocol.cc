@@ -173,6 +173,10 @@ std::string StateStream(absl::string_view channel) {
   return absl::StrCat(kStateStreamPrefix, channel);
 }
 
+bool IsInternalStream(absl::string_view stream) {
+  return absl::StartsWith(stream, "$");
+}
+
 bool IsStateStream(absl::string_view stream) {
   return absl::StartsWith(stream, kStateStreamPrefix);
 }

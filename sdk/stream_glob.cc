@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "cable/protocol.h"
 
 namespace cable {
 namespace {
@@ -62,8 +63,8 @@ absl::Status ValidateStreamGlob(absl::string_view pattern) {
 
 bool MatchesStreamGlob(absl::string_view pattern, absl::string_view name) {
   // Internal streams ("$state:…", "$presence:…") only when asked for.
-  if (!name.empty() && name[0] == '$' &&
-      (pattern.empty() || pattern[0] != '$')) {
+  if (protocol::IsInternalStream(name) &&
+      !protocol::IsInternalStream(pattern)) {
     return false;
   }
   if (pattern.empty()) return true;

@@ -97,6 +97,10 @@ inline constexpr int kMaxServiceMessageBytes = 128 * 1024 * 1024;
 // `message`, and reads R (StateMessageRevision) to line live updates up
 // with the state a joining client was sent.
 inline constexpr absl::string_view kStateStreamPrefix = "$state:";
+// Cable's own streams ("$state:…", "$presence:…"): a name starting with
+// '$'. They keep no history and are listed only when asked for by a
+// pattern that starts with '$' too.
+bool IsInternalStream(absl::string_view stream);
 std::string StateStream(absl::string_view channel);
 bool IsStateStream(absl::string_view stream);
 // {"identifier":I,"type":…}: the object `message` with the identifier put
