@@ -59,20 +59,17 @@ Presence::Presence(PresenceStore& store, PubSub& pubsub, AliveGateways alive,
     : store_(store),
       pubsub_(pubsub),
       alive_(std::move(alive)),
-      options_(std::move(options)) {
-  if (options_.sweep_interval > absl::ZeroDuration()) {
-    sweeper_ = std::thread([this] { SweepLoop(); });
-  }
-}
+      options_(std::move(options)),
+      sweeper_(options_.clock != nullptr ? *options_.clock : RealClock(),
+               options_.sweep_interval, [this] {
+                 absl::StatusOr<int> swept = Sweep();
+                 if (!swept.ok()) {
+                   spdlog::warn("presence sweep: {}",
+                                swept.status().ToString());
+                 }
+               }) {}
 
-Presence::~Presence() {
-  {
-    absl::MutexLock lock(&stop_mu_);
-    stopping_ = true;
-    stop_cv_.SignalAll();
-  }
-  if (sweeper_.joinable()) sweeper_.join();
-}
+Presence::~Presence() = default;
 
 absl::Time Presence::Now() {
   return options_.clock != nullptr ? options_.clock->Now() : absl::Now();
@@ -249,24 +246,6 @@ absl::StatusOr<int> Presence::Sweep() {
     leaves += *left;
   }
   return leaves;
-}
-
-void Presence::SweepLoop() {
-  Clock& clock = options_.clock != nullptr ? *options_.clock : RealClock();
-  while (true) {
-    {
-      absl::MutexLock lock(&stop_mu_);
-      const absl::Time deadline = clock.Now() + options_.sweep_interval;
-      while (!stopping_) {
-        if (clock.WaitWithDeadline(&stop_mu_, &stop_cv_, deadline)) break;
-      }
-      if (stopping_) return;
-    }
-    absl::StatusOr<int> swept = Sweep();
-    if (!swept.ok()) {
-      spdlog::warn("presence sweep: {}", swept.status().ToString());
-    }
-  }
 }
 
 std::string Presence::InfoMessage(const std::vector<PresenceMember>& members) {

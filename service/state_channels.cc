@@ -93,20 +93,16 @@ StateChannels::StateChannels(StateStore& store, PubSub& pubsub,
     : store_(store),
       pubsub_(pubsub),
       options_(options),
-      instance_(RandomHex(8)) {
-  if (options_.cleanup_interval > absl::ZeroDuration()) {
-    cleaner_ = std::thread([this] { CleanupLoop(); });
-  }
-}
+      instance_(RandomHex(8)),
+      cleaner_(options_.clock != nullptr ? *options_.clock : RealClock(),
+               options_.cleanup_interval, [this] {
+                 absl::StatusOr<int> ran = Cleanup();
+                 if (!ran.ok()) {
+                   spdlog::warn("state cleanup: {}", ran.status().ToString());
+                 }
+               }) {}
 
-StateChannels::~StateChannels() {
-  {
-    absl::MutexLock lock(&stop_mu_);
-    stopping_ = true;
-    stop_cv_.SignalAll();
-  }
-  if (cleaner_.joinable()) cleaner_.join();
-}
+StateChannels::~StateChannels() = default;
 
 std::string StateChannels::NewOwner() {
   absl::MutexLock lock(&mu_);
@@ -356,22 +352,6 @@ absl::StatusOr<int> StateChannels::Cleanup() {
     ++ran;
   }
   return ran;
-}
-
-bool StateChannels::StopBefore(Clock& clock, absl::Time t) {
-  absl::MutexLock lock(&stop_mu_);
-  while (!stopping_) {
-    if (clock.WaitWithDeadline(&stop_mu_, &stop_cv_, t)) return stopping_;
-  }
-  return true;
-}
-
-void StateChannels::CleanupLoop() {
-  Clock& clock = options_.clock != nullptr ? *options_.clock : RealClock();
-  while (!StopBefore(clock, clock.Now() + options_.cleanup_interval)) {
-    absl::StatusOr<int> ran = Cleanup();
-    if (!ran.ok()) spdlog::warn("state cleanup: {}", ran.status().ToString());
-  }
 }
 
 std::vector<std::string> StateUpdateMessages(std::uint64_t revision,

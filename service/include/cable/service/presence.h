@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -24,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "cable/service/periodic_thread.h"
 #include "cable/service/presence_store.h"
 
 namespace cable {
@@ -105,17 +105,14 @@ class Presence final {
   // Applies `edit` and publishes the joins and leaves it made.
   absl::StatusOr<int> Change(absl::string_view stream,
                              const PresenceEdit& edit);
-  void SweepLoop();
 
   PresenceStore& store_;
   PubSub& pubsub_;
   AliveGateways alive_;
   const PresenceOptions options_;
 
-  absl::Mutex stop_mu_;
-  absl::CondVar stop_cv_;
-  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
-  std::thread sweeper_;
+  // Runs Sweep every sweep_interval (last: stops first).
+  PeriodicThread sweeper_;
 };
 
 }  // namespace cable::service

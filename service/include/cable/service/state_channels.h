@@ -37,7 +37,6 @@
 #include <regex>
 #include <set>
 #include <string>
-#include <thread>
 #include <variant>
 #include <vector>
 
@@ -48,6 +47,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "cable/service/clock.h"
+#include "cable/service/periodic_thread.h"
 #include "cable/service/state_store.h"
 
 namespace cable {
@@ -301,9 +301,6 @@ class StateChannels final {
     std::string name;  // action / request name, or empty
     H handler;
   };
-  void CleanupLoop();
-  // Waits until `clock` reaches `t`; true if stopping instead.
-  bool StopBefore(Clock& clock, absl::Time t);
   std::string NewOwner();
 
   StateStore& store_;
@@ -317,10 +314,8 @@ class StateChannels final {
   const std::string instance_;
   absl::Mutex mu_;
   std::uint64_t next_owner_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Mutex stop_mu_;
-  absl::CondVar stop_cv_;
-  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
-  std::thread cleaner_;
+  // Runs Cleanup every cleanup_interval (last: stops first).
+  PeriodicThread cleaner_;
 };
 
 // The frames of one commit on the channel's stream: "event" for all but
